@@ -1,0 +1,33 @@
+//! `cargo xtask <command>`: project automation kept out of build scripts.
+//!
+//! Commands: `ci` (everything CI runs), `test`, `frontend [--check]`, `e2e`,
+//! `bench`, `tidy`.
+#![forbid(unsafe_code)]
+
+mod ci;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r),
+        None => ("help", &[][..]),
+    };
+    let result = match cmd {
+        "ci" => ci::ci(rest),
+        "test" => ci::test(rest),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <ci|test>");
+            Ok(())
+        }
+        other => Err(format!("unknown xtask command `{other}`; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -30,9 +30,17 @@ pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
 /// Lints, docs and every test.
 pub fn ci(_args: &[String]) -> Result<(), String> {
     run("cargo", &["fmt", "--all", "--", "--check"])?;
+    crate::tidy::tidy(&[])?;
     run(
         "cargo",
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
     test(&[])?;
     Ok(())

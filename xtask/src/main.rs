@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod ci;
+mod tidy;
 
 use std::process::ExitCode;
 
@@ -17,11 +18,14 @@ fn main() -> ExitCode {
     let result = match cmd {
         "ci" => ci::ci(rest),
         "test" => ci::test(rest),
+        "tidy" => tidy::tidy(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|test>");
+            println!("usage: cargo xtask <ci|test|tidy>");
             Ok(())
         }
-        other => Err(format!("unknown xtask command `{other}`; try `cargo xtask help`")),
+        other => Err(format!(
+            "unknown xtask command `{other}`; try `cargo xtask help`"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

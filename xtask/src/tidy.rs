@@ -1,0 +1,218 @@
+//! `cargo xtask tidy`: cheap checks of the project's own rules that neither
+//! rustc nor clippy can express (in the spirit of rust-analyzer's tidy tests).
+//!
+//! - every crate opts into the workspace lint table;
+//! - every crate but `pty-bridge` forbids `unsafe` code;
+//! - product code never starts a shell;
+//! - no ignored tests and no `todo!`/`unimplemented!` anywhere;
+//! - the crate layering of DEVELOPERS.md holds (lower crates never depend on
+//!   higher ones).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::ci::workspace_root;
+
+/// Our crates, lowest layer first, with the crates of ours each may depend on.
+const LAYERS: &[(&str, &str, &[&str])] = &[
+    ("crates/protocol", "tmux-mobile-protocol", &[]),
+    ("crates/auth", "tmux-mobile-auth", &[]),
+    (
+        "crates/tmux-control",
+        "tmux-mobile-tmux-control",
+        &["tmux-mobile-protocol"],
+    ),
+    ("crates/pty-bridge", "tmux-mobile-pty-bridge", &[]),
+    ("crates/tunnel", "tmux-mobile-tunnel", &[]),
+    (
+        "crates/server",
+        "tmux-mobile-server",
+        &[
+            "tmux-mobile-protocol",
+            "tmux-mobile-auth",
+            "tmux-mobile-tmux-control",
+            "tmux-mobile-pty-bridge",
+        ],
+    ),
+    (
+        "apps/tmux-mobile",
+        "tmux-mobile",
+        &[
+            "tmux-mobile-protocol",
+            "tmux-mobile-auth",
+            "tmux-mobile-tmux-control",
+            "tmux-mobile-pty-bridge",
+            "tmux-mobile-tunnel",
+            "tmux-mobile-server",
+        ],
+    ),
+];
+
+/// Runs every check and reports all problems at once.
+pub fn tidy(_args: &[String]) -> Result<(), String> {
+    let root = workspace_root();
+    let mut problems = Vec::new();
+
+    for (dir, _name, allowed) in LAYERS {
+        let manifest_path = root.join(dir).join("Cargo.toml");
+        let manifest = read(&manifest_path, &mut problems);
+        if !manifest.contains("[lints]\nworkspace = true") {
+            problems.push(format!(
+                "{dir}/Cargo.toml: missing `[lints] workspace = true`"
+            ));
+        }
+        for dep in our_dependencies(&manifest) {
+            if !allowed.contains(&dep.as_str()) {
+                problems.push(format!(
+                    "{dir}/Cargo.toml: depends on `{dep}`, which is not below it in the layering"
+                ));
+            }
+        }
+        let crate_root = if dir.starts_with("apps/") {
+            root.join(dir).join("src/main.rs")
+        } else {
+            root.join(dir).join("src/lib.rs")
+        };
+        let source = read(&crate_root, &mut problems);
+        let forbids = source.contains("#![forbid(unsafe_code)]");
+        if *dir == "crates/pty-bridge" {
+            if forbids {
+                problems.push(format!(
+                    "{dir}: expected to hold the project's only unsafe code"
+                ));
+            }
+        } else if !forbids {
+            problems.push(format!(
+                "{}: missing `#![forbid(unsafe_code)]`",
+                crate_root
+                    .strip_prefix(&root)
+                    .unwrap_or(&crate_root)
+                    .display()
+            ));
+        }
+    }
+    for extra in ["tests/Cargo.toml", "xtask/Cargo.toml"] {
+        if !read(&root.join(extra), &mut problems).contains("[lints]\nworkspace = true") {
+            problems.push(format!("{extra}: missing `[lints] workspace = true`"));
+        }
+    }
+
+    let mut rust_files = Vec::new();
+    for top in ["crates", "apps", "tests", "xtask"] {
+        collect_rust_files(&root.join(top), &mut rust_files);
+    }
+    for file in &rust_files {
+        let rel = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        let text = read(file, &mut problems);
+        let is_product = (rel.starts_with("crates/") || rel.starts_with("apps/"))
+            && rel.contains("/src/")
+            && !rel.contains("test_support");
+        for (lineno, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            // Built by concatenation so this file does not flag itself.
+            let banned = [
+                concat!("#[", "ignore"),
+                concat!("todo", "!("),
+                concat!("unimplemented", "!("),
+            ];
+            for b in banned {
+                if code.contains(b) {
+                    problems.push(format!("{rel}:{}: `{b}` is not allowed", lineno + 1));
+                }
+            }
+            if is_product {
+                for shell in [
+                    concat!("\"", "sh", "\""),
+                    concat!("\"/bin/", "sh\""),
+                    concat!("\"", "bash", "\""),
+                ] {
+                    if code.contains(shell) {
+                        problems.push(format!(
+                            "{rel}:{}: product code must not start a shell ({shell})",
+                            lineno + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    if problems.is_empty() {
+        eprintln!(
+            "xtask: tidy: {} Rust files checked, all rules hold",
+            rust_files.len()
+        );
+        Ok(())
+    } else {
+        for p in &problems {
+            eprintln!("tidy: {p}");
+        }
+        Err(format!("tidy found {} problem(s)", problems.len()))
+    }
+}
+
+fn read(path: &Path, problems: &mut Vec<String>) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| {
+        problems.push(format!("{}: cannot read: {e}", path.display()));
+        String::new()
+    })
+}
+
+/// Names of `tmux-mobile*` packages listed under `[dependencies]` (not
+/// dev-dependencies: tests may use any layer).
+fn our_dependencies(manifest: &str) -> Vec<String> {
+    let mut in_deps = false;
+    let mut deps = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps && line.starts_with("tmux-mobile") {
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            deps.push(name);
+        }
+    }
+    deps
+}
+
+fn collect_rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name == "node_modules" || name == "fixtures" {
+            continue;
+        }
+        if path.is_dir() {
+            collect_rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::our_dependencies;
+
+    #[test]
+    fn finds_only_runtime_dependencies_of_ours() {
+        let manifest = "[dependencies]\ntmux-mobile-protocol.workspace = true\nserde = \"1\"\n\
+                        [dev-dependencies]\ntmux-mobile-server = { workspace = true }\n";
+        assert_eq!(
+            our_dependencies(manifest),
+            vec!["tmux-mobile-protocol".to_string()]
+        );
+    }
+}

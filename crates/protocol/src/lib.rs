@@ -6,4 +6,25 @@
 //! network is turned into a typed, validated value in exactly one place, and so
 //! that other programs can speak the protocol without pulling in a server.
 //! The contract it implements is `shared/spec/PROTOCOL.md`.
+//!
+//! - [`ids`] — validated identifiers ([`PaneId`], [`SessionName`],
+//!   [`WindowIndex`], [`ClientId`]) and how session names relate to tmux's
+//!   own naming rules.
+//! - [`args`] — other validated arguments ([`Orientation`],
+//!   [`ScrollbackLines`]).
+//! - [`terminal`] — frames of the terminal socket ([`Resize`]).
+//! - [`limits`] — protocol version and frame size limits.
+//! - [`error`] — [`ProtocolError`].
 #![forbid(unsafe_code)]
+
+pub mod args;
+pub mod error;
+pub mod ids;
+pub mod limits;
+pub mod terminal;
+
+pub use args::{Orientation, ScrollbackLines};
+pub use error::ProtocolError;
+pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};
+pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, TERMINAL_FRAME_LIMIT};
+pub use terminal::Resize;

@@ -61,7 +61,6 @@ impl ProtocolError {
 
     /// An [`ProtocolError::UnknownType`] for `ty`, shortened to
     /// [`ProtocolError::MAX_ECHOED_CHARS`] characters.
-    #[allow(dead_code)] // used by control-frame decoding, which lands next
     pub(crate) fn unknown_type(ty: &str) -> Self {
         ProtocolError::UnknownType(ty.chars().take(Self::MAX_ECHOED_CHARS).collect())
     }
@@ -77,7 +76,6 @@ impl ProtocolError {
     /// The same error reported for another wire field name (used when a
     /// value type such as `SessionName` is checked inside a message whose
     /// field is called `name`).
-    #[allow(dead_code)] // used by control-frame decoding, which lands next
     pub(crate) fn for_field(self, name: &'static str) -> Self {
         match self {
             ProtocolError::InvalidField { reason, .. } => ProtocolError::InvalidField {

@@ -12,19 +12,33 @@
 //!   own naming rules.
 //! - [`args`] — other validated arguments ([`Orientation`],
 //!   [`ScrollbackLines`]).
-//! - [`terminal`] — frames of the terminal socket ([`Resize`]).
+//! - [`control`] — the control socket's messages in both directions
+//!   ([`ClientMessage`], [`ServerMessage`]), [`decode_control`] and
+//!   [`encode_server`].
+//! - [`state`] — the picture of tmux sent in `tmux_state` ([`TmuxState`]).
+//! - [`terminal`] — the terminal socket's frames: [`decode_terminal_auth`]
+//!   for the first, [`classify_terminal_frame`] for the rest.
+//! - [`time`] — [`rfc3339_now`] for `capturedAt`.
 //! - [`limits`] — protocol version and frame size limits.
 //! - [`error`] — [`ProtocolError`].
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod control;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod state;
 pub mod terminal;
+pub mod time;
 
 pub use args::{Orientation, ScrollbackLines};
+pub use control::{AuthRequest, ClientMessage, ServerMessage, decode_control, encode_server};
 pub use error::ProtocolError;
 pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, TERMINAL_FRAME_LIMIT};
-pub use terminal::Resize;
+pub use state::{PaneState, SessionState, SessionSummary, TmuxState, WindowState};
+pub use terminal::{
+    Resize, TerminalAuth, TerminalFrame, classify_terminal_frame, decode_terminal_auth,
+};
+pub use time::rfc3339_now;

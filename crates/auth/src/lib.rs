@@ -3,5 +3,45 @@
 //!
 //! It is the only crate that sees a token or password in the clear, so that
 //! the rules for secrets (random generation, constant-time comparison, never
-//! printed) live behind one small API.
+//! printed) live behind one small API:
+//!
+//! * [`Credentials`] — the token, password and read-only token of one run
+//!   ([`credentials`]); each a [`Secret`] that prints as `***` ([`secret`]).
+//! * [`Authenticator`] — checks an [`Attempt`] from a source address and
+//!   answers a [`Grant`] with a [`Role`] or an [`AuthError`] ([`verify`]),
+//!   throttled by a [`ThrottlePolicy`] ([`throttle`]) and issuing session
+//!   keys ([`session_keys`]).
+//! * [`OriginPolicy`] — whether a WebSocket upgrade's `Origin` is allowed
+//!   ([`origin`]).
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//! use tmux_mobile_auth::{Attempt, Authenticator, CredentialOptions, Credentials, ThrottlePolicy};
+//!
+//! let creds = Credentials::generate(CredentialOptions::default())?;
+//! let (token, password) = (creds.token().expose().to_owned(), creds.password().unwrap().expose().to_owned());
+//! let auth = Authenticator::new(creds, ThrottlePolicy::default());
+//! let attempt = Attempt { token: &token, password: Some(&password), session_key: None };
+//! let grant = auth.verify(&attempt, IpAddr::V4(Ipv4Addr::LOCALHOST))?;
+//! assert!(grant.session_key.is_some());
+//! # Ok::<(), tmux_mobile_auth::AuthError>(())
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod credentials;
+pub mod error;
+pub mod origin;
+pub mod secret;
+pub mod session_keys;
+pub mod throttle;
+pub mod verify;
+
+pub use credentials::{
+    CredentialOptions, Credentials, PASSWORD_BYTES, PasswordChoice, TOKEN_BYTES,
+};
+pub use error::AuthError;
+pub use origin::OriginPolicy;
+pub use secret::{MAX_SECRET_LEN, Secret};
+pub use session_keys::{MAX_SESSION_KEY_TTL, SESSION_KEY_BYTES, SessionKeyPolicy};
+pub use throttle::{Backoff, MAX_GLOBAL_DELAY, MAX_SOURCE_DELAY, ThrottlePolicy};
+pub use verify::{Attempt, Authenticator, Grant, Role};

@@ -1,0 +1,215 @@
+//! The output side: one task per terminal moves bytes from the master into a
+//! queue of chunks whose total size is capped by a byte budget. When the
+//! budget is spent the task stops reading, the kernel's terminal buffer fills
+//! and the child blocks in `write` — backpressure all the way to the program,
+//! with memory per terminal bounded however fast it prints. Output produced
+//! before anyone reads is simply waiting in the queue and comes out first.
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::child::Lifeline;
+
+/// Largest chunk handed to the consumer; reads are coalesced up to this size
+/// while the terminal has data ready.
+pub(crate) const CHUNK_SIZE: usize = 64 * 1024;
+/// Budget charged per queued chunk on top of its bytes (allocation and queue
+/// node), so a flood of tiny chunks is bounded too.
+pub(crate) const CHUNK_OVERHEAD: usize = 64;
+/// The reader waits for at least this much budget (or the whole budget, if
+/// smaller) before reading again, so it does not degrade into tiny reads.
+const MIN_GRANT: usize = 4096 + CHUNK_OVERHEAD;
+
+/// The byte budget shared by the reading task and the consumer.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    /// One permit per byte of budget not in use.
+    free: Semaphore,
+    /// Bytes (plus overhead) currently queued for the consumer.
+    queued: AtomicUsize,
+    /// The configured bound.
+    max: usize,
+}
+
+impl Budget {
+    pub(crate) fn new(max: usize) -> Arc<Self> {
+        Arc::new(Budget {
+            free: Semaphore::new(max),
+            queued: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// The consumer took a chunk of `len` bytes off the queue.
+    fn release(&self, len: usize) {
+        let charged = len + CHUNK_OVERHEAD;
+        self.queued.fetch_sub(charged, Ordering::Relaxed);
+        self.free.add_permits(charged);
+    }
+
+    /// Waits for at least `MIN_GRANT` (capped by the budget) and takes up to
+    /// `CHUNK_SIZE + CHUNK_OVERHEAD` if more is free. The permits are
+    /// forgotten; the caller returns what it does not use.
+    async fn reserve(&self) -> usize {
+        let minimum = MIN_GRANT.min(self.max);
+        // The semaphore is never closed, so acquiring cannot fail.
+        let Ok(permit) = self.free.acquire_many(minimum as u32).await else {
+            return 0;
+        };
+        permit.forget();
+        let extra = self
+            .free
+            .available_permits()
+            .min(CHUNK_SIZE + CHUNK_OVERHEAD - minimum);
+        if extra > 0 {
+            if let Ok(permit) = self.free.try_acquire_many(extra as u32) {
+                permit.forget();
+                return minimum + extra;
+            }
+        }
+        minimum
+    }
+}
+
+/// The output half of a terminal: chunks of what the child printed, in order.
+///
+/// Dropping the reader stops the reading task; the child then blocks once the
+/// kernel's buffer is full (it is not killed while other halves are alive).
+#[derive(Debug)]
+pub struct PtyReader {
+    chunks: mpsc::UnboundedReceiver<Vec<u8>>,
+    budget: Arc<Budget>,
+    _lifeline: Arc<Lifeline>,
+}
+
+impl PtyReader {
+    pub(crate) fn start(
+        master: Arc<AsyncFd<OwnedFd>>,
+        max_buffered_bytes: usize,
+        lifeline: Arc<Lifeline>,
+    ) -> Self {
+        let budget = Budget::new(max_buffered_bytes);
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(pump(master, tx, Arc::clone(&budget)));
+        PtyReader {
+            chunks: rx,
+            budget,
+            _lifeline: lifeline,
+        }
+    }
+
+    /// The next chunk of output (never empty), or `None` once the terminal is
+    /// closed (the child and everything else holding the terminal exited) and
+    /// everything before has been returned.
+    ///
+    /// Cancel-safe: dropping the future loses no output, so it can be used in
+    /// `tokio::select!`.
+    pub async fn read(&mut self) -> Option<Vec<u8>> {
+        let chunk = self.chunks.recv().await?;
+        self.budget.release(chunk.len());
+        Some(chunk)
+    }
+
+    /// Bytes read from the terminal and waiting for [`read`](Self::read),
+    /// including a small per-chunk overhead; never more than
+    /// [`PtyOptions::max_buffered_bytes`](crate::PtyOptions::max_buffered_bytes).
+    pub fn buffered_bytes(&self) -> usize {
+        self.budget.queued.load(Ordering::Relaxed)
+    }
+}
+
+/// What one pass of filling a chunk ended with.
+enum Fill {
+    /// The chunk is full or the terminal has nothing more right now.
+    Chunk,
+    /// The terminal is closed (EOF, or EIO once the slave side is gone).
+    Closed,
+    /// The consumer dropped the reader.
+    NoConsumer,
+}
+
+/// Moves output from the master into the queue until the terminal closes or
+/// the consumer goes away.
+async fn pump(
+    master: Arc<AsyncFd<OwnedFd>>,
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+    budget: Arc<Budget>,
+) {
+    let mut scratch = vec![0u8; CHUNK_SIZE.min(budget.max)];
+    loop {
+        let granted = tokio::select! {
+            granted = budget.reserve() => granted,
+            () = tx.closed() => return,
+        };
+        let capacity = (granted - CHUNK_OVERHEAD).min(scratch.len());
+        let (filled, outcome) = fill(&master, &mut scratch[..capacity], &tx).await;
+        if filled > 0 {
+            let charged = filled + CHUNK_OVERHEAD;
+            budget.queued.fetch_add(charged, Ordering::Relaxed);
+            budget.free.add_permits(granted - charged);
+            if tx.send(scratch[..filled].to_vec()).is_err() {
+                return;
+            }
+        } else {
+            budget.free.add_permits(granted);
+        }
+        match outcome {
+            Fill::Chunk => {}
+            Fill::Closed | Fill::NoConsumer => return,
+        }
+    }
+}
+
+/// Reads into `buf` until it is full or no more data is ready (after at least
+/// one successful read), the terminal closes, or the consumer goes away.
+async fn fill(
+    master: &AsyncFd<OwnedFd>,
+    buf: &mut [u8],
+    tx: &mpsc::UnboundedSender<Vec<u8>>,
+) -> (usize, Fill) {
+    let mut filled = 0;
+    loop {
+        let mut guard = tokio::select! {
+            guard = master.readable() => match guard {
+                Ok(guard) => guard,
+                Err(e) => {
+                    log::warn!("terminal output stopped: waiting for readiness failed: {e}");
+                    return (filled, Fill::Closed);
+                }
+            },
+            () = tx.closed() => return (filled, Fill::NoConsumer),
+        };
+        loop {
+            let result = guard.try_io(|fd| {
+                nix::unistd::read(fd.get_ref(), &mut buf[filled..]).map_err(io::Error::from)
+            });
+            match result {
+                Ok(Ok(0)) => return (filled, Fill::Closed),
+                Ok(Ok(n)) => {
+                    filled += n;
+                    if filled == buf.len() {
+                        return (filled, Fill::Chunk);
+                    }
+                }
+                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Linux reports EIO on the master once the last slave
+                // descriptor is closed: that is the end of output.
+                Ok(Err(e)) if e.raw_os_error() == Some(nix::libc::EIO) => {
+                    return (filled, Fill::Closed);
+                }
+                Ok(Err(e)) => {
+                    log::warn!("terminal output stopped: read failed: {e}");
+                    return (filled, Fill::Closed);
+                }
+                // Nothing ready: hand over what we have, or wait for more.
+                Err(_would_block) if filled > 0 => return (filled, Fill::Chunk),
+                Err(_would_block) => break,
+            }
+        }
+    }
+}

@@ -17,7 +17,12 @@
 //!   it. So an attacker with many addresses gets at most one check per
 //!   fresh address plus one every ≤ 2 s, and cannot shut out an owner who
 //!   has not failed. Its delay is capped at [`MAX_GLOBAL_DELAY`] so that
-//!   even an owner who mistyped once waits only briefly.
+//!   even an owner who mistyped once waits only briefly. Under a sustained
+//!   attack such an owner may lose the race for the reopened gate a few
+//!   times, but never for longer than the per-source `forget_after`
+//!   (15 min): refused attempts do not count, so by then the owner's
+//!   source is clean again and passes the global limiter. An owner holding
+//!   a session key is not held back at all (see [`crate::Authenticator`]).
 //!
 //! While a limiter holds a source back, attempts from it are refused with
 //! [`crate::AuthError::TooManyAttempts`] without their credentials being
@@ -256,9 +261,16 @@ impl Throttle {
             self.make_room(now);
         }
         let previous = self.sources.get(&key).copied();
-        self.sources
-            .insert(key, Record::fail(previous, now, &self.per_source));
-        self.global = Some(Record::fail(self.global, now, &self.global_curve));
+        let record = Record::fail(previous, now, &self.per_source);
+        if record.failures == self.per_source.free_failures.saturating_add(1) {
+            log::warn!("auth: too many failed attempts from {source}; delaying its next attempts");
+        }
+        self.sources.insert(key, record);
+        let global = Record::fail(self.global, now, &self.global_curve);
+        if global.failures == self.global_curve.free_failures.saturating_add(1) {
+            log::warn!("auth: many failed attempts overall; delaying sources that fail");
+        }
+        self.global = Some(global);
     }
 
     /// Forgets the failures of `source` after a successful login.

@@ -640,6 +640,40 @@ mod tests {
         let wait = Duration::from_millis(e.retry_after_ms().unwrap());
         assert!(wait <= MAX_GLOBAL_DELAY);
         assert!(f.auth.verify_at(&right, owner, now + wait).is_ok());
+
+        // Worst case: the attack never stops and the owner, having mistyped,
+        // keeps losing the race for the reopened gate. After the per-source
+        // quiet period (15 min; refused attempts do not count) the owner's
+        // source is clean again and gets in though the gate stays shut.
+        let owner = ip(202);
+        assert_eq!(
+            f.auth.verify_at(&wrong, owner, now).unwrap_err().reason(),
+            "invalid password"
+        );
+        let mut t = now;
+        let attacker = IpAddr::V4(Ipv4Addr::from(0x0a00_0002));
+        let end = now + Duration::from_secs(15 * 60);
+        while t < end {
+            let _ = f.auth.verify_at(&wrong, attacker, t);
+            let fresh = IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + (t - now).as_millis() as u32));
+            let _ = f.auth.verify_at(&wrong, fresh, t);
+            let e = f.auth.verify_at(&right, owner, t).unwrap_err();
+            assert_eq!(e.reason(), "too many attempts");
+            t += Duration::from_millis(500);
+        }
+        // A source with a single (free) failure is still held back at `end`:
+        // only the global gate can be holding it.
+        let once = IpAddr::V4(Ipv4Addr::from(0x0c00_0000));
+        assert_eq!(
+            f.auth.verify_at(&wrong, once, end).unwrap_err().reason(),
+            "invalid password"
+        );
+        assert_eq!(
+            f.auth.verify_at(&wrong, once, end).unwrap_err().reason(),
+            "too many attempts",
+            "the global gate is still shut for failing sources"
+        );
+        assert!(f.auth.verify_at(&right, owner, end).is_ok());
     }
 
     #[test]

@@ -27,7 +27,7 @@ use subtle::{Choice, ConstantTimeEq};
 /// The longest secret (token, password, session key) this crate accepts, in
 /// bytes. Generated secrets are far shorter; a given password longer than
 /// this is refused with [`crate::AuthError::PasswordTooLong`].
-pub const MAX_SECRET_LEN: usize = 1024;
+pub const MAX_SECRET_LEN: usize = 256;
 
 /// A secret string whose `Debug` and `Display` print `***`.
 ///

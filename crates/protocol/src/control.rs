@@ -42,7 +42,11 @@ use crate::state::{SessionSummary, TmuxState};
 /// Build one with [`decode_control`] (or serde's `Deserialize`, which uses
 /// the same checks). `Serialize` writes the wire form, omitting optional
 /// fields that are `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// `Debug` hides what a person typed or their credentials: `auth` secrets
+/// print as `***` and `send_compose` text as its length, so a message can be
+/// logged without leaking a password typed into the compose bar.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// `auth`: the first message; credentials and, to resume, a previous
@@ -150,6 +154,85 @@ impl ClientMessage {
     }
 }
 
+impl fmt::Debug for ClientMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientMessage::Auth(auth) => f.debug_tuple("Auth").field(auth).finish(),
+            ClientMessage::SelectSession { session } => f
+                .debug_struct("SelectSession")
+                .field("session", session)
+                .finish(),
+            ClientMessage::NewSession { name } => {
+                f.debug_struct("NewSession").field("name", name).finish()
+            }
+            ClientMessage::NewWindow { session } => f
+                .debug_struct("NewWindow")
+                .field("session", session)
+                .finish(),
+            ClientMessage::SelectWindow {
+                session,
+                window_index,
+                sticky_zoom,
+            } => f
+                .debug_struct("SelectWindow")
+                .field("session", session)
+                .field("window_index", window_index)
+                .field("sticky_zoom", sticky_zoom)
+                .finish(),
+            ClientMessage::KillWindow {
+                session,
+                window_index,
+            } => f
+                .debug_struct("KillWindow")
+                .field("session", session)
+                .field("window_index", window_index)
+                .finish(),
+            ClientMessage::SelectPane {
+                pane_id,
+                sticky_zoom,
+            } => f
+                .debug_struct("SelectPane")
+                .field("pane_id", pane_id)
+                .field("sticky_zoom", sticky_zoom)
+                .finish(),
+            ClientMessage::SplitPane {
+                pane_id,
+                orientation,
+            } => f
+                .debug_struct("SplitPane")
+                .field("pane_id", pane_id)
+                .field("orientation", orientation)
+                .finish(),
+            ClientMessage::KillPane { pane_id } => f
+                .debug_struct("KillPane")
+                .field("pane_id", pane_id)
+                .finish(),
+            ClientMessage::ZoomPane { pane_id } => f
+                .debug_struct("ZoomPane")
+                .field("pane_id", pane_id)
+                .finish(),
+            ClientMessage::CaptureScrollback { pane_id, lines } => f
+                .debug_struct("CaptureScrollback")
+                .field("pane_id", pane_id)
+                .field("lines", lines)
+                .finish(),
+            ClientMessage::SendCompose { text } => f
+                .debug_struct("SendCompose")
+                .field("text", &ByteCount(text.len()))
+                .finish(),
+        }
+    }
+}
+
+/// Stands in for typed text in `Debug` output: `<N bytes>`.
+pub(crate) struct ByteCount(pub(crate) usize);
+
+impl fmt::Debug for ByteCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
 impl<'de> Deserialize<'de> for ClientMessage {
     /// Accepts exactly what [`decode_control`] accepts (apart from the size
     /// limit, which applies to frames).
@@ -207,7 +290,8 @@ impl fmt::Debug for Redacted {
 
 /// A message from the server on `/ws/control`, tagged by its `type`.
 ///
-/// Write it with [`encode_server`]. `Debug` prints `***` for the session key.
+/// Write it with [`encode_server`]. `Debug` prints `***` for the session key
+/// and scrollback text as its length.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
@@ -342,7 +426,7 @@ impl fmt::Debug for ServerMessage {
             } => f
                 .debug_struct("Scrollback")
                 .field("pane_id", pane_id)
-                .field("text", text)
+                .field("text", &ByteCount(text.len()))
                 .field("lines", lines)
                 .finish(),
             ServerMessage::Error { message } => {
@@ -762,6 +846,20 @@ mod tests {
         let shown = format!("{ok:?} {ok:#?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("***"), "{shown}");
+
+        let compose = ClientMessage::SendCompose {
+            text: "sudo-pw-SECRET".into(),
+        };
+        assert_eq!(format!("{compose:?}"), "SendCompose { text: <14 bytes> }");
+        let scrollback = ServerMessage::Scrollback {
+            pane_id: "%1".into(),
+            text: "abc".into(),
+            lines: 5,
+        };
+        assert_eq!(
+            format!("{scrollback:?}"),
+            "Scrollback { pane_id: \"%1\", text: <3 bytes>, lines: 5 }"
+        );
 
         let none = AuthRequest::default();
         assert_eq!(

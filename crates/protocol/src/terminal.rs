@@ -28,7 +28,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
-use crate::control::Redacted;
+use crate::control::{ByteCount, Redacted};
 use crate::error::ProtocolError;
 use crate::ids::ClientId;
 use crate::limits::CONTROL_FRAME_LIMIT;
@@ -216,7 +216,10 @@ fn auth_from_value(value: &Value) -> Result<TerminalAuth, ProtocolError> {
 
 /// What a text frame on an authenticated `/ws/terminal` socket means. See the
 /// [module documentation](self) for the exact rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints input as its length only (`Input(<5 bytes>)`): keystrokes
+/// may be a password typed at a prompt.
+#[derive(Clone, PartialEq, Eq)]
 pub enum TerminalFrame<'a> {
     /// A valid `auth` object. After authentication it has no effect; the
     /// server must not write it to the terminal.
@@ -228,6 +231,20 @@ pub enum TerminalFrame<'a> {
     Ignored,
     /// Bytes to write to the terminal as they are.
     Input(&'a [u8]),
+}
+
+impl std::fmt::Debug for TerminalFrame<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TerminalFrame::Auth(auth) => f.debug_tuple("Auth").field(auth).finish(),
+            TerminalFrame::Resize(size) => f.debug_tuple("Resize").field(size).finish(),
+            TerminalFrame::Ignored => f.write_str("Ignored"),
+            TerminalFrame::Input(bytes) => f
+                .debug_tuple("Input")
+                .field(&ByteCount(bytes.len()))
+                .finish(),
+        }
+    }
 }
 
 /// Classifies one **text** frame received on `/ws/terminal` after
@@ -504,6 +521,8 @@ mod tests {
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("token: ***"), "{shown}");
         assert!(shown.contains("c1"), "{shown}");
+        let typed = TerminalFrame::Input(b"hunter2\r");
+        assert_eq!(format!("{typed:?}"), "Input(<8 bytes>)");
     }
 
     #[test]

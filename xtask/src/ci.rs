@@ -14,9 +14,15 @@ pub fn workspace_root() -> PathBuf {
 /// Runs `program args...` in the workspace root and fails with a readable
 /// message when it does not exit successfully.
 pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    run_with_env(program, args, &[])
+}
+
+/// Like [`run`], with extra environment variables for the child.
+pub fn run_with_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("xtask: $ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(workspace_root())
         .status()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
@@ -41,6 +47,11 @@ pub fn ci(_args: &[String]) -> Result<(), String> {
             "-D",
             "warnings",
         ],
+    )?;
+    run_with_env(
+        "cargo",
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     test(&[])?;
     Ok(())

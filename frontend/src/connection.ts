@@ -1,0 +1,493 @@
+// The two WebSockets (control + terminal) as one explicit state machine:
+// config → connect → auth (token + remembered session key or password) →
+// attach → terminal. Any drop goes to `reconnecting` with backoff; the
+// client resumes with its previous `clientId`, so tmux state comes back.
+import { logEvent } from "./log";
+import { parseServerMessage, type ClientMessage, type ServerConfig, type ServerMessage } from "./protocol";
+import { KEYS, load, remove, save } from "./storage";
+
+export type Phase =
+  | "connecting" // fetching config / opening the control socket
+  | "authenticating" // auth sent, waiting for the answer
+  | "password" // waiting for the person to type the password
+  | "attaching" // authenticated; waiting for `attached` and the terminal socket
+  | "picker" // the server asked which session to attach
+  | "ready" // attached and the terminal socket is open
+  | "reconnecting" // connection lost; a retry is scheduled or running
+  | "paused" // stopped on purpose (e.g. opened in another tab); tap to retry
+  | "fatal"; // cannot go on (invalid token)
+
+export interface PhaseInfo {
+  /** Reconnect attempts since the last success (0 on first connect). */
+  attempt: number;
+  /** When a retry is scheduled: ms until it runs. */
+  retryInMs?: number;
+  /** Human-readable reason for `paused`/`fatal`/`reconnecting`. */
+  message?: string;
+  /** Whether the browser reports no network. */
+  offline: boolean;
+  /** True once a connection has succeeded in this page. */
+  everConnected: boolean;
+}
+
+export interface ConnectionEvents {
+  phase(p: Phase, info: PhaseInfo): void;
+  config(c: ServerConfig): void;
+  /** The password prompt must be shown (error text or null, and an optional wait). */
+  needPassword(error: string | null, waitMs?: number): void;
+  authOk(info: { clientId: string; readOnly: boolean; resumed: boolean }): void;
+  /** Every control message after auth (attached, tmux_state, errors, ...). */
+  message(msg: ServerMessage): void;
+  terminalOpen(): void;
+  terminalData(data: string | Uint8Array): void;
+  terminalClosed(): void;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const BACKOFF_MAX_MS = 10_000;
+
+/** Delay before reconnect attempt `n` (1-based): 0.5 s doubling to 10 s, ±20 % jitter. */
+export function backoffDelay(n: number, rand: number = Math.random()): number {
+  const base = Math.min(BACKOFF_MAX_MS, 500 * 2 ** Math.max(0, n - 1));
+  return Math.round(base * (0.8 + 0.4 * rand));
+}
+
+type AuthKind = "key" | "password" | "token";
+
+export class Connection {
+  private control: WebSocket | null = null;
+  private terminal: WebSocket | null = null;
+  private gen = 0;
+  private termGen = 0;
+  private authed = false;
+  private attached = false;
+  private terminalIsOpen = false;
+  private phaseNow: Phase = "connecting";
+  private attempt = 0;
+  private termAttempt = 0;
+  private termAuthFailures = 0;
+  private retryTimer: number | undefined;
+  private termTimer: number | undefined;
+  private connectTimer: number | undefined;
+  private everConnected = false;
+  private lastAuth: AuthKind = "token";
+  private triedMemoryPassword = false;
+  private cfg: ServerConfig | null = null;
+  private clientId: string | null;
+  /** Typed in this page only; never stored. Lets a server restart pass without a prompt. */
+  private password: string | null = null;
+  private readonly encoder = new TextEncoder();
+  private phaseMessage: string | undefined;
+
+  constructor(
+    private readonly token: string,
+    private readonly ev: ConnectionEvents,
+  ) {
+    this.clientId = load(KEYS.clientId, "session") ?? load(KEYS.clientId);
+  }
+
+  get phase(): Phase {
+    return this.phaseNow;
+  }
+
+  get isAuthed(): boolean {
+    return this.authed;
+  }
+
+  get terminalReady(): boolean {
+    return this.terminalIsOpen;
+  }
+
+  /** Starts the first connection. */
+  start(): void {
+    window.addEventListener("online", () => this.check("online"));
+    window.addEventListener("offline", () => this.wentOffline());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.check("visible");
+    });
+    window.addEventListener("pageshow", () => this.check("pageshow"));
+    void this.connect();
+  }
+
+  /** Tap-to-retry and "something may have changed" (visibility, network back). */
+  retryNow(): void {
+    logEvent("retry-now", { phase: this.phaseNow });
+    if (this.phaseNow === "fatal" || this.phaseNow === "password") return;
+    if (this.control && this.authed && this.control.readyState === WebSocket.OPEN) {
+      if (!this.terminalIsOpen) this.openTerminal();
+      return;
+    }
+    void this.connect();
+  }
+
+  /** Submits the password typed into the prompt. */
+  submitPassword(password: string): void {
+    this.password = password;
+    this.triedMemoryPassword = true;
+    if (this.control && this.control.readyState === WebSocket.OPEN) {
+      this.sendAuth("password");
+    } else {
+      void this.connect();
+    }
+  }
+
+  /** Sends a control message; false when not connected. */
+  send(msg: ClientMessage): boolean {
+    if (!this.control || !this.authed || this.control.readyState !== WebSocket.OPEN) return false;
+    logEvent("send", msg.type);
+    this.control.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Sends terminal input bytes (binary frame); false when the terminal socket is not open. */
+  sendInput(data: string | Uint8Array): boolean {
+    const t = this.terminal;
+    if (!t || !this.terminalIsOpen || t.readyState !== WebSocket.OPEN) return false;
+    t.send(typeof data === "string" ? this.encoder.encode(data) : data);
+    return true;
+  }
+
+  sendResize(cols: number, rows: number): boolean {
+    const t = this.terminal;
+    if (!t || !this.terminalIsOpen || t.readyState !== WebSocket.OPEN) return false;
+    logEvent("resize", { cols, rows });
+    t.send(JSON.stringify({ type: "resize", cols, rows }));
+    return true;
+  }
+
+  // ---- internals -------------------------------------------------------
+
+  private setPhase(p: Phase, extra: { retryInMs?: number; message?: string } = {}): void {
+    this.phaseNow = p;
+    this.phaseMessage = extra.message;
+    logEvent("phase", { p, attempt: this.attempt, ...extra });
+    this.ev.phase(p, {
+      attempt: this.attempt,
+      retryInMs: extra.retryInMs,
+      message: extra.message ?? this.phaseMessage,
+      offline: navigator.onLine === false,
+      everConnected: this.everConnected,
+    });
+  }
+
+  private url(path: string): string {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${proto}//${location.host}${path}`;
+  }
+
+  private clearTimers(): void {
+    window.clearTimeout(this.retryTimer);
+    window.clearTimeout(this.connectTimer);
+    window.clearTimeout(this.termTimer);
+    this.retryTimer = this.connectTimer = this.termTimer = undefined;
+  }
+
+  private closeSockets(): void {
+    this.gen++;
+    this.termGen++;
+    const c = this.control;
+    const t = this.terminal;
+    this.control = this.terminal = null;
+    const wasTerminal = this.terminalIsOpen;
+    this.authed = this.attached = this.terminalIsOpen = false;
+    for (const s of [t, c]) {
+      if (!s) continue;
+      s.onopen = s.onmessage = s.onclose = s.onerror = null;
+      try {
+        s.close(1000);
+      } catch {
+        /* already closed */
+      }
+    }
+    if (wasTerminal) this.ev.terminalClosed();
+  }
+
+  private async connect(): Promise<void> {
+    this.clearTimers();
+    this.closeSockets();
+    const gen = this.gen;
+    this.setPhase(this.attempt > 0 ? "reconnecting" : "connecting");
+    try {
+      const res = await fetch("/api/config", { cache: "no-store", headers: { accept: "application/json" } });
+      if (!res.ok) throw new Error(`config: HTTP ${res.status}`);
+      const cfg = (await res.json()) as ServerConfig;
+      if (gen !== this.gen) return;
+      this.cfg = cfg;
+      this.ev.config(cfg);
+    } catch (e) {
+      if (gen !== this.gen) return;
+      logEvent("config-failed", String(e));
+      this.scheduleReconnect("server not reachable");
+      return;
+    }
+    if (this.cfg.passwordRequired && !load(KEYS.sessionKey) && this.password === null) {
+      // Ask first: an auth without password would only fail.
+      this.setPhase("password");
+      this.ev.needPassword(null);
+      return;
+    }
+    this.openControl();
+  }
+
+  private openControl(): void {
+    const gen = this.gen;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url("/ws/control"));
+    } catch (e) {
+      logEvent("control-create-failed", String(e));
+      this.scheduleReconnect("cannot open a connection");
+      return;
+    }
+    this.control = ws;
+    this.connectTimer = window.setTimeout(() => {
+      if (gen === this.gen && !this.authed) {
+        logEvent("control-timeout");
+        ws.close();
+        this.onControlClosed(gen, 1006, "timeout");
+      }
+    }, CONNECT_TIMEOUT_MS);
+    ws.onopen = () => {
+      if (gen !== this.gen) return;
+      logEvent("control-open");
+      const key = load(KEYS.sessionKey);
+      this.sendAuth(key ? "key" : this.password !== null ? "password" : "token");
+    };
+    ws.onmessage = (e) => {
+      if (gen !== this.gen || typeof e.data !== "string") return;
+      const msg = parseServerMessage(e.data);
+      if (!msg) {
+        logEvent("control-bad-frame");
+        return;
+      }
+      this.onControlMessage(msg);
+    };
+    ws.onclose = (e) => this.onControlClosed(gen, e.code, e.reason);
+  }
+
+  private sendAuth(kind: AuthKind): void {
+    const ws = this.control;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const msg: ClientMessage = { type: "auth", token: this.token };
+    if (this.clientId) msg.clientId = this.clientId;
+    const key = load(KEYS.sessionKey);
+    if (kind === "key" && key) msg.sessionKey = key;
+    else if (kind === "password" && this.password !== null) msg.password = this.password;
+    else kind = "token";
+    this.lastAuth = kind;
+    logEvent("auth", { kind, resume: Boolean(this.clientId) });
+    ws.send(JSON.stringify(msg));
+    this.setPhase("authenticating");
+  }
+
+  private onControlMessage(msg: ServerMessage): void {
+    logEvent("recv", msg.type);
+    switch (msg.type) {
+      case "auth_ok": {
+        window.clearTimeout(this.connectTimer);
+        const resumed = this.clientId === msg.clientId;
+        this.authed = true;
+        this.attached = false;
+        this.clientId = msg.clientId;
+        save(KEYS.clientId, msg.clientId, "session");
+        save(KEYS.clientId, msg.clientId);
+        if (msg.sessionKey) save(KEYS.sessionKey, msg.sessionKey);
+        this.attempt = 0;
+        this.termAttempt = 0;
+        this.termAuthFailures = 0;
+        this.everConnected = true;
+        this.ev.authOk({ clientId: msg.clientId, readOnly: msg.readOnly === true, resumed });
+        this.setPhase("attaching");
+        this.openTerminal();
+        return;
+      }
+      case "auth_error":
+        this.onAuthError(msg.reason, msg.retryAfterMs);
+        return;
+      case "attached":
+        this.attached = true;
+        this.ev.message(msg);
+        this.updateReady();
+        return;
+      case "session_picker":
+        this.attached = false;
+        this.ev.message(msg);
+        this.setPhase("picker");
+        return;
+      default:
+        this.ev.message(msg);
+    }
+  }
+
+  private onAuthError(reason: string, retryAfterMs?: number): void {
+    logEvent("auth-error", reason);
+    window.clearTimeout(this.connectTimer);
+    if (reason === "invalid token") {
+      remove(KEYS.token);
+      this.clearTimers();
+      this.closeSockets();
+      this.setPhase("fatal", { message: "This link is not valid (anymore). Open the URL that tmux-mobile printed." });
+      return;
+    }
+    if (reason === "too many attempts") {
+      const wait = retryAfterMs ?? 5000;
+      if (this.lastAuth === "password" || this.phaseNow === "password") {
+        this.setPhase("password");
+        this.ev.needPassword(`Too many attempts. Try again in ${Math.ceil(wait / 1000)} s.`, wait);
+      } else {
+        const kind = this.lastAuth;
+        this.retryTimer = window.setTimeout(() => this.sendAuth(kind), wait);
+        this.setPhase("reconnecting", { retryInMs: wait, message: "too many attempts" });
+      }
+      return;
+    }
+    if (reason === "invalid password") {
+      if (this.lastAuth === "key") {
+        // The remembered key was revoked or the server restarted.
+        remove(KEYS.sessionKey);
+        if (this.password !== null && !this.triedMemoryPassword) {
+          this.triedMemoryPassword = true;
+          this.sendAuth("password");
+          return;
+        }
+        this.password = null;
+        this.setPhase("password");
+        this.ev.needPassword("Wrong password. Try again.");
+        return;
+      }
+      const hadPassword = this.lastAuth === "password";
+      this.password = null;
+      this.setPhase("password");
+      this.ev.needPassword(hadPassword ? "Wrong password. Try again." : null);
+      return;
+    }
+    // "auth required" or anything unknown: start over.
+    this.scheduleReconnect(reason);
+  }
+
+  private onControlClosed(gen: number, code: number, reason: string): void {
+    if (gen !== this.gen) return;
+    logEvent("control-closed", { code, reason });
+    this.closeSockets();
+    if (this.phaseNow === "fatal") return;
+    if (code === 4000) {
+      this.setPhase("paused", { message: "Opened in another tab or window. Tap to reconnect here." });
+      return;
+    }
+    if (this.phaseNow === "password") return;
+    this.scheduleReconnect(reason || "connection lost");
+  }
+
+  private scheduleReconnect(message: string): void {
+    this.clearTimers();
+    this.attempt++;
+    this.triedMemoryPassword = false;
+    const delay = backoffDelay(this.attempt);
+    this.retryTimer = window.setTimeout(() => void this.connect(), delay);
+    this.setPhase("reconnecting", { retryInMs: delay, message });
+  }
+
+  private wentOffline(): void {
+    logEvent("offline");
+    if (this.phaseNow === "fatal" || this.phaseNow === "password" || this.phaseNow === "paused") return;
+    // Sockets over a lost network die silently; drop them now and retry
+    // (quickly once the `online` event comes).
+    this.closeSockets();
+    this.scheduleReconnect("offline");
+  }
+
+  private check(why: string): void {
+    logEvent("check", { why, phase: this.phaseNow });
+    if (this.phaseNow === "reconnecting") {
+      void this.connect();
+      return;
+    }
+    if (this.phaseNow === "ready" || this.phaseNow === "attaching" || this.phaseNow === "picker") {
+      if (!this.control || this.control.readyState !== WebSocket.OPEN) void this.connect();
+      else if (this.attached && (!this.terminal || this.terminal.readyState !== WebSocket.OPEN)) this.openTerminal();
+    }
+  }
+
+  private openTerminal(): void {
+    window.clearTimeout(this.termTimer);
+    if (!this.authed || !this.clientId) return;
+    const old = this.terminal;
+    if (old) {
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
+      try {
+        old.close(1000);
+      } catch {
+        /* ignore */
+      }
+      if (this.terminalIsOpen) {
+        this.terminalIsOpen = false;
+        this.ev.terminalClosed();
+      }
+    }
+    const tg = ++this.termGen;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url("/ws/terminal"));
+    } catch (e) {
+      logEvent("terminal-create-failed", String(e));
+      this.scheduleTerminal();
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.terminal = ws;
+    const clientId = this.clientId;
+    ws.onopen = () => {
+      if (tg !== this.termGen) return;
+      const auth: Record<string, unknown> = { type: "auth", token: this.token, clientId, binary: true };
+      const key = load(KEYS.sessionKey);
+      if (key) auth.sessionKey = key;
+      else if (this.password !== null) auth.password = this.password;
+      ws.send(JSON.stringify(auth));
+      this.terminalIsOpen = true;
+      logEvent("terminal-open");
+      this.ev.terminalOpen();
+      this.updateReady();
+    };
+    ws.onmessage = (e) => {
+      if (tg !== this.termGen) return;
+      if (typeof e.data === "string") this.ev.terminalData(e.data);
+      else if (e.data instanceof ArrayBuffer) this.ev.terminalData(new Uint8Array(e.data));
+    };
+    ws.onclose = (e) => {
+      if (tg !== this.termGen) return;
+      logEvent("terminal-closed", { code: e.code, reason: e.reason });
+      const wasOpen = this.terminalIsOpen;
+      this.terminalIsOpen = false;
+      this.terminal = null;
+      if (wasOpen) this.ev.terminalClosed();
+      if (!this.authed) return;
+      if (e.code === 4001) this.termAuthFailures++;
+      if (this.termAuthFailures >= 2) {
+        // The server does not know this client any more: start over.
+        this.termAuthFailures = 0;
+        this.closeSockets();
+        this.scheduleReconnect("terminal refused");
+        return;
+      }
+      this.scheduleTerminal();
+    };
+  }
+
+  private scheduleTerminal(): void {
+    this.termAttempt++;
+    const delay = backoffDelay(this.termAttempt);
+    window.clearTimeout(this.termTimer);
+    this.termTimer = window.setTimeout(() => this.openTerminal(), delay);
+    this.updateReady();
+  }
+
+  private updateReady(): void {
+    if (!this.authed) return;
+    if (this.attached && this.terminalIsOpen) {
+      this.termAttempt = 0;
+      if (this.phaseNow !== "ready") this.setPhase("ready");
+    } else if (this.phaseNow !== "picker" || this.attached) {
+      this.setPhase("attaching");
+    }
+  }
+}

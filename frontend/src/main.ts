@@ -1,0 +1,502 @@
+// tmux-mobile phone UI: wires the connection, the terminal and the controls.
+import "@xterm/xterm/css/xterm.css";
+import "./fonts.css";
+import "./style.css";
+
+import { Connection, type Phase, type PhaseInfo } from "./connection";
+import { h, keepFocus, on, setChildren } from "./dom";
+import { activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
+import { applyToTyped } from "./keys";
+import { installViewportLayout } from "./layout";
+import { enableDebugLog, logEvent } from "./log";
+import { confirmDialog, promptDialog, showCard, toast } from "./overlays";
+import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
+import { Scrollback } from "./scrollback";
+import { KEYS, load, loadBool, save } from "./storage";
+import { TerminalView } from "./terminal";
+import { applyChrome, DEFAULT_THEME, themeById } from "./themes";
+import { Toolbar } from "./toolbar";
+
+const DEFAULT_SCROLLBACK_LINES = 1000;
+
+/** Takes the token from `?token=` (and removes it from the address bar) or from storage. */
+function takeToken(): string | null {
+  const params = new URLSearchParams(location.search);
+  if (params.get("debug") === "1") enableDebugLog();
+  const fromUrl = params.get("token");
+  if (fromUrl !== null) {
+    params.delete("token");
+    const qs = params.toString();
+    history.replaceState(history.state, "", `${location.pathname}${qs ? `?${qs}` : ""}${location.hash}`);
+    if (fromUrl) {
+      save(KEYS.token, fromUrl);
+      save(KEYS.token, fromUrl, "session");
+      return fromUrl;
+    }
+  }
+  return load(KEYS.token, "session") ?? load(KEYS.token);
+}
+
+function main(): void {
+  const token = takeToken();
+  const storedTheme = load(KEYS.theme);
+  const theme = themeById(storedTheme ?? DEFAULT_THEME);
+  applyChrome(theme);
+  if (!token) {
+    showCard("missing-token", "URL missing token", "Open the full address that tmux-mobile printed when it started (it ends in ?token=…).");
+    return;
+  }
+  logEvent("start");
+
+  const vm: ViewModel = {
+    state: null,
+    attachedSession: null,
+    baseSession: load(KEYS.baseSession, "session"),
+    readOnly: false,
+    stickyZoom: loadBool(KEYS.stickyZoom) ?? window.innerWidth <= 768,
+    themeId: theme.id,
+  };
+  let config: ServerConfig | null = null;
+  let composeOn = loadBool(KEYS.compose) ?? true;
+  let pasting = false;
+
+  // ---- top bar -------------------------------------------------------------
+  const drawerBtn = h("button", { class: "icon-btn", type: "button", testid: "drawer-button", "aria-label": "Open menu" }, "☰");
+  const title = h("div", { class: "title", testid: "title" }, "tmux-mobile");
+  const statusText = h("span", { class: "status-text" });
+  const status = h("button", { class: "status", type: "button", testid: "status", "data-state": "pending", "aria-label": "Connection status" }, h("span", { class: "dot" }), statusText);
+  const zoomBtn = h("button", { class: "tb-btn", type: "button", testid: "zoom-button", disabled: true, "data-zoomed": "false", title: "Zoom the active pane" }, "Zoom");
+  const scrollBtn = h("button", { class: "tb-btn", type: "button", testid: "scroll-button", title: "Scrollback" }, "Scroll");
+  const composeBtn = h("button", { class: "tb-btn", type: "button", testid: "compose-toggle", title: "Compose bar" }, "Compose");
+  for (const b of [drawerBtn, status, zoomBtn, scrollBtn, composeBtn]) keepFocus(b);
+  const topbar = h("header", { class: "topbar" }, drawerBtn, title, status, zoomBtn, scrollBtn, composeBtn);
+
+  // ---- terminal ------------------------------------------------------------
+  const termEl = h("div", { class: "terminal", testid: "terminal" });
+  const termWrap = h("main", { class: "term-wrap" }, termEl);
+
+  // ---- compose bar ---------------------------------------------------------
+  const composeInput = h("input", {
+    class: "input compose-input",
+    testid: "compose-input",
+    type: "text",
+    placeholder: "Type a command, Enter sends",
+    autocomplete: "off",
+    autocapitalize: "off",
+    autocorrect: "off",
+    spellcheck: "false",
+    enterkeyhint: "send",
+    "aria-label": "Compose",
+  });
+  const composeSend = h("button", { class: "btn btn-primary", type: "button", testid: "compose-send" }, "Send");
+  keepFocus(composeSend);
+  const composeBar = h("div", { class: "compose-bar", testid: "compose-bar" }, composeInput, composeSend);
+
+  // ---- connection ------------------------------------------------------------
+  const mutate = (msg: ClientMessage): void => {
+    if (vm.readOnly) {
+      toast("Read-only link: changes are disabled.", "info");
+      return;
+    }
+    if (!conn.send(msg)) toast("Not connected. Reconnecting…", "error");
+  };
+  const sendInput = (data: string): void => {
+    if (vm.readOnly || data === "") return;
+    if (!conn.sendInput(data)) toast("Not connected. Reconnecting…", "error");
+  };
+
+  const toolbar = new Toolbar({
+    send: sendInput,
+    paste: () => void paste(),
+    layoutChanged: () => view.queueFit(),
+  });
+
+  const scrollback = new Scrollback({
+    request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines }),
+    closed: () => view.term.focus(),
+  });
+
+  const mySession = () => vm.attachedSession ?? currentSession(vm)?.name ?? "";
+
+  const drawer = new Drawer(
+    {
+      selectSession: (name) => {
+        vm.baseSession = name;
+        save(KEYS.baseSession, name, "session");
+        if (!conn.send({ type: "select_session", session: name })) toast("Not connected. Reconnecting…", "error");
+      },
+      newSession: () => {
+        void promptDialog("New Session", "Session name", "e.g. work", "Create").then((name) => {
+          if (!name) return;
+          vm.baseSession = name.replace(/[:.]/g, "_");
+          save(KEYS.baseSession, vm.baseSession, "session");
+          mutate({ type: "new_session", name });
+        });
+      },
+      selectWindow: (index) => mutate({ type: "select_window", session: mySession(), windowIndex: index, stickyZoom: vm.stickyZoom }),
+      newWindow: () => mutate({ type: "new_window", session: mySession() }),
+      selectPane: (id) => mutate({ type: "select_pane", paneId: id, stickyZoom: vm.stickyZoom }),
+      split: (orientation) => {
+        const p = activePane(vm);
+        if (p) mutate({ type: "split_pane", paneId: p.id, orientation });
+      },
+      zoomPane: () => {
+        const p = activePane(vm);
+        if (p) mutate({ type: "zoom_pane", paneId: p.id });
+      },
+      toggleStickyZoom: () => {
+        vm.stickyZoom = !vm.stickyZoom;
+        save(KEYS.stickyZoom, String(vm.stickyZoom));
+        render();
+      },
+      closePane: () => {
+        const p = activePane(vm);
+        if (!p) return;
+        void confirmDialog(`Close pane %${p.index}?`, `The pane and its process (${p.currentCommand}) end.`, "Close Pane").then((ok) => {
+          if (ok) mutate({ type: "kill_pane", paneId: p.id });
+        });
+      },
+      killWindow: () => {
+        const w = activeWindow(vm);
+        if (!w) return;
+        void confirmDialog(`Kill window ${w.index}: ${w.name}?`, `All ${w.paneCount} pane(s) of this window and their processes end.`, "Kill Window").then((ok) => {
+          if (ok) mutate({ type: "kill_window", session: mySession(), windowIndex: w.index });
+        });
+      },
+      setTheme: (id) => {
+        const t = themeById(id);
+        vm.themeId = t.id;
+        save(KEYS.theme, t.id);
+        applyChrome(t);
+        view.setTheme(t);
+        render();
+      },
+    },
+    (open) => {
+      drawerBtn.setAttribute("aria-expanded", String(open));
+      if (!open) view.term.focus();
+    },
+  );
+
+  // ---- session picker --------------------------------------------------------
+  const pickerList = h("div", { class: "picker-list" });
+  const picker = h(
+    "div",
+    { class: "overlay picker", testid: "session-picker", hidden: true, role: "dialog", "aria-label": "Choose a session" },
+    h("div", { class: "overlay-head" }, h("span", { class: "overlay-title" }, "Choose a tmux session")),
+    pickerList,
+  );
+  const showPicker = (sessions: SessionSummary[]) => {
+    setChildren(
+      pickerList,
+      sessions.map((s) => {
+        const b = h(
+          "button",
+          { class: "item picker-item", type: "button", testid: "picker-item", "data-name": s.name },
+          h("span", { class: "name" }, s.name),
+          h("span", { class: "meta" }, `${s.windows} window${s.windows === 1 ? "" : "s"}${s.attached ? " · attached" : ""}`),
+        );
+        on(b, "click", () => {
+          vm.baseSession = s.name;
+          save(KEYS.baseSession, s.name, "session");
+          if (!conn.send({ type: "select_session", session: s.name })) toast("Not connected. Reconnecting…", "error");
+        });
+        return b;
+      }),
+    );
+    picker.hidden = false;
+  };
+
+  // ---- password prompt -----------------------------------------------------
+  const pwInput = h("input", {
+    class: "input",
+    testid: "password-input",
+    type: "password",
+    autocomplete: "current-password",
+    enterkeyhint: "go",
+    "aria-label": "Password",
+    placeholder: "Password",
+  });
+  const pwSubmit = h("button", { class: "btn btn-primary", type: "submit", testid: "password-submit" }, "Unlock");
+  const pwError = h("p", { class: "form-error", testid: "password-error", role: "alert", hidden: true });
+  const pwForm = h(
+    "form",
+    { class: "card", testid: "password-form", autocomplete: "on" },
+    h("h1", {}, "Password Required"),
+    h("p", { class: "muted" }, "This tmux-mobile server asks for its password."),
+    pwInput,
+    pwError,
+    pwSubmit,
+  );
+  const pwScreen = h("div", { class: "card-screen", hidden: true }, pwForm);
+  let pwWaitTimer: number | undefined;
+  on(pwForm, "submit", (e) => {
+    e.preventDefault();
+    const pw = pwInput.value;
+    if (!pw) {
+      pwInput.focus();
+      return;
+    }
+    pwSubmit.disabled = true;
+    pwError.hidden = true;
+    conn.submitPassword(pw);
+  });
+  const showPassword = (error: string | null, waitMs?: number) => {
+    pwScreen.hidden = false;
+    pwInput.value = "";
+    pwError.textContent = error ?? "";
+    pwError.hidden = !error;
+    window.clearTimeout(pwWaitTimer);
+    pwSubmit.disabled = Boolean(waitMs);
+    if (waitMs) pwWaitTimer = window.setTimeout(() => (pwSubmit.disabled = false), waitMs);
+    pwInput.focus();
+  };
+
+  // ---- app shell -------------------------------------------------------------
+  const app = h("div", { class: "app", id: "app" }, topbar, termWrap, composeBar, toolbar.el);
+  document.body.append(app, drawer.backdrop, drawer.el, picker, scrollback.el, pwScreen);
+  drawer.el.inert = true;
+
+  const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
+  installViewportLayout(app, () => view.queueFit());
+
+  view.term.onData((data) => {
+    if (vm.readOnly) return;
+    if (pasting) {
+      sendInput(data);
+      return;
+    }
+    const r = applyToTyped(data, toolbar.mods.current(), toolbar.mods.caps);
+    sendInput(r.data);
+    if (r.consumed) toolbar.mods.consume();
+  });
+  view.term.onBinary((data) => {
+    if (vm.readOnly) return;
+    const bytes = Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff);
+    if (!conn.sendInput(bytes)) toast("Not connected. Reconnecting…", "error");
+  });
+
+  async function paste(): Promise<void> {
+    if (vm.readOnly) return;
+    try {
+      if (navigator.clipboard?.readText) {
+        const text = await navigator.clipboard.readText();
+        if (text) {
+          pasting = true;
+          try {
+            view.term.paste(text);
+          } finally {
+            pasting = false;
+          }
+        }
+        return;
+      }
+    } catch (e) {
+      logEvent("paste-failed", String(e));
+    }
+    toast("The browser does not allow reading the clipboard here. Long-press the compose field and paste there.", "info");
+    setCompose(true);
+    composeInput.focus();
+  }
+
+  // ---- compose ---------------------------------------------------------------
+  let composing = false;
+  on(composeInput, "compositionstart", () => (composing = true));
+  on(composeInput, "compositionend", () => (composing = false));
+  const sendCompose = () => {
+    if (vm.readOnly) return;
+    const text = composeInput.value;
+    if (conn.send({ type: "send_compose", text })) composeInput.value = "";
+    else toast("Not connected. Reconnecting…", "error");
+  };
+  on(composeInput, "keydown", (e) => {
+    if (e.key !== "Enter") return;
+    // Enter that confirms an IME composition must not send.
+    if (e.isComposing || composing || e.keyCode === 229) return;
+    e.preventDefault();
+    sendCompose();
+  });
+  on(composeSend, "click", sendCompose);
+  const setCompose = (v: boolean) => {
+    composeOn = v;
+    save(KEYS.compose, String(v));
+    composeBar.hidden = !v;
+    composeBtn.textContent = v ? "Compose On" : "Compose Off";
+    composeBtn.dataset.on = String(v);
+    composeBtn.setAttribute("aria-pressed", String(v));
+    view.queueFit();
+  };
+  on(composeBtn, "click", () => setCompose(!composeOn));
+  setCompose(composeOn);
+
+  // ---- top bar actions -------------------------------------------------------
+  on(drawerBtn, "click", () => drawer.open(!drawer.opened));
+  on(zoomBtn, "click", () => {
+    const p = activePane(vm);
+    if (p) mutate({ type: "zoom_pane", paneId: p.id });
+  });
+  on(scrollBtn, "click", () => {
+    const p = activePane(vm);
+    if (!p) {
+      toast("No pane to capture yet.", "info");
+      return;
+    }
+    scrollback.open(p.id, config?.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES);
+  });
+  on(status, "click", () => {
+    const p = conn.phase;
+    if (p === "reconnecting" || p === "paused" || p === "attaching") conn.retryNow();
+    else toast(statusDescription(), "info");
+  });
+
+  // ---- rendering -------------------------------------------------------------
+  function render(): void {
+    const w = activeWindow(vm);
+    const p = activePane(vm);
+    const text = w ? `Window: ${w.index}: ${w.name}` : "tmux-mobile";
+    if (title.textContent !== text) title.textContent = text;
+    document.title = w ? `${w.name} · tmux-mobile` : "tmux-mobile";
+    zoomBtn.disabled = vm.readOnly || !w || w.panes.length < 2;
+    zoomBtn.dataset.zoomed = String(Boolean(p?.zoomed));
+    zoomBtn.textContent = p?.zoomed ? "Unzoom" : "Zoom";
+    zoomBtn.setAttribute("aria-pressed", String(Boolean(p?.zoomed)));
+    scrollBtn.disabled = !p;
+    composeInput.disabled = vm.readOnly;
+    composeSend.disabled = vm.readOnly;
+    drawer.render(vm);
+  }
+
+  let phaseInfo: PhaseInfo | null = null;
+  function statusDescription(): string {
+    const p = conn.phase;
+    switch (p) {
+      case "ready":
+        return vm.readOnly ? "Connected (read-only)." : "Connected.";
+      case "reconnecting":
+        return `Reconnecting${phaseInfo?.message ? ` (${phaseInfo.message})` : ""}. Tap the status to retry now.`;
+      default:
+        return phaseInfo?.message ?? p;
+    }
+  }
+
+  function renderStatus(p: Phase, info: PhaseInfo): void {
+    let state: string;
+    let text = "";
+    switch (p) {
+      case "ready":
+        state = "ok";
+        text = vm.readOnly ? "view only" : "";
+        break;
+      case "connecting":
+        state = info.offline && !info.everConnected ? "offline" : "pending";
+        text = info.offline ? "offline" : "connecting…";
+        break;
+      case "authenticating":
+      case "attaching":
+        state = info.everConnected && !conn.terminalReady && conn.isAuthed && p === "attaching" ? "warn" : "pending";
+        text = "connecting…";
+        break;
+      case "picker":
+        state = "pending";
+        text = "choose a session";
+        break;
+      case "password":
+        state = "warn";
+        text = "password";
+        break;
+      case "reconnecting":
+        state = info.offline && !info.everConnected ? "offline" : "reconnecting";
+        text = info.offline ? "offline · reconnecting…" : "reconnecting…";
+        break;
+      case "paused":
+        state = "error";
+        text = "tap to reconnect";
+        break;
+      case "fatal":
+        state = "error";
+        text = "error";
+        break;
+    }
+    status.dataset.state = state;
+    status.dataset.phase = p;
+    statusText.textContent = text;
+    status.title = statusDescription();
+  }
+
+  let fatalCard: HTMLElement | null = null;
+
+  const conn: Connection = new Connection(token, {
+    phase(p, info) {
+      phaseInfo = info;
+      renderStatus(p, info);
+      if (p === "paused" && info.message) toast(info.message, "error");
+      if (p === "fatal") {
+        fatalCard?.remove();
+        fatalCard = showCard("fatal-error", "Cannot connect", info.message ?? "The server refused this link.");
+      }
+      if (p !== "password") pwScreen.hidden = true;
+    },
+    config(c) {
+      config = c;
+    },
+    needPassword(error, waitMs) {
+      showPassword(error, waitMs);
+    },
+    authOk(info) {
+      pwScreen.hidden = true;
+      pwSubmit.disabled = false;
+      vm.readOnly = info.readOnly;
+      toolbar.setReadOnly(info.readOnly);
+      view.term.options.disableStdin = info.readOnly;
+      document.documentElement.dataset.readonly = String(info.readOnly);
+      if (!info.resumed) logEvent("new-client");
+      render();
+    },
+    message(msg: ServerMessage) {
+      switch (msg.type) {
+        case "attached":
+          vm.attachedSession = msg.session;
+          picker.hidden = true;
+          drawer.open(false);
+          view.resetResize();
+          render();
+          break;
+        case "session_picker":
+          showPicker(msg.sessions);
+          break;
+        case "tmux_state":
+          vm.state = msg.state;
+          render();
+          break;
+        case "scrollback":
+          scrollback.receive(msg.paneId, msg.text, msg.lines);
+          break;
+        case "error":
+          toast(msg.message === "read-only" ? "Read-only link: input and changes are disabled." : msg.message, "error");
+          break;
+        case "info":
+          toast(msg.message, "info");
+          break;
+        default:
+          break;
+      }
+    },
+    terminalOpen() {
+      // Cancel any escape sequence cut off by the previous connection.
+      view.write("\x18");
+      view.resetResize();
+    },
+    terminalData(data) {
+      view.write(data);
+    },
+    terminalClosed() {
+      /* the status shows it; input is refused until the socket is back */
+    },
+  });
+
+  render();
+  conn.start();
+  view.term.focus();
+}
+
+main();

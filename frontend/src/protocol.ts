@@ -1,0 +1,84 @@
+// Wire types of PROTOCOL.md v1 (control socket JSON), as the browser sees them.
+
+export interface PaneState {
+  index: number;
+  id: string;
+  currentCommand: string;
+  active: boolean;
+  width: number;
+  height: number;
+  zoomed: boolean;
+}
+
+export interface WindowState {
+  index: number;
+  name: string;
+  active: boolean;
+  paneCount: number;
+  panes: PaneState[];
+}
+
+export interface SessionState {
+  name: string;
+  attached: boolean;
+  windows: number;
+  windowStates: WindowState[];
+}
+
+export interface TmuxState {
+  sessions: SessionState[];
+  capturedAt: string;
+}
+
+export interface SessionSummary {
+  name: string;
+  attached: boolean;
+  windows: number;
+}
+
+export type ServerMessage =
+  | { type: "auth_ok"; clientId: string; requiresPassword: boolean; readOnly?: boolean; protocolVersion?: number; sessionKey?: string }
+  | { type: "auth_error"; reason: string; retryAfterMs?: number }
+  | { type: "attached"; session: string }
+  | { type: "session_picker"; sessions: SessionSummary[] }
+  | { type: "tmux_state"; state: TmuxState }
+  | { type: "scrollback"; paneId: string; text: string; lines: number }
+  | { type: "error"; message: string }
+  | { type: "info"; message: string };
+
+export type ClientMessage =
+  | { type: "auth"; token: string; password?: string; clientId?: string; sessionKey?: string }
+  | { type: "select_session"; session: string }
+  | { type: "new_session"; name: string }
+  | { type: "new_window"; session: string }
+  | { type: "select_window"; session: string; windowIndex: number; stickyZoom?: boolean }
+  | { type: "kill_window"; session: string; windowIndex: number }
+  | { type: "select_pane"; paneId: string; stickyZoom?: boolean }
+  | { type: "split_pane"; paneId: string; orientation: "h" | "v" }
+  | { type: "kill_pane"; paneId: string }
+  | { type: "zoom_pane"; paneId: string }
+  | { type: "capture_scrollback"; paneId: string; lines?: number }
+  | { type: "send_compose"; text: string };
+
+/** Sessions the server makes per browser client; never shown as user sessions. */
+export const MANAGED_SESSION_PREFIX = "tmux-mobile-client-";
+
+export interface ServerConfig {
+  passwordRequired: boolean;
+  scrollbackLines: number;
+  pollIntervalMs: number;
+  protocolVersion?: number;
+}
+
+/** Parses a control frame; null when it is not a JSON object with a string `type`. */
+export function parseServerMessage(text: string): ServerMessage | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string") {
+      return v as ServerMessage;
+    }
+  } catch {
+    /* fall through */
+  }
+  return null;
+}

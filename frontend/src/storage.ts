@@ -1,0 +1,52 @@
+// localStorage/sessionStorage access that never throws (private mode,
+// disabled storage) and one place that names every key we use.
+
+export const KEYS = {
+  theme: "tmux-mobile-theme",
+  stickyZoom: "tmux-mobile-sticky-zoom",
+  toolbarExpanded: "tmux-mobile-toolbar-expanded",
+  sessionKey: "tmux-mobile-session-key",
+  clientId: "tmux-mobile-client-id",
+  token: "tmux-mobile-token",
+  compose: "tmux-mobile-compose",
+  baseSession: "tmux-mobile-base-session",
+} as const;
+
+type Area = "local" | "session";
+
+function area(a: Area): Storage | null {
+  try {
+    return a === "local" ? window.localStorage : window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function load(key: string, a: Area = "local"): string | null {
+  try {
+    return area(a)?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function save(key: string, value: string, a: Area = "local"): void {
+  try {
+    area(a)?.setItem(key, value);
+  } catch {
+    /* storage full or disabled: the setting lasts for this page only */
+  }
+}
+
+export function remove(key: string, a: Area = "local"): void {
+  try {
+    area(a)?.removeItem(key);
+  } catch {
+    /* ignore */
+  }
+}
+
+export function loadBool(key: string): boolean | null {
+  const v = load(key);
+  return v === "true" ? true : v === "false" ? false : null;
+}

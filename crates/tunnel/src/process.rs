@@ -10,6 +10,7 @@
 //! and killing all go through one mutex, so the guard never signals a group
 //! that was already reaped, and no child is spawned after the guard ran.
 
+use std::ffi::OsString;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -105,6 +106,17 @@ fn signal_group(group: Pid, signal: Signal) {
     }
 }
 
+/// Our own variables among the environment variable names `keys`, which the
+/// child does not inherit.
+fn own_env_vars(keys: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    keys.into_iter()
+        .filter(|key| {
+            key.as_encoded_bytes()
+                .starts_with(OWN_ENV_PREFIX.as_bytes())
+        })
+        .collect()
+}
+
 /// What happened next to a running child.
 #[derive(Debug)]
 pub(crate) enum Event {
@@ -149,10 +161,8 @@ impl RunningChild {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with(OWN_ENV_PREFIX) {
-                command.env_remove(key);
-            }
+        for key in own_env_vars(std::env::vars_os().map(|(key, _)| key)) {
+            command.env_remove(key);
         }
 
         let mut state = shared.lock();
@@ -283,5 +293,29 @@ impl Drop for RunningChild {
         for reader in &self.readers {
             reader.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_own_variables_are_not_inherited() {
+        let keys = [
+            "PATH",
+            "TMUX_MOBILE_PASSWORD",
+            "HOME",
+            "TMUX_MOBILE_CLOUDFLARED",
+            "TMUX",
+            "TUNNEL_ORIGIN_CERT",
+        ]
+        .map(OsString::from);
+        assert_eq!(
+            own_env_vars(keys),
+            ["TMUX_MOBILE_PASSWORD", "TMUX_MOBILE_CLOUDFLARED"]
+                .map(OsString::from)
+                .to_vec()
+        );
     }
 }

@@ -71,44 +71,26 @@ impl Fixture {
     }
 
     /// Waits until `n` fixture processes have started.
-    fn wait_for_pids(&self, n: usize) -> Vec<u32> {
+    async fn wait_for_pids(&self, n: usize) -> Vec<u32> {
         poll(|| {
             let pids = self.pids();
             (pids.len() >= n).then_some(pids)
         })
+        .await
         .unwrap_or_else(|| panic!("{n} fixture process(es) never started"))
     }
 
     /// Asserts that every fixture process and every member of its process
     /// group is gone (zombies count as gone: they no longer run, and
     /// orphaned grandchildren are reaped by init, not by us).
-    fn assert_no_survivors(&self) {
+    async fn assert_no_survivors(&self) {
         let pids = self.pids();
         assert!(!pids.is_empty(), "the fixture never ran");
-        let survivors = poll(|| {
-            let alive: Vec<String> = pids
-                .iter()
-                .flat_map(|&pid| {
-                    let mut found = Vec::new();
-                    if is_running(pid) {
-                        found.push(format!("pid {pid}"));
-                    }
-                    found.extend(
-                        group_members(pid)
-                            .iter()
-                            .map(|m| format!("pid {m} in group {pid}")),
-                    );
-                    found
-                })
-                .collect();
-            alive.is_empty().then_some(())
-        });
-        if survivors.is_none() {
-            let still: Vec<_> = pids
-                .iter()
-                .filter(|&&p| is_running(p) || !group_members(p).is_empty())
-                .collect();
-            panic!("fixture processes survived: {still:?}");
+        if poll(|| survivors(&pids).is_empty().then_some(()))
+            .await
+            .is_none()
+        {
+            panic!("fixture processes survived: {:?}", survivors(&pids));
         }
     }
 }
@@ -120,7 +102,7 @@ impl Drop for Fixture {
 }
 
 /// Polls `f` every 20 ms until it returns `Some`, for at most [`DEADLINE`].
-fn poll<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
+async fn poll<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let end = Instant::now() + DEADLINE;
     loop {
         if let Some(v) = f() {
@@ -129,8 +111,24 @@ fn poll<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
         if Instant::now() > end {
             return None;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Running processes among `pids` and their process groups, described.
+fn survivors(pids: &[u32]) -> Vec<String> {
+    let mut found = Vec::new();
+    for &pid in pids {
+        if is_running(pid) {
+            found.push(format!("pid {pid}"));
+        }
+        for member in group_members(pid) {
+            if member != pid {
+                found.push(format!("pid {member} in group {pid}"));
+            }
+        }
+    }
+    found
 }
 
 /// `(state, pgrp)` of a process from `/proc/<pid>/stat`.
@@ -178,7 +176,7 @@ async fn finds_the_url_and_stops_gracefully() {
     assert_eq!(tunnel.url(), url);
     assert_eq!(tunnel.current_url().as_deref(), Some(url));
     let pid = tunnel.pid().expect("running");
-    assert_eq!(fx.wait_for_pids(1), vec![pid]);
+    assert_eq!(fx.wait_for_pids(1).await, vec![pid]);
     assert_eq!(
         fx.read("args").unwrap(),
         "tunnel\n--no-autoupdate\n--url\nhttp://127.0.0.1:9\n",
@@ -196,7 +194,7 @@ async fn finds_the_url_and_stops_gracefully() {
     assert!(!exists(pid), "leader reaped by shutdown");
     assert_eq!(*rx.borrow(), None, "URL withdrawn");
     assert!(rx.has_changed().is_err(), "channel closed after shutdown");
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +219,7 @@ async fn no_url_times_out_with_the_output_tail() {
     let pids = fx.pids();
     assert_eq!(pids.len(), 1);
     assert!(!exists(pids[0]), "leader reaped");
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,7 +238,7 @@ async fn look_alike_urls_are_not_taken() {
         }
         other => panic!("expected Timeout, got {other:?}"),
     }
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +256,7 @@ async fn early_exit_reports_code_and_tail() {
         }
         other => panic!("expected ExitedEarly, got {other:?}"),
     }
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -288,7 +286,7 @@ async fn sigterm_ignored_means_sigkill_after_the_grace_period() {
     let pid = tunnel.pid().unwrap();
     tunnel.shutdown().await;
     assert!(!exists(pid), "leader killed and reaped by shutdown");
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,7 +317,7 @@ async fn restarts_with_backoff_and_publishes_the_new_url() {
         "dead runs were reaped"
     );
     tunnel.shutdown().await;
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,7 +340,7 @@ async fn without_restart_the_url_is_withdrawn_and_the_channel_closes() {
     assert_eq!(tunnel.pid(), None);
     assert_eq!(fx.read("count").as_deref(), Some("1\n"), "no restart");
     tunnel.shutdown().await;
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,9 +354,9 @@ async fn dropping_the_handle_kills_the_process_group() {
     let pid = tunnel.pid().unwrap();
     assert!(!group_members(pid).is_empty());
     drop(tunnel);
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
     assert!(
-        poll(|| (!exists(pid)).then_some(())).is_some(),
+        poll(|| (!exists(pid)).then_some(())).await.is_some(),
         "leader reaped in the background"
     );
 }
@@ -374,7 +372,7 @@ async fn a_panic_while_holding_the_tunnel_leaves_no_process() {
         panic!("simulated crash while the tunnel runs");
     });
     assert!(task.await.unwrap_err().is_panic());
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -382,21 +380,11 @@ async fn cancelling_start_kills_the_child() {
     let fx = Fixture::new("no-url.sh");
     let opts = fx.options(); // 15 s start timeout: cancelled long before
     let start = tokio::spawn(Tunnel::start(opts));
-    let pids = tokio::task::spawn_blocking({
-        let dir = fx.dir.clone();
-        move || {
-            let fx = Fixture { dir };
-            let pids = fx.wait_for_pids(1);
-            std::mem::forget(fx); // the outer fixture owns the directory
-            pids
-        }
-    })
-    .await
-    .unwrap();
+    let pids = fx.wait_for_pids(1).await;
     assert!(is_running(pids[0]));
     start.abort();
     assert!(start.await.unwrap_err().is_cancelled());
-    fx.assert_no_survivors();
+    fx.assert_no_survivors().await;
 }
 
 #[test]
@@ -407,9 +395,15 @@ fn runtime_shutdown_then_drop_outside_any_runtime_leaves_no_process() {
         .enable_all()
         .build()
         .unwrap();
-    let tunnel = rt.block_on(Tunnel::start(fx.options())).unwrap();
+    let mut opts = fx.options();
+    opts.stop_grace = Duration::from_secs(600); // only the drop paths are fast enough
+    let tunnel = rt.block_on(Tunnel::start(opts)).unwrap();
     // The supervisor task dies with the runtime; the handle outlives it.
     drop(rt);
     drop(tunnel);
-    fx.assert_no_survivors();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fx.assert_no_survivors());
 }

@@ -1,13 +1,14 @@
 //! Throughput of the bridge (PTY → consumer) against a plain blocking read
 //! loop on the same kind of PTY, in the same run.
 //!
-//! Both arms run `head -c <bytes> /dev/zero` with a pseudo-terminal as its
-//! stdout (zero bytes pass the terminal's output processing untranslated, so
-//! the byte count is exact) and count what arrives. The runs alternate and the
+//! Both arms run `head -c <bytes> /dev/zero` (through `sh`, which `exec`s it,
+//! after `stty raw -echo` when `RAW=1`) with a pseudo-terminal as its stdout
+//! (zero bytes pass the terminal's output processing untranslated, so the byte
+//! count is exact either way) and count what arrives. The runs alternate and the
 //! medians are printed.
 //!
 //! ```text
-//! cargo run --release -p tmux-mobile-pty-bridge --example throughput -- [bytes] [runs]
+//! [RAW=1] cargo run --release -p tmux-mobile-pty-bridge --example throughput -- [bytes] [runs]
 //! ```
 
 use std::io::Read;
@@ -16,16 +17,24 @@ use std::time::{Duration, Instant};
 
 use tmux_mobile_pty_bridge::{Pty, PtyCommand, PtyOptions};
 
-fn producer_args(bytes: usize) -> [String; 3] {
-    ["-c".into(), bytes.to_string(), "/dev/zero".into()]
+/// The producer: `head -c <bytes> /dev/zero`, after `stty raw` when `RAW=1`
+/// is set in the environment (through `sh`, in both arms alike).
+fn producer(bytes: usize) -> (String, Vec<String>) {
+    let head = format!("exec head -c {bytes} /dev/zero");
+    if std::env::var_os("RAW").is_some_and(|v| v == "1") {
+        ("sh".into(), vec!["-c".into(), format!("stty raw -echo; {head}")])
+    } else {
+        ("sh".into(), vec!["-c".into(), head])
+    }
 }
 
 /// A plain blocking `read` loop on the master of a fresh PTY.
 fn blocking_run(bytes: usize) -> Duration {
     let pair = nix::pty::openpty(None, None).expect("openpty");
     let slave = std::fs::File::from(pair.slave);
-    let mut child = Command::new("head")
-        .args(producer_args(bytes))
+    let (program, args) = producer(bytes);
+    let mut child = Command::new(program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(slave.try_clone().expect("dup slave"))
         .stderr(Stdio::null())
@@ -53,9 +62,10 @@ fn blocking_run(bytes: usize) -> Duration {
 
 /// The bridge: `Pty::spawn` and a consumer task reading chunks.
 async fn bridge_run(bytes: usize) -> Duration {
-    let cmd = PtyCommand::new("head").args(producer_args(bytes));
-    let start = Instant::now();
+    let (program, args) = producer(bytes);
+    let cmd = PtyCommand::new(program).args(args);
     let mut pty = Pty::spawn(cmd, PtyOptions::default()).expect("spawn");
+    let start = Instant::now();
     let mut received = 0;
     while let Some(chunk) = pty.read().await {
         received += chunk.len();

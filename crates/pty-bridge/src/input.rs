@@ -46,6 +46,10 @@ impl PtyWriter {
     /// next one starts. If the future is dropped midway, a prefix of `bytes`
     /// may have been written. Fails with [`PtyError::Closed`] once the
     /// terminal has no reader left (the child exited).
+    ///
+    /// Keep reading output in another task while writing: a child that echoes
+    /// its input (as a terminal does by default) stops reading input once its
+    /// output is blocked by [backpressure](crate::PtyOptions::max_buffered_bytes).
     pub async fn write_all(&self, bytes: &[u8]) -> Result<(), PtyError> {
         let _turn = self.inner.turn.lock().await;
         let mut written = 0;

@@ -46,6 +46,18 @@ export interface ConnectionEvents {
 const CONNECT_TIMEOUT_MS = 10_000;
 const BACKOFF_MAX_MS = 10_000;
 
+/** How long a released client id is worth resuming (the server keeps clients 30 s by default). */
+const RELEASED_CLIENT_MAX_AGE_MS = 60_000;
+
+/** Takes a client id that a closed page left behind, if recent. */
+function claimReleasedClientId(): string | null {
+  const id = load(KEYS.clientId);
+  const at = Number(load(KEYS.clientIdReleasedAt));
+  remove(KEYS.clientIdReleasedAt);
+  if (!id || !Number.isFinite(at) || Date.now() - at > RELEASED_CLIENT_MAX_AGE_MS) return null;
+  return id;
+}
+
 /** Delay before reconnect attempt `n` (1-based): 0.5 s doubling to 10 s, ±20 % jitter. */
 export function backoffDelay(n: number, rand: number = Math.random()): number {
   const base = Math.min(BACKOFF_MAX_MS, 500 * 2 ** Math.max(0, n - 1));
@@ -83,7 +95,9 @@ export class Connection {
     private readonly token: string,
     private readonly ev: ConnectionEvents,
   ) {
-    this.clientId = load(KEYS.clientId, "session") ?? load(KEYS.clientId);
+    this.clientId = load(KEYS.clientId, "session") ?? claimReleasedClientId();
+    // A reload of this tab takes back what its unload offered.
+    if (this.clientId && load(KEYS.clientId) === this.clientId) remove(KEYS.clientIdReleasedAt);
   }
 
   get phase(): Phase {
@@ -104,6 +118,11 @@ export class Connection {
     window.addEventListener("offline", () => this.wentOffline());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.check("visible");
+    });
+    window.addEventListener("pagehide", () => this.releaseClientId());
+    window.addEventListener("pageshow", (e) => {
+      // Back from the back/forward cache: withdraw the offer made on pagehide.
+      if (e.persisted && this.clientId && load(KEYS.clientId) === this.clientId) remove(KEYS.clientIdReleasedAt);
     });
     window.addEventListener("pageshow", () => this.check("pageshow"));
     void this.connect();
@@ -156,6 +175,18 @@ export class Connection {
   }
 
   // ---- internals -------------------------------------------------------
+
+  /**
+   * The page is going away (closed, reloaded, put in the back/forward cache): leave
+   * the client id where the next start of the app can pick it up and resume
+   * within the server's grace period. A live tab never advertises its id, so
+   * a second tab does not take over the first one's client.
+   */
+  private releaseClientId(): void {
+    if (!this.clientId) return;
+    save(KEYS.clientId, this.clientId);
+    save(KEYS.clientIdReleasedAt, String(Date.now()));
+  }
 
   private setPhase(p: Phase, extra: { retryInMs?: number; message?: string } = {}): void {
     this.phaseNow = p;
@@ -290,7 +321,6 @@ export class Connection {
         this.attached = false;
         this.clientId = msg.clientId;
         save(KEYS.clientId, msg.clientId, "session");
-        save(KEYS.clientId, msg.clientId);
         if (msg.sessionKey) save(KEYS.sessionKey, msg.sessionKey);
         this.attempt = 0;
         this.termAttempt = 0;

@@ -4,6 +4,7 @@ import "./fonts.css";
 import "./style.css";
 
 import { Connection, type Phase, type PhaseInfo } from "./connection";
+import { installCspStyleShims } from "./csp-styles";
 import { h, keepFocus, on, setChildren } from "./dom";
 import { activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
 import { applyToTyped } from "./keys";
@@ -38,6 +39,7 @@ function takeToken(): string | null {
 }
 
 function main(): void {
+  installCspStyleShims();
   const token = takeToken();
   const storedTheme = load(KEYS.theme);
   const theme = themeById(storedTheme ?? DEFAULT_THEME);

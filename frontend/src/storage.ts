@@ -7,6 +7,7 @@ export const KEYS = {
   toolbarExpanded: "tmux-mobile-toolbar-expanded",
   sessionKey: "tmux-mobile-session-key",
   clientId: "tmux-mobile-client-id",
+  clientIdReleasedAt: "tmux-mobile-client-id-released-at",
   token: "tmux-mobile-token",
   compose: "tmux-mobile-compose",
   baseSession: "tmux-mobile-base-session",

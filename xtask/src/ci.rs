@@ -54,6 +54,7 @@ pub fn ci(_args: &[String]) -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     test(&[])?;
+    crate::frontend::frontend(&["--check".to_string()])?;
     Ok(())
 }
 

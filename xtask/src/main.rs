@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod ci;
+mod frontend;
 mod tidy;
 
 use std::process::ExitCode;
@@ -19,8 +20,9 @@ fn main() -> ExitCode {
         "ci" => ci::ci(rest),
         "test" => ci::test(rest),
         "tidy" => tidy::tidy(rest),
+        "frontend" => frontend::frontend(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|test|tidy>");
+            println!("usage: cargo xtask <ci|test|tidy|frontend [--check]>");
             Ok(())
         }
         other => Err(format!(

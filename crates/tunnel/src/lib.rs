@@ -47,6 +47,19 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # No orphan cloudflared
+//!
+//! cloudflared runs in its own process group, so a terminal's Ctrl-C does
+//! not reach it: the program must stop it, by [`Tunnel::shutdown`] or by
+//! dropping the [`Tunnel`] (the drop guard kills the group synchronously,
+//! also while a panic unwinds). Two exits skip every destructor and are the
+//! caller's to avoid or accept: `std::process::exit` while a `Tunnel` is
+//! alive, and SIGKILL of our own process. Linux's `PR_SET_PDEATHSIG` would
+//! cover the latter, but setting it needs an `unsafe` `pre_exec` hook, which
+//! this crate forbids; cloudflared then lives on until it is killed.
+//!
+//! `examples/quick_tunnel.rs` shows the whole life cycle with Ctrl-C.
 #![forbid(unsafe_code)]
 
 mod discover;

@@ -245,6 +245,88 @@ mod tests {
     }
 
     #[test]
+    fn every_ascii_character_after_the_host_is_classified() {
+        let host_safe = " \t\n\r\x0c/?#\"'`<>()[]{}|,;";
+        for b in 0u8..=127 {
+            let c = char::from(b);
+            let text = format!("{URL}{c}rest");
+            let expected = host_safe.contains(c).then_some(URL);
+            assert_eq!(find(&text), expected, "followed by {c:?}");
+        }
+    }
+
+    #[test]
+    fn every_ascii_character_inside_the_label_is_classified() {
+        for b in 0u8..=127 {
+            let c = char::from(b);
+            let text = format!("https://ab{c}cd.trycloudflare.com");
+            let ok = c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+            let expected = ok.then_some(text.as_str());
+            assert_eq!(find(&text), expected, "label containing {c:?}");
+        }
+    }
+
+    #[test]
+    fn every_ascii_character_before_the_scheme_is_classified() {
+        for b in 0u8..=127 {
+            let c = char::from(b);
+            let text = format!("x{c}{URL}");
+            let word = c.is_ascii_alphanumeric() || "_-.+".contains(c);
+            assert_eq!(find(&text), (!word).then_some(URL), "preceded by {c:?}");
+        }
+    }
+
+    #[test]
+    fn a_match_is_always_a_well_formed_origin_inside_the_input() {
+        // Splices of real and hostile fragments; whatever is found must be
+        // exactly scheme + one valid label + the suffix.
+        let parts = [
+            "https://",
+            "http://",
+            "a",
+            "-",
+            ".",
+            "trycloudflare.com",
+            ".trycloudflare.com",
+            "evil.net",
+            "@",
+            ":",
+            "/",
+            " ",
+            "|",
+            "api",
+            "é",
+            "\u{0}",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        let text = format!("{a}{b}{c}{d}");
+                        if let Some(found) = find(&text) {
+                            let label = found
+                                .strip_prefix("https://")
+                                .and_then(|r| r.strip_suffix(".trycloudflare.com"))
+                                .expect("scheme and suffix");
+                            assert!(!label.is_empty() && label != "api", "{text:?}");
+                            assert!(
+                                label.bytes().all(|b| b.is_ascii_lowercase()
+                                    || b.is_ascii_digit()
+                                    || b == b'-'),
+                                "{text:?}"
+                            );
+                            assert!(text.contains(found));
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 0, "some splices are real URLs");
+    }
+
+    #[test]
     fn handles_truncated_and_non_ascii_input_without_panicking() {
         for text in [
             "",

@@ -175,14 +175,17 @@ impl RunningChild {
                 source,
             })
         })?;
-        let Some(pid) = child.id() else {
-            // Unreachable for a child that was just spawned and not waited.
+        // `id()` is `None` only once reaped, and pids fit in an i32; if not,
+        // dropping `child` kills it (`kill_on_drop`).
+        let Some((pid, group)) = child
+            .id()
+            .and_then(|pid| Some((pid, Pid::from_raw(i32::try_from(pid).ok()?))))
+        else {
             return Err(SpawnRefused::Failed(TunnelError::Spawn {
                 program: opts.cloudflared.clone(),
-                source: std::io::Error::other("child exited before its pid could be read"),
+                source: std::io::Error::other("the child has no usable process id"),
             }));
         };
-        let group = Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX));
         state.group = Some(group);
         drop(state);
 

@@ -212,7 +212,7 @@ impl Tunnel {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(supervisor) = self.supervisor.take() {
-            let limit = self.stop_grace + SHUTDOWN_MARGIN;
+            let limit = self.stop_grace.saturating_add(SHUTDOWN_MARGIN);
             match tokio::time::timeout(limit, supervisor).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => log::warn!("tunnel supervisor failed: {e}"),
@@ -246,7 +246,8 @@ async fn launch(
         Err(SpawnRefused::Closed) => return Err(LaunchError::Stopped),
         Err(SpawnRefused::Failed(e)) => return Err(LaunchError::Failed(e)),
     };
-    let deadline = Instant::now() + opts.start_timeout;
+    // A timeout too large to represent means "no timeout".
+    let deadline = Instant::now().checked_add(opts.start_timeout);
     loop {
         tokio::select! {
             biased;
@@ -268,7 +269,7 @@ async fn launch(
                     }));
                 }
             },
-            () = tokio::time::sleep_until(deadline) => {
+            () = sleep_until(deadline) => {
                 run.terminate(opts.stop_grace).await;
                 run.drain(DRAIN_AFTER_EXIT).await;
                 return Err(LaunchError::Failed(TunnelError::Timeout {
@@ -277,6 +278,14 @@ async fn launch(
                 }));
             }
         }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -345,7 +354,7 @@ async fn supervise(
                 () = stop_requested(Some(&mut stop)) => return,
                 () = tokio::time::sleep(backoff) => {}
             }
-            backoff = (backoff * 2).min(opts.restart_backoff_max);
+            backoff = backoff.saturating_mul(2).min(opts.restart_backoff_max);
             match launch(&opts, &shared, Some(&mut stop)).await {
                 Ok((new_run, url)) => {
                     run = new_run;

@@ -171,7 +171,12 @@ fn group_members(pgid: u32) -> Vec<u32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_the_url_and_stops_gracefully() {
     let fx = Fixture::new("quick-tunnel.sh");
-    let tunnel = Tunnel::start(fx.options()).await.unwrap();
+    let mut opts = fx.options();
+    // Extreme settings are accepted, not an arithmetic overflow.
+    opts.start_timeout = Duration::MAX;
+    opts.stop_grace = Duration::MAX;
+    opts.restart_backoff_max = Duration::MAX;
+    let tunnel = Tunnel::start(opts).await.unwrap();
     let url = "https://seasonal-deck-organisms-sf.trycloudflare.com";
     assert_eq!(tunnel.url(), url);
     assert_eq!(tunnel.current_url().as_deref(), Some(url));

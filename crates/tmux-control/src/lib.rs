@@ -3,4 +3,74 @@
 //! change events from one long-lived control-mode client.
 //!
 //! Whatever a browser sends reaches tmux only as the exact object it names.
+//!
+//! - [`Tmux`] — a handle on one server (binary, [`Socket`], timeout) with
+//!   typed operations: [`Tmux::snapshot`], [`Tmux::list_sessions`],
+//!   [`Tmux::new_session`], [`Tmux::new_grouped_session`],
+//!   [`Tmux::kill_session`], [`Tmux::has_session`], [`Tmux::new_window`],
+//!   [`Tmux::select_window`], [`Tmux::kill_window`], [`Tmux::split_pane`],
+//!   [`Tmux::kill_pane`], [`Tmux::select_pane`], [`Tmux::toggle_zoom`],
+//!   [`Tmux::is_zoomed`], [`Tmux::capture_pane`], [`Tmux::pane_sessions`],
+//!   [`Tmux::pane_in_session`], [`Tmux::remove_stale_managed_sessions`],
+//!   [`Tmux::refresh_session_clients`], and [`Tmux::attach_argv`] for the
+//!   PTY that runs `tmux attach`.
+//! - [`Snapshot`] — sessions → windows → panes from one tmux command;
+//!   [`Snapshot::to_wire`] gives the protocol's `TmuxState`.
+//! - [`StateWatcher`] — the current snapshot on a `watch` channel, updated
+//!   from control-mode notifications; spawns no process while tmux is idle.
+//! - [`TmuxError`] — typed failures ([`TmuxError::NoServer`] is a normal
+//!   outcome, not a string to grep).
+//!
+//! # Exact targets
+//!
+//! Sessions are addressed as `=name` (`=name:` where tmux expects a window
+//! or pane), windows as `=name:@id` (indexes are resolved to ids first,
+//! because tmux falls back from a missing index to window *names*), panes
+//! only by validated `%id`. A final `;` in an argument is escaped (tmux's
+//! argv parser would read it as a command separator) and `#` is doubled
+//! where tmux expands formats (`new-session -s`).
+//!
+//! # Names tmux would not store as given
+//!
+//! tmux 3.3a passes a new session name through `utf8_stravis` and rewrites
+//! `:`/`.` to `_`. The names that would therefore come out different, and so
+//! could never be addressed by the name the user typed, are refused
+//! before tmux runs ([`TmuxError::InvalidTarget`]):
+//!
+//! | name contains | tmux stores | our answer |
+//! |---|---|---|
+//! | `:` or `.` | `_` instead | refused (also by `SessionName`) |
+//! | `\` | `\\` | refused |
+//! | `$` followed by a letter, `_` or `{` | `\$…` | refused |
+//! | a leading `$` | (read as a session id in `=$…` targets) | refused, also when addressing existing sessions |
+//! | control characters | `\t`, `\n`, `\ooo` | refused (also by `SessionName`) |
+//! | other characters tmux considers unprintable (U+2028, unassigned code points) | `\ooo` | created, found renamed, removed again, refused |
+//!
+//! Names beginning with `-` are refused by `SessionName`; as targets they
+//! would be safe (`-t`, `=-name` are separate argv elements).
+//!
+//! Everything else works exactly, which the tests check one name at a time:
+//! spaces, quotes, `$()` (a `$` followed by `(`), `;` anywhere,
+//! `#` (escaped as `##` where tmux expands formats), `{`/`}`, `~`, `=`, `%`,
+//! `@`, non-ASCII letters and emoji, and names of 128 characters.
+//!
+//! Every tmux process gets `TMUX`/`TMUX_PANE` removed from its environment,
+//! stdin from `/dev/null`, `-u`, and a timeout after which it is killed.
 #![forbid(unsafe_code)]
+
+mod control;
+mod error;
+mod operations;
+mod snapshot;
+mod target;
+mod tmux;
+mod watcher;
+
+#[cfg(feature = "test-support")]
+pub mod sandbox;
+
+pub use error::TmuxError;
+pub use operations::SessionInfo;
+pub use snapshot::{PaneSnapshot, SessionSnapshot, Snapshot, WATCHER_SESSION, WindowSnapshot};
+pub use tmux::{Socket, Tmux, TmuxOptions, TmuxVersion};
+pub use watcher::{StateWatcher, WatcherOptions};

@@ -1,0 +1,393 @@
+//! A tmux control-mode client: one long-lived `tmux -C` process whose
+//! stdout is a line protocol.
+//!
+//! tmux writes two kinds of lines:
+//!
+//! - notifications, `%name args…`, whenever something changes;
+//! - the answer to each command written to its stdin, framed as
+//!   `%begin <time> <number> <flags>` … `%end <time> <number> <flags>` (or
+//!   `%error …` when the command failed). `flags` is 1 for commands this
+//!   client sent and 0 for the ones given on its command line.
+//!   Notifications never appear inside a block.
+//!
+//! A block ends only at a `%end`/`%error` line carrying the same time,
+//! number and flags as its `%begin`, so output that happens to contain a line
+//! starting with `%end` does not end it early. Only fixed command strings
+//! are ever written to the client's stdin; nothing a browser sends travels
+//! this way (a control client may run any command, whatever its flags).
+
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin};
+use tokio::sync::mpsc;
+
+use crate::error::{TmuxError, is_no_server_message};
+use crate::snapshot::WATCHER_SESSION;
+use crate::tmux::Tmux;
+
+/// One thing the control client said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// A notification line (without the leading `%`), e.g.
+    /// `window-add @3`.
+    Notification(Vec<u8>),
+    /// The answer to one command.
+    Reply {
+        /// Whether this client sent the command over stdin (flags = 1).
+        ours: bool,
+        /// `%end` (true) or `%error` (false).
+        ok: bool,
+        /// The output lines, each followed by `\n`.
+        body: Vec<u8>,
+    },
+    /// `%exit`: tmux is detaching this client (server exiting, session
+    /// killed, …).
+    Exit,
+    /// A line outside any block that is not a notification: the stream is
+    /// out of step; the client should be restarted.
+    Garbage(Vec<u8>),
+}
+
+/// Assembles control-mode lines into [`Event`]s.
+#[derive(Debug, Default)]
+pub(crate) struct LineParser {
+    block: Option<OpenBlock>,
+}
+
+#[derive(Debug)]
+struct OpenBlock {
+    /// `<time> <number> <flags>` exactly as in `%begin`.
+    key: Vec<u8>,
+    ours: bool,
+    body: Vec<u8>,
+}
+
+impl LineParser {
+    /// Feeds one line (without its `\n`); returns an event when one is
+    /// complete.
+    pub(crate) fn feed(&mut self, line: &[u8]) -> Option<Event> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(block) = &mut self.block {
+            for (marker, ok) in [(&b"%end "[..], true), (&b"%error "[..], false)] {
+                if line.strip_prefix(marker) == Some(block.key.as_slice()) {
+                    let block = self.block.take()?;
+                    return Some(Event::Reply {
+                        ours: block.ours,
+                        ok,
+                        body: block.body,
+                    });
+                }
+            }
+            block.body.extend_from_slice(line);
+            block.body.push(b'\n');
+            return None;
+        }
+        if let Some(key) = line.strip_prefix(b"%begin ") {
+            let ours = key
+                .rsplit(|&b| b == b' ')
+                .next()
+                .is_some_and(|flags| flags != b"0");
+            self.block = Some(OpenBlock {
+                key: key.to_vec(),
+                ours,
+                body: Vec::new(),
+            });
+            return None;
+        }
+        if line == b"%exit" || line.starts_with(b"%exit ") {
+            return Some(Event::Exit);
+        }
+        match line.strip_prefix(b"%") {
+            Some(notification) => Some(Event::Notification(notification.to_vec())),
+            None if line.is_empty() => None,
+            None => Some(Event::Garbage(line.to_vec())),
+        }
+    }
+}
+
+/// Whether a notification can mean that the snapshot changed. Output and
+/// flow-control notifications, paste buffers and messages cannot; anything
+/// else (including notifications newer tmux versions add) can.
+pub(crate) fn invalidates(notification: &[u8]) -> bool {
+    let name = notification
+        .split(|&b| b == b' ')
+        .next()
+        .unwrap_or_default();
+    !matches!(
+        name,
+        b"output"
+            | b"extended-output"
+            | b"pause"
+            | b"continue"
+            | b"paste-buffer-changed"
+            | b"paste-buffer-deleted"
+            | b"subscription-changed"
+            | b"message"
+            | b"config-error"
+    )
+}
+
+/// A running `tmux -C` process attached to [`WATCHER_SESSION`].
+pub(crate) struct ControlClient {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    /// The event `connect` read to see that tmux is up.
+    first: Option<Event>,
+    /// Events from the reader task; closed at EOF.
+    events: mpsc::UnboundedReceiver<Event>,
+}
+
+impl ControlClient {
+    /// Starts the control client: creates the watcher session if needed and
+    /// attaches to it (`new-session -A`), without ever starting a server
+    /// (`-N`). The session runs `true` and keeps the dead pane
+    /// (`remain-on-exit`), so it costs no process, and destroys itself when
+    /// its last client goes (`destroy-unattached`), so a crash leaves
+    /// nothing behind.
+    pub(crate) async fn connect(tmux: &Tmux) -> Result<ControlClient, TmuxError> {
+        let scope = format!("={WATCHER_SESSION}:");
+        let mut cmd = tmux.command(&["-N", "-C"]);
+        cmd.args([
+            "new-session",
+            "-A",
+            "-s",
+            WATCHER_SESSION,
+            "-f",
+            "no-output,ignore-size",
+            "true",
+        ])
+        .args([
+            ";",
+            "set-option",
+            "-w",
+            "-t",
+            scope.as_str(),
+            "remain-on-exit",
+            "on",
+        ])
+        .args([
+            ";",
+            "set-option",
+            "-t",
+            scope.as_str(),
+            "destroy-unattached",
+            "on",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+        let mut child = cmd.spawn().map_err(|source| TmuxError::Spawn {
+            binary: tmux.binary().to_owned(),
+            source,
+        })?;
+        let stdin = child.stdin.take();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| TmuxError::parse("-C", "no stdout"))?;
+        let mut stderr = child
+            .stderr
+            .take()
+            .ok_or_else(|| TmuxError::parse("-C", "no stderr"))?;
+        let (tx, mut events) = mpsc::unbounded_channel();
+        tokio::spawn(read_events(BufReader::new(stdout), tx));
+
+        // The first event tells whether we are attached. No event at all
+        // means tmux exited: its stderr says why.
+        let first = tokio::time::timeout(tmux.timeout(), events.recv()).await;
+        match first {
+            Ok(Some(event)) => {
+                let mut client = ControlClient {
+                    child,
+                    stdin,
+                    first: Some(event),
+                    events,
+                };
+                client.drain_stderr(stderr);
+                Ok(client)
+            }
+            Ok(None) => {
+                let mut text = Vec::new();
+                let _ = tokio::time::timeout(tmux.timeout(), stderr.read_to_end(&mut text)).await;
+                let _ = child.kill().await;
+                let text = String::from_utf8_lossy(&text);
+                if text.lines().next().is_some_and(is_no_server_message) {
+                    Err(TmuxError::NoServer)
+                } else {
+                    Err(TmuxError::from_stderr("-C new-session", &text, None))
+                }
+            }
+            Err(_) => {
+                let _ = child.kill().await;
+                Err(TmuxError::Timeout)
+            }
+        }
+    }
+
+    fn drain_stderr(&mut self, mut stderr: tokio::process::ChildStderr) {
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1024];
+            loop {
+                match stderr.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => log::debug!(
+                        "tmux control client stderr: {}",
+                        String::from_utf8_lossy(&buf[..n]).trim()
+                    ),
+                }
+            }
+        });
+    }
+
+    /// The next event; `None` once tmux closed its output. Cancel-safe.
+    pub(crate) async fn next_event(&mut self) -> Option<Event> {
+        if let Some(event) = self.first.take() {
+            return Some(event);
+        }
+        self.events.recv().await
+    }
+
+    /// Writes one fixed command line (ending in `\n`) to tmux.
+    pub(crate) async fn send(&mut self, line: &'static str) -> std::io::Result<()> {
+        match &mut self.stdin {
+            Some(stdin) => {
+                stdin.write_all(line.as_bytes()).await?;
+                stdin.flush().await
+            }
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "stdin closed",
+            )),
+        }
+    }
+
+    /// Detaches (closing stdin makes tmux detach the client) and waits for
+    /// the process, killing it if it takes longer than `grace`.
+    pub(crate) async fn close(mut self, grace: std::time::Duration) {
+        self.stdin = None;
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+async fn read_events(
+    mut stdout: BufReader<tokio::process::ChildStdout>,
+    tx: mpsc::UnboundedSender<Event>,
+) {
+    let mut parser = LineParser::default();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match stdout.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let content = line.strip_suffix(b"\n").unwrap_or(&line);
+                if let Some(event) = parser.feed(content) {
+                    if tx.send(event).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed_all(input: &[u8]) -> Vec<Event> {
+        let mut parser = LineParser::default();
+        input
+            .split(|&b| b == b'\n')
+            .filter_map(|line| parser.feed(line))
+            .collect()
+    }
+
+    /// Captured from tmux 3.3a: initial blocks (flags 0), our command's
+    /// reply, notifications from outside commands, an error and `%exit`.
+    #[test]
+    fn parses_a_captured_session() {
+        let captured = b"%begin 1796018455 268 0\n%end 1796018455 268 0\n\
+%session-changed $1 tmux-mobile-client-~watcher\n\
+%begin 1796018455 273 1\n$0\t4:base\t%0\tbash\n%end 1796018455 273 1\n\
+%session-window-changed $0 @2\n%unlinked-window-add @2\n%sessions-changed\n\
+%begin 1796018456 314 1\nparse error: unknown command: bogus-cmd\n%error 1796018456 314 1\n\
+%exit\n";
+        let events = feed_all(captured);
+        assert_eq!(
+            events,
+            vec![
+                Event::Reply {
+                    ours: false,
+                    ok: true,
+                    body: Vec::new()
+                },
+                Event::Notification(b"session-changed $1 tmux-mobile-client-~watcher".to_vec()),
+                Event::Reply {
+                    ours: true,
+                    ok: true,
+                    body: b"$0\t4:base\t%0\tbash\n".to_vec()
+                },
+                Event::Notification(b"session-window-changed $0 @2".to_vec()),
+                Event::Notification(b"unlinked-window-add @2".to_vec()),
+                Event::Notification(b"sessions-changed".to_vec()),
+                Event::Reply {
+                    ours: true,
+                    ok: false,
+                    body: b"parse error: unknown command: bogus-cmd\n".to_vec()
+                },
+                Event::Exit,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fake_end_inside_a_block_does_not_end_it() {
+        let events = feed_all(b"%begin 1 5 1\n%end 1 4 1\n%end 2 5 1\n%error 1 5 0\n%end 1 5 1\n");
+        assert_eq!(
+            events,
+            vec![Event::Reply {
+                ours: true,
+                ok: true,
+                body: b"%end 1 4 1\n%end 2 5 1\n%error 1 5 0\n".to_vec()
+            }]
+        );
+    }
+
+    #[test]
+    fn stray_lines_are_reported() {
+        assert_eq!(
+            feed_all(b"hello\n"),
+            vec![Event::Garbage(b"hello".to_vec())]
+        );
+    }
+
+    #[test]
+    fn which_notifications_invalidate() {
+        for name in [
+            &b"window-add @1"[..],
+            b"sessions-changed",
+            b"layout-change @1 x",
+            b"unlinked-window-close @3",
+            b"client-detached /dev/pts/1",
+            b"some-future-thing",
+        ] {
+            assert!(invalidates(name), "{}", String::from_utf8_lossy(name));
+        }
+        for name in [
+            &b"output %1 abc"[..],
+            b"paste-buffer-changed buffer0",
+            b"message hi",
+            b"pause %1",
+        ] {
+            assert!(!invalidates(name), "{}", String::from_utf8_lossy(name));
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! The typed operations the server needs, each one or two short tmux
+//! processes with exact targets (see [`crate::target`] for how targets are
+//! built and which names are refused).
+
+use std::ffi::OsString;
+
+use tmux_mobile_protocol::{
+    MANAGED_SESSION_PREFIX, Orientation, PaneId, ScrollbackLines, SessionName, WindowIndex,
+};
+
+use crate::error::TmuxError;
+use crate::snapshot::{SNAPSHOT_FORMAT, Snapshot, parse_snapshot};
+use crate::target::{
+    check_new_session_name, escape_argument, escape_format, session_scope, session_target,
+    window_target,
+};
+use crate::tmux::Tmux;
+
+/// One session as `list_sessions` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionInfo {
+    /// The name, exactly as tmux stores it.
+    pub name: String,
+    /// How many clients are attached.
+    pub attached: u32,
+    /// How many windows it has.
+    pub windows: u32,
+    /// Whether tmux-mobile manages it (`tmux-mobile-client-*`).
+    pub managed: bool,
+}
+
+/// `-F` format printed by `new-session -P`: id, then the name by length.
+const NEW_SESSION_FORMAT: &str = "#{session_id}:#{n:session_name}:#{session_name}";
+
+impl Tmux {
+    /// The whole sessions → windows → panes tree, from one `list-panes -a`.
+    /// No server running gives an empty snapshot.
+    pub async fn snapshot(&self) -> Result<Snapshot, TmuxError> {
+        match self
+            .run("list-panes", ["-a", "-F", SNAPSHOT_FORMAT], None)
+            .await
+        {
+            Ok(output) => parse_snapshot(&output.stdout),
+            Err(TmuxError::NoServer) => Ok(Snapshot::empty()),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Every session (including managed ones), in tmux's order. No server
+    /// running gives an empty list.
+    pub async fn list_sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {
+        Ok(self
+            .snapshot()
+            .await?
+            .sessions()
+            .iter()
+            .map(|s| SessionInfo {
+                name: s.name.clone(),
+                attached: s.attached,
+                windows: u32::try_from(s.windows.len()).unwrap_or(u32::MAX),
+                managed: s.managed,
+            })
+            .collect())
+    }
+
+    /// Creates a detached session called exactly `name` (starting the tmux
+    /// server if none runs). Names tmux would store differently are refused
+    /// (see the [crate documentation](crate)); a name taken gives
+    /// [`TmuxError::DuplicateSession`].
+    pub async fn new_session(&self, name: &SessionName) -> Result<(), TmuxError> {
+        self.create_session(name, None).await
+    }
+
+    /// Creates a detached session `name` in the session group of `base`
+    /// (`new-session -d -s name -t =base`): it shares `base`'s windows but
+    /// has its own current window.
+    pub async fn new_grouped_session(
+        &self,
+        name: &SessionName,
+        base: &SessionName,
+    ) -> Result<(), TmuxError> {
+        self.create_session(name, Some(base)).await
+    }
+
+    async fn create_session(
+        &self,
+        name: &SessionName,
+        base: Option<&SessionName>,
+    ) -> Result<(), TmuxError> {
+        check_new_session_name(name.as_str())?;
+        let mut args: Vec<OsString> = Vec::new();
+        if let Some(base) = base {
+            // `new-session -t` silently creates an ungrouped session when the
+            // target does not exist: check it in the same command list (tmux
+            // stops the list at the first error, with no gap for a race).
+            let base_target = session_target(base.as_str())?;
+            args.extend([
+                "has-session".into(),
+                "-t".into(),
+                base_target.clone().into(),
+                ";".into(),
+            ]);
+        }
+        // `-s` is expanded as a format by tmux: `#` must be doubled.
+        args.extend([
+            "new-session".into(),
+            "-d".into(),
+            "-P".into(),
+            "-F".into(),
+            NEW_SESSION_FORMAT.into(),
+            "-s".into(),
+            escape_argument(&escape_format(name.as_str())).into(),
+        ]);
+        if let Some(base) = base {
+            args.push("-t".into());
+            args.push(session_target(base.as_str())?.into());
+        }
+        let output = match self.run_sequence("new-session", args, None).await {
+            Err(TmuxError::DuplicateSession { .. }) => {
+                return Err(TmuxError::DuplicateSession {
+                    name: name.as_str().to_owned(),
+                });
+            }
+            Err(TmuxError::NotFound {
+                kind: "session", ..
+            }) if base.is_some() => {
+                return Err(TmuxError::NotFound {
+                    kind: "session",
+                    target: base.map(|b| b.as_str().to_owned()).unwrap_or_default(),
+                });
+            }
+            other => other?,
+        };
+        let (id, stored) = parse_new_session(&output.stdout)?;
+        if stored != name.as_str() {
+            // tmux changed the name (characters it escapes that we did not
+            // predict). Remove the session again, by id, and refuse.
+            let _ = self.run("kill-session", ["-t", id.as_str()], None).await;
+            return Err(TmuxError::invalid(
+                "session name",
+                name.as_str(),
+                format!("tmux would store it as {stored:?}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Kills the session called exactly `name`.
+    pub async fn kill_session(&self, name: &SessionName) -> Result<(), TmuxError> {
+        let target = session_target(name.as_str())?;
+        self.run("kill-session", ["-t", target.as_str()], Some(name.as_str()))
+            .await
+            .map(drop)
+    }
+
+    /// Whether a session called exactly `name` exists (false when no server
+    /// runs).
+    pub async fn has_session(&self, name: &SessionName) -> Result<bool, TmuxError> {
+        let target = session_target(name.as_str())?;
+        match self
+            .run("has-session", ["-t", target.as_str()], Some(name.as_str()))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(TmuxError::NotFound { .. } | TmuxError::NoServer) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Creates a window at the next free index of `session` and makes it the
+    /// session's current window.
+    pub async fn new_window(&self, session: &SessionName) -> Result<(), TmuxError> {
+        let target = session_scope(session.as_str())?;
+        self.run(
+            "new-window",
+            ["-t", target.as_str()],
+            Some(session.as_str()),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Makes the window at `index` the current window of `session`.
+    pub async fn select_window(
+        &self,
+        session: &SessionName,
+        index: WindowIndex,
+    ) -> Result<(), TmuxError> {
+        let target = self.resolve_window(session, index).await?;
+        self.run(
+            "select-window",
+            ["-t", target.as_str()],
+            Some(session.as_str()),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Kills the window at `index` of `session` (in every session it is
+    /// linked into, as `kill-window` does).
+    pub async fn kill_window(
+        &self,
+        session: &SessionName,
+        index: WindowIndex,
+    ) -> Result<(), TmuxError> {
+        let target = self.resolve_window(session, index).await?;
+        self.run(
+            "kill-window",
+            ["-t", target.as_str()],
+            Some(session.as_str()),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `=session:@id` for the window at `index`: tmux would fall back from
+    /// a missing index to window *names*, so the index is looked up first.
+    async fn resolve_window(
+        &self,
+        session: &SessionName,
+        index: WindowIndex,
+    ) -> Result<String, TmuxError> {
+        let target = session_target(session.as_str())?;
+        let output = self
+            .run(
+                "list-windows",
+                ["-t", target.as_str(), "-F", "#{window_index} #{window_id}"],
+                Some(session.as_str()),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        for line in text.lines() {
+            let (found, id) = line.split_once(' ').ok_or_else(|| {
+                TmuxError::parse("list-windows", format!("unexpected line {line:?}"))
+            })?;
+            if found == index.get().to_string() {
+                return window_target(session.as_str(), id);
+            }
+        }
+        Err(TmuxError::NotFound {
+            kind: "window",
+            target: format!("{}:{}", session.as_str(), index.get()),
+        })
+    }
+
+    /// Splits `pane` (`h`: side by side, `v`: one above the other) and
+    /// returns the new pane, which becomes the active one.
+    pub async fn split_pane(
+        &self,
+        pane: &PaneId,
+        orientation: Orientation,
+    ) -> Result<PaneId, TmuxError> {
+        let output = self
+            .run(
+                "split-window",
+                [
+                    orientation.tmux_flag(),
+                    "-t",
+                    pane.as_str(),
+                    "-P",
+                    "-F",
+                    "#{pane_id}",
+                ],
+                Some(pane.as_str()),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        PaneId::try_from(text.trim()).map_err(|_| {
+            TmuxError::parse("split-window", format!("not a pane id: {:?}", text.trim()))
+        })
+    }
+
+    /// Kills `pane`.
+    pub async fn kill_pane(&self, pane: &PaneId) -> Result<(), TmuxError> {
+        self.run("kill-pane", ["-t", pane.as_str()], Some(pane.as_str()))
+            .await
+            .map(drop)
+    }
+
+    /// Makes `pane` its window's active pane.
+    pub async fn select_pane(&self, pane: &PaneId) -> Result<(), TmuxError> {
+        self.run("select-pane", ["-t", pane.as_str()], Some(pane.as_str()))
+            .await
+            .map(drop)
+    }
+
+    /// Zooms `pane` (making it active), or unzooms its window if it is
+    /// zoomed (`resize-pane -Z`).
+    pub async fn toggle_zoom(&self, pane: &PaneId) -> Result<(), TmuxError> {
+        self.run(
+            "resize-pane",
+            ["-Z", "-t", pane.as_str()],
+            Some(pane.as_str()),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Whether `pane` is zoomed: its window is zoomed and it is the active
+    /// pane.
+    pub async fn is_zoomed(&self, pane: &PaneId) -> Result<bool, TmuxError> {
+        let output = self
+            .run(
+                "display-message",
+                [
+                    "-p",
+                    "-t",
+                    pane.as_str(),
+                    "#{window_zoomed_flag}#{pane_active}",
+                ],
+                Some(pane.as_str()),
+            )
+            .await?;
+        match output.stdout.as_slice() {
+            b"11\n" | b"11" => Ok(true),
+            b"00\n" | b"01\n" | b"10\n" => Ok(false),
+            other => Err(TmuxError::parse(
+                "display-message",
+                format!("unexpected zoom flags {:?}", String::from_utf8_lossy(other)),
+            )),
+        }
+    }
+
+    /// The text of `pane`: its visible screen plus up to `lines` lines of
+    /// history (`capture-pane -p -S -<lines>`), without trailing newlines.
+    /// Bytes that are not UTF-8 become U+FFFD.
+    pub async fn capture_pane(
+        &self,
+        pane: &PaneId,
+        lines: ScrollbackLines,
+    ) -> Result<String, TmuxError> {
+        let start = format!("-{}", lines.get());
+        let output = self
+            .run(
+                "capture-pane",
+                ["-p", "-t", pane.as_str(), "-S", start.as_str()],
+                Some(pane.as_str()),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(text.trim_end_matches('\n').to_owned())
+    }
+
+    /// The names of the sessions that contain `pane` (a pane in a window of
+    /// a session group belongs to every session of the group). Empty when
+    /// the pane does not exist.
+    pub async fn pane_sessions(&self, pane: &PaneId) -> Result<Vec<String>, TmuxError> {
+        // The pane id is validated (`%<digits>`), so it is safe inside the
+        // filter format.
+        let filter = format!("#{{==:#{{pane_id}},{}}}", pane.as_str());
+        let output = self
+            .run(
+                "list-panes",
+                [
+                    "-a",
+                    "-f",
+                    filter.as_str(),
+                    "-F",
+                    "#{n:session_name}:#{session_name}",
+                ],
+                Some(pane.as_str()),
+            )
+            .await?;
+        parse_sized_lines("list-panes", &output.stdout)
+    }
+
+    /// Whether `pane` is in one of the windows of session `session`.
+    pub async fn pane_in_session(
+        &self,
+        pane: &PaneId,
+        session: &SessionName,
+    ) -> Result<bool, TmuxError> {
+        let target = session_scope(session.as_str())?;
+        let output = self
+            .run(
+                "list-panes",
+                ["-s", "-t", target.as_str(), "-F", "#{pane_id}"],
+                Some(session.as_str()),
+            )
+            .await?;
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .any(|line| line == pane.as_str()))
+    }
+
+    /// Removes the managed sessions (`tmux-mobile-client-*`) that no client
+    /// is attached to: left behind by a crash. Returns their names. No
+    /// server running removes nothing.
+    pub async fn remove_stale_managed_sessions(&self) -> Result<Vec<String>, TmuxError> {
+        let snapshot = self.snapshot().await?;
+        let mut removed = Vec::new();
+        for session in snapshot.sessions() {
+            if !session.name.starts_with(MANAGED_SESSION_PREFIX) || session.is_attached() {
+                continue;
+            }
+            // By id: exact, and immune to whatever the name contains.
+            match self
+                .run(
+                    "kill-session",
+                    ["-t", session.id.as_str()],
+                    Some(&session.name),
+                )
+                .await
+            {
+                Ok(_) | Err(TmuxError::NotFound { .. }) => removed.push(session.name.clone()),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Redraws every client attached to `session` (`refresh-client`), e.g.
+    /// after a browser resumes and needs a full screen.
+    pub async fn refresh_session_clients(&self, session: &SessionName) -> Result<(), TmuxError> {
+        let target = session_target(session.as_str())?;
+        let output = self
+            .run(
+                "list-clients",
+                ["-t", target.as_str(), "-F", "#{client_name}"],
+                Some(session.as_str()),
+            )
+            .await?;
+        for client in String::from_utf8_lossy(&output.stdout).lines() {
+            let client = escape_argument(client);
+            match self
+                .run("refresh-client", ["-t", client.as_str()], None)
+                .await
+            {
+                // The client may have gone in between.
+                Ok(_) | Err(TmuxError::NotFound { .. }) => {}
+                Err(TmuxError::Failed { ref stderr, .. })
+                    if stderr.starts_with("can't find client") => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// The argv of a tmux client attached to `session`, for a PTY:
+    /// `[binary, "-u", socket flags…, "attach-session", "-t", "=<session>"]`.
+    /// Apply [`Tmux::env_changes`] to its environment too.
+    pub fn attach_argv(&self, session: &str) -> Result<Vec<OsString>, TmuxError> {
+        let target = session_target(session)?;
+        let mut argv = vec![self.binary().as_os_str().to_owned(), OsString::from("-u")];
+        argv.extend(self.base_args());
+        argv.extend(["attach-session".into(), "-t".into(), target.into()]);
+        Ok(argv)
+    }
+}
+
+/// Parses `$id:<len>:<name>\n` from `new-session -P`.
+fn parse_new_session(stdout: &[u8]) -> Result<(String, String), TmuxError> {
+    let bad = || {
+        TmuxError::parse(
+            "new-session",
+            format!("unexpected output {:?}", String::from_utf8_lossy(stdout)),
+        )
+    };
+    let text = stdout.strip_suffix(b"\n").unwrap_or(stdout);
+    let colon = text.iter().position(|&b| b == b':').ok_or_else(bad)?;
+    let (id, rest) = (&text[..colon], &text[colon + 1..]);
+    if id.first() != Some(&b'$') {
+        return Err(bad());
+    }
+    let colon = rest.iter().position(|&b| b == b':').ok_or_else(bad)?;
+    let len = crate::snapshot::parse_u32(&rest[..colon]).ok_or_else(bad)?;
+    let name = &rest[colon + 1..];
+    if usize::try_from(len).ok() != Some(name.len()) {
+        return Err(bad());
+    }
+    Ok((
+        String::from_utf8_lossy(id).into_owned(),
+        String::from_utf8_lossy(name).into_owned(),
+    ))
+}
+
+/// Parses lines of `<len>:<value>` (values may contain newlines).
+fn parse_sized_lines(command: &'static str, mut bytes: &[u8]) -> Result<Vec<String>, TmuxError> {
+    let mut values = Vec::new();
+    while !bytes.is_empty() {
+        let colon = bytes
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or_else(|| TmuxError::parse(command, "missing length"))?;
+        let len = crate::snapshot::parse_u32(&bytes[..colon])
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| TmuxError::parse(command, "bad length"))?;
+        let start = colon + 1;
+        let end = start
+            .checked_add(len)
+            .filter(|&end| bytes.get(end) == Some(&b'\n'))
+            .ok_or_else(|| TmuxError::parse(command, "value does not have the announced length"))?;
+        values.push(String::from_utf8_lossy(&bytes[start..end]).into_owned());
+        bytes = &bytes[end + 1..];
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_new_session_output() {
+        assert_eq!(
+            parse_new_session(b"$3:5:a:b c\n").unwrap(),
+            ("$3".to_owned(), "a:b c".to_owned())
+        );
+        assert!(parse_new_session(b"$3:9:short\n").is_err());
+        assert!(parse_new_session(b"3:1:a\n").is_err());
+        assert!(parse_new_session(b"").is_err());
+    }
+
+    #[test]
+    fn parses_sized_lines() {
+        assert_eq!(
+            parse_sized_lines("x", b"1:a\n3:b\nc\n0:\n").unwrap(),
+            ["a", "b\nc", ""]
+        );
+        assert!(parse_sized_lines("x", b"2:a\n").is_err());
+    }
+
+    #[test]
+    fn attach_argv_is_exact() {
+        let tmux = Tmux::new(crate::TmuxOptions {
+            socket: crate::Socket::Name("s".into()),
+            ..Default::default()
+        });
+        let argv = tmux.attach_argv("tmux-mobile-client-x").unwrap();
+        let argv: Vec<_> = argv.iter().map(|a| a.to_str().unwrap()).collect();
+        assert_eq!(
+            argv,
+            [
+                "tmux",
+                "-u",
+                "-L",
+                "s",
+                "attach-session",
+                "-t",
+                "=tmux-mobile-client-x"
+            ]
+        );
+        assert!(tmux.attach_argv("$1").is_err());
+    }
+}

@@ -1,0 +1,587 @@
+//! The whole sessions → windows → panes tree from one tmux command, and its
+//! robust parser.
+//!
+//! # Format
+//!
+//! [`Snapshot`]s come from `list-panes -a -F <format>`: one record per pane
+//! per session (a window linked into several sessions, as in a session
+//! group, appears under each). Sessions without panes cannot exist, so this
+//! covers every session. Each record is:
+//!
+//! ```text
+//! $sid \t attached \t @wid \t windex \t wactive \t wzoomed \t %pid \t pindex \t pactive \t width \t height \t
+//! <len>:<session name> \t <len>:<session group> \t <len>:<window name> \t <pane command> \n
+//! ```
+//!
+//! The first eleven fields are ids and numbers tmux produces itself. The
+//! three names are user-controlled, so each is preceded by its byte length
+//! (`#{n:…}`) and read by length, never by searching for a delimiter: a
+//! name may contain tabs, newlines or anything else and cannot shift the
+//! fields after it. (tmux 3.3a also escapes control characters in session
+//! and window names, so this is a second line of defence.)
+//!
+//! The pane's command is read from `/proc` by tmux at expansion time and is
+//! not escaped by tmux: a program can make its name contain a newline. It
+//! cannot be length-prefixed (the two expansions could read different
+//! values), so the format replaces every tab and newline in it with a space
+//! (`#{s/[\t\n]/ /:pane_current_command}`, a single expansion) and puts it
+//! last, running to the end of the line. The parser additionally checks the
+//! exact shape of every other field, so a malformed record is an error
+//! ([`TmuxError::Parse`]), never a panic or a shifted field.
+
+use std::collections::HashMap;
+
+use tmux_mobile_protocol::{
+    MANAGED_SESSION_PREFIX, PaneId, PaneState, SessionState, TmuxState, WindowState,
+};
+
+use crate::error::TmuxError;
+
+/// The name of the session the [`crate::StateWatcher`] keeps for its
+/// control-mode client. It carries the managed prefix, contains `~` (which
+/// no client id can contain, so it never collides with a browser client's
+/// session) and is never shown by [`Snapshot::to_wire`].
+pub const WATCHER_SESSION: &str = "tmux-mobile-client-~watcher";
+
+/// The `-F` format of a snapshot, with literal tab and newline characters
+/// (for argv).
+pub(crate) const SNAPSHOT_FORMAT: &str = concat!(
+    "#{session_id}\t#{session_attached}\t#{window_id}\t#{window_index}\t",
+    "#{window_active}\t#{window_zoomed_flag}\t#{pane_id}\t#{pane_index}\t",
+    "#{pane_active}\t#{pane_width}\t#{pane_height}\t",
+    "#{n:session_name}:#{session_name}\t#{n:session_group}:#{session_group}\t",
+    "#{n:window_name}:#{window_name}\t",
+    "#{s/[\t\n]/ /:pane_current_command}",
+);
+
+/// The same command as a line of tmux's command language, for control mode:
+/// the format is double-quoted with `\t` and `\n` escapes (a literal newline
+/// would end the command line; an unquoted `#{` would start a comment). The
+/// format contains no `"`, `\`, `$` or `~`, so no other escape is needed;
+/// a test checks that both forms give the same snapshot.
+pub(crate) const SNAPSHOT_CONTROL_COMMAND: &str = concat!(
+    "list-panes -a -F \"",
+    "#{session_id}\\t#{session_attached}\\t#{window_id}\\t#{window_index}\\t",
+    "#{window_active}\\t#{window_zoomed_flag}\\t#{pane_id}\\t#{pane_index}\\t",
+    "#{pane_active}\\t#{pane_width}\\t#{pane_height}\\t",
+    "#{n:session_name}:#{session_name}\\t#{n:session_group}:#{session_group}\\t",
+    "#{n:window_name}:#{window_name}\\t",
+    "#{s/[\\t\\n]/ /:pane_current_command}",
+    "\"\n",
+);
+
+/// The state of one tmux server: its sessions in the order tmux lists them
+/// (by name). Two snapshots are equal when tmux's structure is the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    sessions: Vec<SessionSnapshot>,
+}
+
+/// One session: its identity, clients, group and its own view of the
+/// windows (each session of a group has its own current window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionSnapshot {
+    /// tmux's id, like `$3`.
+    pub id: String,
+    /// The name, exactly as tmux stores it.
+    pub name: String,
+    /// How many clients are attached (`#{session_attached}`).
+    pub attached: u32,
+    /// The name of the session group, when the session is in one.
+    pub group: Option<String>,
+    /// Whether the name starts with `tmux-mobile-client-` (a session
+    /// tmux-mobile manages; see `MANAGED_SESSION_PREFIX`).
+    pub managed: bool,
+    /// The windows linked into this session, in index order.
+    pub windows: Vec<WindowSnapshot>,
+}
+
+/// One window as linked into one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WindowSnapshot {
+    /// tmux's id, like `@4` (the same in every session it is linked into).
+    pub id: String,
+    /// The index in this session.
+    pub index: u32,
+    /// The name.
+    pub name: String,
+    /// Whether it is this session's current window.
+    pub active: bool,
+    /// Whether its active pane is zoomed.
+    pub zoomed: bool,
+    /// Its panes, in index order.
+    pub panes: Vec<PaneSnapshot>,
+}
+
+/// One pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaneSnapshot {
+    /// tmux's id, like `%7`.
+    pub id: PaneId,
+    /// The index in its window.
+    pub index: u32,
+    /// The command running in it (tabs and newlines replaced by spaces;
+    /// bytes that are not UTF-8 replaced by U+FFFD).
+    pub current_command: String,
+    /// Whether it is its window's active pane.
+    pub active: bool,
+    /// Width in cells.
+    pub width: u32,
+    /// Height in cells.
+    pub height: u32,
+}
+
+impl Snapshot {
+    /// A snapshot with no sessions (what a missing server looks like).
+    pub fn empty() -> Self {
+        Snapshot::default()
+    }
+
+    /// Every session, including managed ones and the watcher's.
+    pub fn sessions(&self) -> &[SessionSnapshot] {
+        &self.sessions
+    }
+
+    /// The session named exactly `name`.
+    pub fn session(&self, name: &str) -> Option<&SessionSnapshot> {
+        self.sessions.iter().find(|s| s.name == name)
+    }
+
+    /// The sessions a person created: not managed by tmux-mobile.
+    pub fn user_sessions(&self) -> impl Iterator<Item = &SessionSnapshot> {
+        self.sessions.iter().filter(|s| !s.managed)
+    }
+
+    /// The names of every session that contains `pane` (all sessions of a
+    /// group share their windows, so a pane belongs to each of them).
+    pub fn sessions_with_pane<'a>(
+        &'a self,
+        pane: &'a PaneId,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.sessions
+            .iter()
+            .filter(move |s| s.contains_pane(pane))
+            .map(|s| s.name.as_str())
+    }
+
+    /// Converts to the wire form of `tmux_state`. The watcher's own session
+    /// is always left out; other managed sessions (`tmux-mobile-client-*`)
+    /// only when `include_managed` is true. A pane is `zoomed` when its
+    /// window is zoomed and it is the window's active pane.
+    pub fn to_wire(&self, captured_at: String, include_managed: bool) -> TmuxState {
+        let sessions = self
+            .sessions
+            .iter()
+            .filter(|s| s.name != WATCHER_SESSION && (include_managed || !s.managed))
+            .map(SessionSnapshot::to_wire)
+            .collect();
+        TmuxState {
+            sessions,
+            captured_at,
+        }
+    }
+}
+
+impl SessionSnapshot {
+    /// Whether any client is attached.
+    pub fn is_attached(&self) -> bool {
+        self.attached > 0
+    }
+
+    /// The current window of this session.
+    pub fn active_window(&self) -> Option<&WindowSnapshot> {
+        self.windows.iter().find(|w| w.active)
+    }
+
+    /// The window at `index`.
+    pub fn window(&self, index: u32) -> Option<&WindowSnapshot> {
+        self.windows.iter().find(|w| w.index == index)
+    }
+
+    /// Whether `pane` is in one of this session's windows.
+    pub fn contains_pane(&self, pane: &PaneId) -> bool {
+        self.windows
+            .iter()
+            .any(|w| w.panes.iter().any(|p| &p.id == pane))
+    }
+
+    /// The wire form of this session.
+    pub fn to_wire(&self) -> SessionState {
+        SessionState {
+            name: self.name.clone(),
+            attached: self.is_attached(),
+            windows: u32::try_from(self.windows.len()).unwrap_or(u32::MAX),
+            window_states: self.windows.iter().map(WindowSnapshot::to_wire).collect(),
+        }
+    }
+}
+
+impl WindowSnapshot {
+    /// The window's active pane.
+    pub fn active_pane(&self) -> Option<&PaneSnapshot> {
+        self.panes.iter().find(|p| p.active)
+    }
+
+    fn to_wire(&self) -> WindowState {
+        WindowState {
+            index: self.index,
+            name: self.name.clone(),
+            active: self.active,
+            pane_count: u32::try_from(self.panes.len()).unwrap_or(u32::MAX),
+            panes: self
+                .panes
+                .iter()
+                .map(|p| PaneState {
+                    index: p.index,
+                    id: p.id.to_string(),
+                    current_command: p.current_command.clone(),
+                    active: p.active,
+                    width: p.width,
+                    height: p.height,
+                    zoomed: self.zoomed && p.active,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Parses the output of `list-panes -a -F SNAPSHOT_FORMAT`.
+pub(crate) fn parse_snapshot(output: &[u8]) -> Result<Snapshot, TmuxError> {
+    let mut snapshot = Snapshot::default();
+    // session id -> position; (session position, window id) -> position
+    let mut session_at: HashMap<String, usize> = HashMap::new();
+    let mut window_at: HashMap<(usize, String), usize> = HashMap::new();
+    let mut cursor = Cursor {
+        bytes: output,
+        pos: 0,
+        record: 0,
+    };
+    while !cursor.at_end() {
+        cursor.record += 1;
+        let record = cursor.record()?;
+        let s = match session_at.get(&record.session_id) {
+            Some(&at) => at,
+            None => {
+                let managed = record.session_name.starts_with(MANAGED_SESSION_PREFIX);
+                snapshot.sessions.push(SessionSnapshot {
+                    id: record.session_id.clone(),
+                    name: record.session_name,
+                    attached: record.attached,
+                    group: (!record.group.is_empty()).then_some(record.group),
+                    managed,
+                    windows: Vec::new(),
+                });
+                session_at.insert(record.session_id, snapshot.sessions.len() - 1);
+                snapshot.sessions.len() - 1
+            }
+        };
+        let session = &mut snapshot.sessions[s];
+        let w = match window_at.get(&(s, record.window_id.clone())) {
+            Some(&at) => at,
+            None => {
+                session.windows.push(WindowSnapshot {
+                    id: record.window_id.clone(),
+                    index: record.window_index,
+                    name: record.window_name,
+                    active: record.window_active,
+                    zoomed: record.zoomed,
+                    panes: Vec::new(),
+                });
+                window_at.insert((s, record.window_id), session.windows.len() - 1);
+                session.windows.len() - 1
+            }
+        };
+        session.windows[w].panes.push(record.pane);
+    }
+    for session in &mut snapshot.sessions {
+        session.windows.sort_by_key(|w| w.index);
+        for window in &mut session.windows {
+            window.panes.sort_by_key(|p| p.index);
+        }
+    }
+    Ok(snapshot)
+}
+
+struct Record {
+    session_id: String,
+    attached: u32,
+    window_id: String,
+    window_index: u32,
+    window_active: bool,
+    zoomed: bool,
+    pane: PaneSnapshot,
+    session_name: String,
+    group: String,
+    window_name: String,
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    record: usize,
+}
+
+impl Cursor<'_> {
+    fn at_end(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    fn error(&self, what: &str) -> TmuxError {
+        TmuxError::parse("list-panes", format!("record {}: {what}", self.record))
+    }
+
+    /// The bytes up to (not including) the next `stop`, consuming the stop.
+    fn until(&mut self, stop: u8, what: &str) -> Result<&[u8], TmuxError> {
+        let rest = &self.bytes[self.pos..];
+        let len = rest
+            .iter()
+            .position(|&b| b == stop)
+            .ok_or_else(|| self.error(&format!("{what} is not terminated")))?;
+        self.pos += len + 1;
+        Ok(&rest[..len])
+    }
+
+    fn number(&mut self, what: &str) -> Result<u32, TmuxError> {
+        let field = self.until(b'\t', what)?;
+        parse_u32(field).ok_or_else(|| self.error(&format!("{what} is not a number")))
+    }
+
+    fn flag(&mut self, what: &str) -> Result<bool, TmuxError> {
+        match self.until(b'\t', what)? {
+            b"1" => Ok(true),
+            b"0" => Ok(false),
+            _ => Err(self.error(&format!("{what} is not 0 or 1"))),
+        }
+    }
+
+    fn id(&mut self, sigil: u8, what: &str) -> Result<String, TmuxError> {
+        let field = self.until(b'\t', what)?;
+        match field.split_first() {
+            Some((&first, digits)) if first == sigil && parse_u32(digits).is_some() => {
+                Ok(String::from_utf8_lossy(field).into_owned())
+            }
+            _ => Err(self.error(&format!("{what} is malformed"))),
+        }
+    }
+
+    /// `<len>:<len bytes>` followed by a tab.
+    fn sized(&mut self, what: &str) -> Result<String, TmuxError> {
+        let len_field = self.until(b':', what)?;
+        let len = parse_u32(len_field)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| self.error(&format!("length of {what} is not a number")))?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&end| end < self.bytes.len() && self.bytes[end] == b'\t')
+            .ok_or_else(|| self.error(&format!("{what} does not have the announced length")))?;
+        let value = String::from_utf8_lossy(&self.bytes[self.pos..end]).into_owned();
+        self.pos = end + 1;
+        Ok(value)
+    }
+
+    fn record(&mut self) -> Result<Record, TmuxError> {
+        let session_id = self.id(b'$', "session id")?;
+        let attached = self.number("session_attached")?;
+        let window_id = self.id(b'@', "window id")?;
+        let window_index = self.number("window index")?;
+        let window_active = self.flag("window_active")?;
+        let zoomed = self.flag("window_zoomed_flag")?;
+        let pane_id = self.id(b'%', "pane id")?;
+        let pane_id =
+            PaneId::try_from(pane_id.as_str()).map_err(|_| self.error("pane id is malformed"))?;
+        let pane_index = self.number("pane index")?;
+        let pane_active = self.flag("pane_active")?;
+        let width = self.number("pane width")?;
+        let height = self.number("pane height")?;
+        let session_name = self.sized("session name")?;
+        let group = self.sized("session group")?;
+        let window_name = self.sized("window name")?;
+        let command = self.until(b'\n', "pane command")?;
+        let current_command = String::from_utf8_lossy(command).into_owned();
+        if session_name.is_empty() {
+            return Err(self.error("session name is empty"));
+        }
+        Ok(Record {
+            session_id,
+            attached,
+            window_id,
+            window_index,
+            window_active,
+            zoomed,
+            pane: PaneSnapshot {
+                id: pane_id,
+                index: pane_index,
+                current_command,
+                active: pane_active,
+                width,
+                height,
+            },
+            session_name,
+            group,
+            window_name,
+        })
+    }
+}
+
+/// A canonical unsigned decimal (no sign, no leading zeros except "0").
+pub(crate) fn parse_u32(field: &[u8]) -> Option<u32> {
+    if field.is_empty() || field.len() > 10 || !field.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if field.len() > 1 && field[0] == b'0' {
+        return None;
+    }
+    std::str::from_utf8(field).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Captured from tmux 3.3a (`list-panes -a -F SNAPSHOT_FORMAT`) with a
+    /// session `base` (two windows, the second split and zoomed), a grouped
+    /// session, a session named `a<TAB>tab` (tmux stored it as `a\ttab`) and
+    /// a pane whose program named itself `bad\xff<LF>na`.
+    const CAPTURED: &[u8] = b"$0\t0\t@0\t0\t0\t0\t%0\t0\t1\t80\t24\t4:base\t4:base\t4:bash\tbash\n\
+$0\t0\t@1\t1\t1\t1\t%1\t0\t0\t40\t24\t4:base\t4:base\t8:new name\tbad\xff na\n\
+$0\t0\t@1\t1\t1\t1\t%2\t1\t1\t39\t24\t4:base\t4:base\t8:new name\tsh\n\
+$2\t1\t@0\t0\t1\t0\t%0\t0\t1\t80\t24\t24:tmux-mobile-client-abc12\t4:base\t4:bash\tbash\n\
+$2\t1\t@1\t1\t0\t1\t%1\t0\t0\t40\t24\t24:tmux-mobile-client-abc12\t4:base\t8:new name\tbad\xff na\n\
+$2\t1\t@1\t1\t0\t1\t%2\t1\t1\t39\t24\t24:tmux-mobile-client-abc12\t4:base\t8:new name\tsh\n\
+$1\t0\t@2\t0\t1\t0\t%3\t0\t1\t80\t24\t6:a\\ttab\t0:\t2:sh\tsh\n";
+
+    #[test]
+    fn parses_captured_output() {
+        let snap = parse_snapshot(CAPTURED).unwrap();
+        let names: Vec<_> = snap.sessions().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["base", "tmux-mobile-client-abc12", "a\\ttab"]);
+        let base = snap.session("base").unwrap();
+        assert_eq!(base.id, "$0");
+        assert_eq!(base.group.as_deref(), Some("base"));
+        assert!(!base.managed);
+        assert_eq!(base.windows.len(), 2);
+        assert_eq!(base.active_window().unwrap().index, 1);
+        let w1 = base.window(1).unwrap();
+        assert!(w1.zoomed);
+        assert_eq!(w1.name, "new name");
+        assert_eq!(w1.panes.len(), 2);
+        assert_eq!(w1.panes[0].current_command, "bad\u{fffd} na");
+        assert_eq!(w1.active_pane().unwrap().id.as_str(), "%2");
+        let managed = snap.session("tmux-mobile-client-abc12").unwrap();
+        assert!(managed.managed);
+        assert!(managed.is_attached());
+        assert_eq!(managed.active_window().unwrap().index, 0);
+        let pane2: PaneId = "%2".parse().unwrap();
+        let owners: Vec<_> = snap.sessions_with_pane(&pane2).collect();
+        assert_eq!(owners, ["base", "tmux-mobile-client-abc12"]);
+        assert_eq!(snap.session("a\\ttab").unwrap().group, None);
+    }
+
+    #[test]
+    fn wire_form_hides_managed_sessions_on_request() {
+        let snap = parse_snapshot(CAPTURED).unwrap();
+        let wire = snap.to_wire("2026-11-30T00:00:00.000Z".into(), false);
+        assert_eq!(wire.sessions.len(), 2);
+        let base = &wire.sessions[0];
+        assert_eq!(base.windows, 2);
+        assert_eq!(base.window_states[1].pane_count, 2);
+        let zoomed: Vec<_> = base.window_states[1]
+            .panes
+            .iter()
+            .map(|p| p.zoomed)
+            .collect();
+        assert_eq!(zoomed, [false, true]);
+        let all = snap.to_wire(String::new(), true);
+        assert_eq!(all.sessions.len(), 3);
+    }
+
+    #[test]
+    fn names_are_read_by_length_not_by_delimiter() {
+        let line = b"$5\t2\t@7\t3\t1\t0\t%9\t0\t1\t10\t5\t9:a\tb\nc:d\te\t3:g\tg\t3:w\tw\tcmd with\ttab?\n";
+        // The last field runs to the end of the line; tabs in it are kept.
+        let snap = parse_snapshot(line).unwrap();
+        let s = &snap.sessions()[0];
+        assert_eq!(s.name, "a\tb\nc:d\te");
+        assert_eq!(s.group.as_deref(), Some("g\tg"));
+        assert_eq!(s.windows[0].name, "w\tw");
+        assert_eq!(s.windows[0].panes[0].current_command, "cmd with\ttab?");
+        assert_eq!(s.attached, 2);
+    }
+
+    #[test]
+    fn unicode_names_use_byte_lengths() {
+        let line = "$1\t0\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t8:é日本\t0:\t4:🎉\tvim\n";
+        let snap = parse_snapshot(line.as_bytes()).unwrap();
+        assert_eq!(snap.sessions()[0].name, "é日本");
+        assert_eq!(snap.sessions()[0].windows[0].name, "🎉");
+    }
+
+    #[test]
+    fn empty_output_is_an_empty_snapshot() {
+        assert_eq!(parse_snapshot(b"").unwrap(), Snapshot::empty());
+    }
+
+    #[test]
+    fn malformed_records_are_errors() {
+        let good = b"$1\t0\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t1:a\t0:\t1:w\tsh\n";
+        assert!(parse_snapshot(good).is_ok());
+        let bad: &[&[u8]] = &[
+            b"$1\t0\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t1:a\t0:\t1:w\tsh", // no newline
+            b"$1\t0\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t5:a\t0:\t1:w\tsh\n", // wrong length
+            b"$1\t0\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t99999999999:a\t0:\t1:w\tsh\n",
+            b"1\t0\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t1:a\t0:\t1:w\tsh\n", // no $
+            b"$1\t0\t@1\t0\t2\t0\t%1\t0\t1\t80\t24\t1:a\t0:\t1:w\tsh\n", // flag 2
+            b"$1\t-1\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t1:a\t0:\t1:w\tsh\n", // negative
+            b"$1\t0\t@1\t0\t1\t0\t%01\t0\t1\t80\t24\t1:a\t0:\t1:w\tsh\n", // non-canonical id
+            b"$1\t0\t@1\t0\t1\t0\t%1\t0\t1\t80\t24\t0:\t0:\t1:w\tsh\n", // empty name
+            b"garbage\n",
+            b"\n",
+        ];
+        for input in bad {
+            let err = parse_snapshot(input).unwrap_err();
+            assert!(matches!(err, TmuxError::Parse { .. }), "{input:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn control_command_matches_argv_format() {
+        // The control-mode command is the argv format with tab/newline
+        // written as escapes inside double quotes.
+        let inner = SNAPSHOT_CONTROL_COMMAND
+            .strip_prefix("list-panes -a -F \"")
+            .and_then(|s| s.strip_suffix("\"\n"))
+            .unwrap();
+        assert_eq!(
+            inner.replace("\\t", "\t").replace("\\n", "\n"),
+            SNAPSHOT_FORMAT
+        );
+        assert!(!SNAPSHOT_FORMAT.contains(['"', '\\', '$', '~']));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parser_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_snapshot(&bytes);
+        }
+
+        #[test]
+        fn any_names_round_trip(
+            session in "[^\\x00]{1,40}",
+            window in "[^\\x00]{0,40}",
+            command in "[^\\t\\n]{0,40}",
+        ) {
+            let line = format!(
+                "$1\t1\t@2\t3\t1\t0\t%4\t0\t1\t80\t24\t{}:{}\t0:\t{}:{}\t{}\n",
+                session.len(), session, window.len(), window, command
+            );
+            let snap = parse_snapshot(line.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(&snap.sessions()[0].name, &session);
+            proptest::prop_assert_eq!(&snap.sessions()[0].windows[0].name, &window);
+            proptest::prop_assert_eq!(&snap.sessions()[0].windows[0].panes[0].current_command, &command);
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! [`StateWatcher`]: the current [`Snapshot`], kept up to date from tmux's
+//! own change notifications, with no processes spawned while nothing
+//! happens.
+//!
+//! See [`StateWatcher`] for how it works.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::control::{ControlClient, Event, invalidates};
+use crate::error::TmuxError;
+use crate::snapshot::{SNAPSHOT_CONTROL_COMMAND, Snapshot, WATCHER_SESSION, parse_snapshot};
+use crate::tmux::Tmux;
+
+/// Timing of a [`StateWatcher`].
+#[derive(Debug, Clone)]
+pub struct WatcherOptions {
+    /// How long to wait after a notification for more before taking a
+    /// snapshot (tmux sends several per change).
+    pub debounce: Duration,
+    /// How often to re-take the snapshot through the control client anyway,
+    /// for what tmux does not notify (pane commands, zoom and layout in
+    /// other sessions). Runs inside the tmux server; spawns nothing.
+    pub recheck_interval: Duration,
+    /// While no server runs: how often to try connecting to its socket.
+    pub server_poll_interval: Duration,
+    /// While no server runs: how often to start a real tmux attempt anyway
+    /// (one process), in case the computed socket path is wrong.
+    pub blind_retry_interval: Duration,
+    /// Longest wait between attempts when the control client keeps failing.
+    pub max_backoff: Duration,
+}
+
+impl Default for WatcherOptions {
+    /// 15 ms debounce, re-check every 1.5 s, socket poll every 1 s, blind
+    /// retry every 30 s, backoff up to 5 s.
+    fn default() -> Self {
+        WatcherOptions {
+            debounce: Duration::from_millis(15),
+            recheck_interval: Duration::from_millis(1500),
+            server_poll_interval: Duration::from_secs(1),
+            blind_retry_interval: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+enum Request {
+    Refresh(oneshot::Sender<Arc<Snapshot>>),
+    Shutdown,
+}
+
+/// Keeps the current [`Snapshot`] of one tmux server and publishes every
+/// change on a `tokio::sync::watch` channel.
+///
+/// # How it works
+///
+/// One long-lived control-mode client (`tmux -N -C new-session -A -s
+/// tmux-mobile-client-~watcher -f no-output,ignore-size`) is attached to a
+/// small session of its own (see [`crate::WATCHER_SESSION`]):
+///
+/// - it is attached to *that* session, never to a user's session, so user
+///   sessions do not count it in `session_attached` (a control client is an
+///   attached client) and `tmux attach` without a target prefers the user's
+///   unattached sessions over it. tmux still runs `client-attached` hooks for
+///   it once, when the watcher starts;
+/// - the session's only pane runs `true` and is kept dead
+///   (`remain-on-exit`), so it costs no process; it destroys itself when its
+///   last control client goes (`destroy-unattached`), even if tmux-mobile is
+///   killed; [`Snapshot::to_wire`] never shows it;
+/// - notifications (`%window-add`, `%sessions-changed`, `%window-renamed`,
+///   `%unlinked-window-*`, `%session-window-changed`, `%window-pane-changed`,
+///   `%layout-change`, …) mark the state dirty; after a short debounce the
+///   watcher writes the snapshot command (`list-panes -a -F …`) to the
+///   client's stdin and parses the `%begin`/`%end` block that answers it;
+/// - tmux does not notify some changes in sessions other than the attached
+///   one (zoom, pane resize, a non-active pane closing) nor a pane's running
+///   command, so the same command is also sent every
+///   [`WatcherOptions::recheck_interval`]. That runs inside the tmux server:
+///   no process is spawned;
+/// - a new snapshot is published on the `watch` channel only when it differs
+///   from the last one;
+/// - [`StateWatcher::refresh`] sends the command at once and returns when its
+///   answer has been published, so a caller that just changed something
+///   sees the change.
+///
+/// # Without a server
+///
+/// When tmux exits (`%exit`, `kill-server`, EOF) the watcher publishes an
+/// empty snapshot and waits for a server: it tries to `connect(2)` to the
+/// server's socket every [`WatcherOptions::server_poll_interval`] (no
+/// process), plus one real attempt (one tmux process) every
+/// [`WatcherOptions::blind_retry_interval`] in case the socket path it
+/// computed is not the one tmux uses. `refresh` also tries at once (a
+/// mutation may just have started a server). The watcher never starts a
+/// server itself (`-N`).
+///
+/// When the watcher's session is the only one left, the watcher detaches, so
+/// that tmux can exit as it would without tmux-mobile (tmux exits when its
+/// last session closes). If the server stays up anyway (`exit-empty off`),
+/// it attaches again and stays until a user session has come and gone.
+///
+/// ```no_run
+/// use tmux_mobile_tmux_control::{StateWatcher, Tmux, TmuxOptions, WatcherOptions};
+/// # async fn demo() {
+/// let tmux = Tmux::new(TmuxOptions::default());
+/// let (watcher, mut snapshots) = StateWatcher::spawn(tmux.clone(), WatcherOptions::default());
+/// while snapshots.changed().await.is_ok() {
+///     let snapshot = snapshots.borrow_and_update().clone();
+///     println!("{} sessions", snapshot.user_sessions().count());
+/// }
+/// watcher.shutdown().await;
+/// # }
+/// ```
+pub struct StateWatcher {
+    requests: mpsc::UnboundedSender<Request>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for StateWatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateWatcher").finish_non_exhaustive()
+    }
+}
+
+impl StateWatcher {
+    /// Starts watching (inside the current tokio runtime). The receiver
+    /// starts with an empty snapshot; the first real one follows as soon as
+    /// tmux answers.
+    pub fn spawn(
+        tmux: Tmux,
+        options: WatcherOptions,
+    ) -> (StateWatcher, watch::Receiver<Arc<Snapshot>>) {
+        let (publisher, snapshots) = watch::channel(Arc::new(Snapshot::empty()));
+        let (requests, inbox) = mpsc::unbounded_channel();
+        let task = tokio::spawn(
+            Worker {
+                tmux,
+                options,
+                inbox,
+                publisher,
+                waiters: Vec::new(),
+                left_empty_server: false,
+                detach_when_empty: true,
+            }
+            .run(),
+        );
+        let watcher = StateWatcher {
+            requests,
+            snapshots: snapshots.clone(),
+            task: Mutex::new(Some(task)),
+        };
+        (watcher, snapshots)
+    }
+
+    /// Another receiver of the snapshots.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.snapshots.clone()
+    }
+
+    /// The latest published snapshot.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshots.borrow().clone()
+    }
+
+    /// Takes a snapshot now (call it after changing something) and returns
+    /// once it has been published (or found unchanged). Returns the latest
+    /// snapshot without waiting when no server runs or the watcher has shut
+    /// down.
+    pub async fn refresh(&self) -> Arc<Snapshot> {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send(Request::Refresh(tx)).is_err() {
+            return self.current();
+        }
+        rx.await.unwrap_or_else(|_| self.current())
+    }
+
+    /// Stops watching: detaches the control client and waits for the task.
+    /// Idempotent.
+    pub async fn shutdown(&self) {
+        let _ = self.requests.send(Request::Shutdown);
+        let task = self.task.lock().ok().and_then(|mut task| task.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Why a control-client session ended.
+enum Ended {
+    Shutdown,
+    Lost,
+    DetachedEmpty,
+}
+
+struct Worker {
+    tmux: Tmux,
+    options: WatcherOptions,
+    inbox: mpsc::UnboundedReceiver<Request>,
+    publisher: watch::Sender<Arc<Snapshot>>,
+    /// Refresh callers waiting for the next snapshot taken.
+    waiters: Vec<oneshot::Sender<Arc<Snapshot>>>,
+    /// We detached because only our session was left.
+    left_empty_server: bool,
+    /// Whether to detach when only our session is left.
+    detach_when_empty: bool,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        let min_backoff = Duration::from_millis(50);
+        let mut backoff = min_backoff;
+        loop {
+            let started = Instant::now();
+            match ControlClient::connect(&self.tmux).await {
+                Ok(client) => {
+                    if self.left_empty_server {
+                        // We left an empty server but it stayed up: stay
+                        // attached until a user session shows up.
+                        self.detach_when_empty = false;
+                        self.left_empty_server = false;
+                    }
+                    match self.attached(client).await {
+                        Ended::Shutdown => return,
+                        Ended::DetachedEmpty => {
+                            self.left_empty_server = true;
+                            backoff = min_backoff;
+                        }
+                        Ended::Lost => {
+                            if started.elapsed() > Duration::from_secs(10) {
+                                backoff = min_backoff;
+                            }
+                        }
+                    }
+                    if !self.pause(backoff).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                }
+                Err(TmuxError::NoServer) => {
+                    self.publish(Snapshot::empty());
+                    self.answer_waiters();
+                    if !self.wait_for_server().await {
+                        return;
+                    }
+                    backoff = min_backoff;
+                }
+                Err(error) => {
+                    log::warn!("tmux state watcher: cannot start the control client: {error}");
+                    self.answer_waiters();
+                    if !self.pause(backoff).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                }
+            }
+        }
+    }
+
+    fn publish(&self, snapshot: Snapshot) {
+        self.publisher.send_if_modified(|current| {
+            if **current == snapshot {
+                false
+            } else {
+                *current = Arc::new(snapshot);
+                true
+            }
+        });
+    }
+
+    fn answer(&self, waiters: Vec<oneshot::Sender<Arc<Snapshot>>>) {
+        let current = self.publisher.borrow().clone();
+        for waiter in waiters {
+            let _ = waiter.send(current.clone());
+        }
+    }
+
+    fn answer_waiters(&mut self) {
+        let waiters = std::mem::take(&mut self.waiters);
+        self.answer(waiters);
+    }
+
+    /// Sleeps `delay`, answering refreshes with the current snapshot. A
+    /// refresh cuts the pause short (something may have changed). Returns
+    /// false on shutdown.
+    async fn pause(&mut self, delay: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            request = self.inbox.recv() => match request {
+                Some(Request::Refresh(waiter)) => {
+                    self.waiters.push(waiter);
+                    true
+                }
+                Some(Request::Shutdown) | None => {
+                    self.answer_waiters();
+                    false
+                }
+            },
+        }
+    }
+
+    /// Waits until the server socket accepts connections (or a refresh or a
+    /// blind retry says to try anyway). Returns false on shutdown.
+    async fn wait_for_server(&mut self) -> bool {
+        let path = self.tmux.socket_path();
+        let blind_retry = Instant::now() + self.options.blind_retry_interval;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.options.server_poll_interval) => {
+                    if Instant::now() >= blind_retry || socket_accepts(&path).await {
+                        return true;
+                    }
+                }
+                request = self.inbox.recv() => match request {
+                    Some(Request::Refresh(waiter)) => {
+                        if socket_accepts(&path).await {
+                            self.waiters.push(waiter);
+                            return true;
+                        }
+                        self.answer(vec![waiter]);
+                    }
+                    Some(Request::Shutdown) | None => return false,
+                },
+            }
+        }
+    }
+
+    /// Runs one attached control client until it ends.
+    async fn attached(&mut self, mut client: ControlClient) -> Ended {
+        // One entry per snapshot command written and not yet answered,
+        // holding the refresh callers it answers.
+        let mut in_flight: VecDeque<(Instant, Vec<oneshot::Sender<Arc<Snapshot>>>)> =
+            VecDeque::new();
+        let mut debounce_at: Option<Instant> = None;
+        let mut recheck_at = Instant::now() + self.options.recheck_interval;
+        let timeout = self.tmux.timeout();
+
+        // The first snapshot answers whoever waited while we connected.
+        let waiters = std::mem::take(&mut self.waiters);
+        if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
+            self.waiters = waiters;
+            client.close(timeout).await;
+            return Ended::Lost;
+        }
+        in_flight.push_back((Instant::now(), waiters));
+
+        let ended = loop {
+            let debounce_due = debounce_at.filter(|_| in_flight.is_empty());
+            let hung_at = in_flight.front().map(|(sent, _)| *sent + timeout);
+            tokio::select! {
+                event = client.next_event() => match event {
+                    None | Some(Event::Exit) => break Ended::Lost,
+                    Some(Event::Garbage(line)) => {
+                        log::warn!(
+                            "tmux state watcher: unexpected line from tmux, restarting: {:?}",
+                            String::from_utf8_lossy(&line)
+                        );
+                        break Ended::Lost;
+                    }
+                    Some(Event::Notification(name)) => {
+                        if invalidates(&name) && debounce_at.is_none() {
+                            debounce_at = Some(Instant::now() + self.options.debounce);
+                        }
+                    }
+                    Some(Event::Reply { ours: false, .. }) => {}
+                    Some(Event::Reply { ours: true, ok, body }) => {
+                        let Some((_, waiters)) = in_flight.pop_front() else {
+                            log::warn!("tmux state watcher: an answer nobody asked for, restarting");
+                            break Ended::Lost;
+                        };
+                        if in_flight.is_empty() {
+                            // Notifications never come inside a block, so every
+                            // one received so far predates this snapshot.
+                            debounce_at = None;
+                        }
+                        let mut only_ours = false;
+                        if ok {
+                            match parse_snapshot(&body) {
+                                Ok(snapshot) => {
+                                    only_ours = snapshot.sessions().iter().all(|s| s.name == WATCHER_SESSION);
+                                    if !only_ours {
+                                        self.detach_when_empty = true;
+                                    }
+                                    self.publish(snapshot);
+                                }
+                                Err(error) => log::warn!("tmux state watcher: {error}"),
+                            }
+                        } else {
+                            log::warn!(
+                                "tmux state watcher: snapshot failed: {}",
+                                String::from_utf8_lossy(&body).trim()
+                            );
+                        }
+                        self.answer(waiters);
+                        if only_ours && self.detach_when_empty && in_flight.is_empty() {
+                            // Let tmux exit as it would without us.
+                            let _ = client.send("detach-client\n").await;
+                            break Ended::DetachedEmpty;
+                        }
+                    }
+                },
+                _ = sleep_until_opt(debounce_due) => {
+                    debounce_at = None;
+                    if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
+                        break Ended::Lost;
+                    }
+                    in_flight.push_back((Instant::now(), Vec::new()));
+                }
+                _ = tokio::time::sleep_until(recheck_at) => {
+                    recheck_at = Instant::now() + self.options.recheck_interval;
+                    if in_flight.is_empty() {
+                        if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
+                            break Ended::Lost;
+                        }
+                        in_flight.push_back((Instant::now(), Vec::new()));
+                    }
+                }
+                _ = sleep_until_opt(hung_at) => {
+                    log::warn!("tmux state watcher: tmux did not answer within {timeout:?}, restarting");
+                    break Ended::Lost;
+                }
+                request = self.inbox.recv() => match request {
+                    Some(Request::Refresh(waiter)) => {
+                        if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
+                            self.waiters.push(waiter);
+                            break Ended::Lost;
+                        }
+                        in_flight.push_back((Instant::now(), vec![waiter]));
+                    }
+                    Some(Request::Shutdown) | None => break Ended::Shutdown,
+                },
+            }
+        };
+        // Whoever still waits is answered by the next snapshot taken (after
+        // reconnecting) or, on shutdown, now.
+        for (_, waiters) in in_flight {
+            self.waiters.extend(waiters);
+        }
+        if matches!(ended, Ended::Shutdown) {
+            self.answer_waiters();
+        }
+        client.close(timeout).await;
+        ended
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether something accepts connections on the tmux socket at `path`
+/// (costs a `connect(2)`, no process).
+async fn socket_accepts(path: &std::path::Path) -> bool {
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            tokio::net::UnixStream::connect(path)
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}

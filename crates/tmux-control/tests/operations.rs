@@ -1,0 +1,480 @@
+//! Every gateway operation against a real tmux on a private socket,
+//! asserting the resulting tmux state.
+
+use std::time::Duration;
+
+use tmux_mobile_protocol::{Orientation, PaneId, ScrollbackLines, SessionName, WindowIndex};
+use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{Snapshot, TmuxError};
+
+fn name(s: &str) -> SessionName {
+    SessionName::try_from(s).unwrap()
+}
+
+async fn snapshot(sandbox: &IsolatedTmux) -> Snapshot {
+    sandbox.tmux().snapshot().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_server_is_a_normal_outcome() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    let tmux = sandbox.tmux();
+    assert_eq!(tmux.snapshot().await.unwrap(), Snapshot::empty());
+    assert!(tmux.list_sessions().await.unwrap().is_empty());
+    assert!(!tmux.has_session(&name("main")).await.unwrap());
+    assert!(
+        tmux.remove_stale_managed_sessions()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        tmux.kill_session(&name("main")).await,
+        Err(TmuxError::NoServer)
+    ));
+    assert!(matches!(
+        tmux.new_window(&name("main")).await,
+        Err(TmuxError::NoServer)
+    ));
+    let version = tmux.version().await.unwrap();
+    assert!(version.is_supported(), "{version:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_created_listed_and_killed_exactly() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    let tmux = sandbox.tmux();
+    // Creating the first session starts the server.
+    tmux.new_session(&name("abc")).await.unwrap();
+    assert!(tmux.has_session(&name("abc")).await.unwrap());
+    // `a` must not match `abc`.
+    assert!(!tmux.has_session(&name("a")).await.unwrap());
+    assert!(matches!(
+        tmux.kill_session(&name("a")).await,
+        Err(TmuxError::NotFound {
+            kind: "session",
+            ..
+        })
+    ));
+    assert!(matches!(
+        tmux.new_window(&name("a")).await,
+        Err(TmuxError::NotFound {
+            kind: "session",
+            ..
+        })
+    ));
+    tmux.new_session(&name("a")).await.unwrap();
+    assert!(matches!(
+        tmux.new_session(&name("a")).await,
+        Err(TmuxError::DuplicateSession { name }) if name == "a"
+    ));
+    let sessions = tmux.list_sessions().await.unwrap();
+    let names: Vec<_> = sessions.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["a", "abc"]);
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s.windows == 1 && s.attached == 0 && !s.managed)
+    );
+    tmux.kill_session(&name("a")).await.unwrap();
+    let names: Vec<_> = snapshot(&sandbox)
+        .await
+        .sessions()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    assert_eq!(names, ["abc"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_sessions_share_windows_but_not_the_current_one() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("base").await.unwrap();
+    let tmux = sandbox.tmux();
+    let client = name("tmux-mobile-client-abc");
+    tmux.new_grouped_session(&client, &name("base"))
+        .await
+        .unwrap();
+    tmux.new_window(&client).await.unwrap();
+    let snap = snapshot(&sandbox).await;
+    let base = snap.session("base").unwrap();
+    let managed = snap.session("tmux-mobile-client-abc").unwrap();
+    assert!(managed.managed && !base.managed);
+    assert_eq!(base.group, managed.group);
+    assert!(base.group.is_some());
+    assert_eq!(base.windows.len(), 2);
+    assert_eq!(managed.windows.len(), 2);
+    // new_window selected the new window in the managed session only.
+    assert_eq!(managed.active_window().unwrap().index, 1);
+    assert_eq!(base.active_window().unwrap().index, 0);
+    // Every pane belongs to both sessions.
+    let pane = base.windows[1].panes[0].id.clone();
+    let mut owners = tmux.pane_sessions(&pane).await.unwrap();
+    owners.sort();
+    assert_eq!(owners, ["base", "tmux-mobile-client-abc"]);
+    assert!(tmux.pane_in_session(&pane, &client).await.unwrap());
+    let wire = snap.to_wire("t".into(), false);
+    assert_eq!(wire.sessions.len(), 1);
+    assert_eq!(snap.to_wire("t".into(), true).sessions.len(), 2);
+    // A group target that does not exist is an error, and creates nothing.
+    assert!(matches!(
+        tmux.new_grouped_session(&name("tmux-mobile-client-x"), &name("nope"))
+            .await,
+        Err(TmuxError::NotFound { .. })
+    ));
+    assert_eq!(snapshot(&sandbox).await.sessions().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_are_addressed_by_index_never_by_name() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("s").await.unwrap();
+    let tmux = sandbox.tmux();
+    let s = name("s");
+    tmux.new_window(&s).await.unwrap();
+    tmux.new_window(&s).await.unwrap();
+    let snap = snapshot(&sandbox).await;
+    let session = snap.session("s").unwrap();
+    assert_eq!(
+        session.windows.iter().map(|w| w.index).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert_eq!(session.active_window().unwrap().index, 2);
+
+    tmux.select_window(&s, WindowIndex::new(0)).await.unwrap();
+    assert_eq!(
+        snapshot(&sandbox)
+            .await
+            .session("s")
+            .unwrap()
+            .active_window()
+            .unwrap()
+            .index,
+        0
+    );
+
+    tmux.kill_window(&s, WindowIndex::new(1)).await.unwrap();
+    let snap = snapshot(&sandbox).await;
+    assert_eq!(
+        snap.session("s")
+            .unwrap()
+            .windows
+            .iter()
+            .map(|w| w.index)
+            .collect::<Vec<_>>(),
+        [0, 2]
+    );
+
+    // A window *named* 7 (and one named 70) at index 2: index 7 does not
+    // exist, and tmux must not fall back to the names.
+    sandbox
+        .run(&["rename-window", "-t", "=s:2", "7"])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["rename-window", "-t", "=s:0", "70"])
+        .await
+        .unwrap();
+    for result in [
+        tmux.kill_window(&s, WindowIndex::new(7)).await,
+        tmux.select_window(&s, WindowIndex::new(7)).await,
+    ] {
+        assert!(
+            matches!(result, Err(TmuxError::NotFound { kind: "window", ref target }) if target == "s:7"),
+            "{result:?}"
+        );
+    }
+    let snap = snapshot(&sandbox).await;
+    let session = snap.session("s").unwrap();
+    assert_eq!(session.windows.len(), 2);
+    assert_eq!(session.active_window().unwrap().index, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panes_split_select_zoom_capture_and_die() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("p").await.unwrap();
+    let tmux = sandbox.tmux();
+    let first = snapshot(&sandbox).await.session("p").unwrap().windows[0].panes[0]
+        .id
+        .clone();
+
+    let right = tmux
+        .split_pane(&first, Orientation::Horizontal)
+        .await
+        .unwrap();
+    let below = tmux
+        .split_pane(&right, Orientation::Vertical)
+        .await
+        .unwrap();
+    let snap = snapshot(&sandbox).await;
+    let window = &snap.session("p").unwrap().windows[0];
+    assert_eq!(window.panes.len(), 3);
+    let pane = |id: &PaneId| window.panes.iter().find(|p| &p.id == id).unwrap().clone();
+    // h: side by side (same height); v: one above the other (same width).
+    assert_eq!(pane(&first).height, 24);
+    assert_eq!(pane(&right).height + 1 + pane(&below).height, 24);
+    assert_eq!(pane(&first).width + 1 + pane(&right).width, 80);
+    assert_eq!(pane(&right).width, pane(&below).width);
+    assert_eq!(window.active_pane().unwrap().id, below);
+
+    tmux.select_pane(&first).await.unwrap();
+    assert_eq!(
+        snapshot(&sandbox).await.session("p").unwrap().windows[0]
+            .active_pane()
+            .unwrap()
+            .id,
+        first
+    );
+
+    assert!(!tmux.is_zoomed(&first).await.unwrap());
+    tmux.toggle_zoom(&first).await.unwrap();
+    assert!(tmux.is_zoomed(&first).await.unwrap());
+    assert!(!tmux.is_zoomed(&right).await.unwrap());
+    let wire = snapshot(&sandbox).await.to_wire("t".into(), false);
+    let zoomed: Vec<_> = wire.sessions[0].window_states[0]
+        .panes
+        .iter()
+        .filter(|p| p.zoomed)
+        .map(|p| p.id.clone())
+        .collect();
+    assert_eq!(zoomed, [first.to_string()]);
+    tmux.toggle_zoom(&first).await.unwrap();
+    assert!(!tmux.is_zoomed(&first).await.unwrap());
+
+    // Capture: print a marker in the first pane and wait for it.
+    sandbox
+        .run(&[
+            "send-keys",
+            "-t",
+            first.as_str(),
+            "-l",
+            "printf 'MARK%s\\n' 42",
+        ])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["send-keys", "-t", first.as_str(), "Enter"])
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = tmux
+            .capture_pane(&first, ScrollbackLines::new(100))
+            .await
+            .unwrap();
+        if text.lines().any(|l| l == "MARK42") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "marker never appeared: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    tmux.kill_pane(&below).await.unwrap();
+    let snap = snapshot(&sandbox).await;
+    assert!(snap.sessions_with_pane(&below).next().is_none());
+    assert_eq!(snap.session("p").unwrap().windows[0].panes.len(), 2);
+    for result in [
+        tmux.kill_pane(&below).await,
+        tmux.select_pane(&below).await,
+        tmux.toggle_zoom(&below).await,
+    ] {
+        assert!(
+            matches!(result, Err(TmuxError::NotFound { kind: "pane", .. })),
+            "{result:?}"
+        );
+    }
+    assert!(tmux.pane_sessions(&below).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_managed_sessions_are_removed_attached_ones_kept() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("main").await.unwrap();
+    let tmux = sandbox.tmux();
+    tmux.new_grouped_session(&name("tmux-mobile-client-stale"), &name("main"))
+        .await
+        .unwrap();
+    tmux.new_grouped_session(&name("tmux-mobile-client-live"), &name("main"))
+        .await
+        .unwrap();
+    // A control-mode client keeps "live" attached while the test runs.
+    let mut attached = tokio::process::Command::new("tmux")
+        .env_remove("TMUX")
+        .env("TMUX_TMPDIR", sandbox.dir())
+        .args(tmux.base_args())
+        .args(["-C", "attach-session", "-t", "=tmux-mobile-client-live"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !snapshot(&sandbox)
+        .await
+        .session("tmux-mobile-client-live")
+        .unwrap()
+        .is_attached()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "control client never attached"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let removed = tmux.remove_stale_managed_sessions().await.unwrap();
+    assert_eq!(removed, ["tmux-mobile-client-stale"]);
+    let snap = snapshot(&sandbox).await;
+    let names: Vec<_> = snap.sessions().iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["main", "tmux-mobile-client-live"]);
+    tmux.refresh_session_clients(&name("tmux-mobile-client-live"))
+        .await
+        .unwrap();
+    let _ = attached.kill().await;
+}
+
+/// Each hostile name either works exactly (created under exactly that name,
+/// found, killed, nothing else touched) or is refused before tmux runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_session_names_one_by_one() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("keep").await.unwrap();
+    let tmux = sandbox.tmux();
+    let long128: String = "n".repeat(127) + "é";
+    let works = [
+        "with space",
+        " leading and trailing ",
+        "quote'single",
+        "quote\"double",
+        "x$(id)",
+        "a$",
+        "a;b",
+        "semi;",
+        ";",
+        "#S",
+        "##{session_name}",
+        "{",
+        "}",
+        "~",
+        "=eq",
+        "%5",
+        "@1",
+        "*",
+        "a?b[c]",
+        "é日本🎉",
+        "e\u{301}",
+        "\u{200b}",
+        long128.as_str(),
+    ];
+    for hostile in works {
+        let n = name(hostile);
+        tmux.new_session(&n)
+            .await
+            .unwrap_or_else(|e| panic!("{hostile:?}: {e}"));
+        assert!(tmux.has_session(&n).await.unwrap(), "{hostile:?}");
+        let snap = snapshot(&sandbox).await;
+        assert!(
+            snap.session(hostile).is_some(),
+            "{hostile:?} not in {snap:?}"
+        );
+        assert_eq!(snap.sessions().len(), 2, "{hostile:?}");
+        tmux.new_window(&n).await.unwrap();
+        tmux.select_window(&n, WindowIndex::new(0)).await.unwrap();
+        tmux.kill_window(&n, WindowIndex::new(1)).await.unwrap();
+        assert_eq!(
+            snapshot(&sandbox)
+                .await
+                .session(hostile)
+                .unwrap()
+                .windows
+                .len(),
+            1
+        );
+        tmux.kill_session(&n).await.unwrap();
+        let snap = snapshot(&sandbox).await;
+        let names: Vec<_> = snap.sessions().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["keep"], "{hostile:?}");
+    }
+
+    // Refused by the protocol type itself: never reaches this crate.
+    for refused in [
+        "",
+        "tab\there",
+        "new\nline",
+        "a:b",
+        "a.b",
+        "-dash",
+        &"n".repeat(129),
+    ] {
+        assert!(SessionName::try_from(refused).is_err(), "{refused:?}");
+    }
+    // Refused by this crate before tmux runs: tmux would store another name,
+    // or `=` + name would be read as a session id.
+    for refused in ["$(id)", "$3", "back\\slash", "a$b", "${x}", "x$_y"] {
+        let n = name(refused);
+        assert!(
+            matches!(
+                tmux.new_session(&n).await,
+                Err(TmuxError::InvalidTarget { .. })
+            ),
+            "{refused:?}"
+        );
+        assert!(matches!(
+            tmux.has_session(&n).await,
+            Err(TmuxError::InvalidTarget { .. }) | Ok(false)
+        ));
+    }
+    // Characters tmux escapes that we do not predict: created, seen renamed,
+    // removed again, refused.
+    for odd in ["line\u{2028}sep", "un\u{378}assigned"] {
+        let result = tmux.new_session(&name(odd)).await;
+        assert!(
+            matches!(result, Err(TmuxError::InvalidTarget { ref reason, .. }) if reason.contains("store")),
+            "{odd:?}: {result:?}"
+        );
+    }
+    let snap = snapshot(&sandbox).await;
+    let names: Vec<_> = snap.sessions().iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["keep"]);
+}
+
+/// Sessions created outside with names this crate cannot address are listed
+/// exactly, and never mistaken for another session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_names_are_reported_exactly_and_never_mistargeted() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("keep").await.unwrap();
+    // Session ids start at $0: `$0` as a *name* must not address session $0.
+    sandbox
+        .run(&["new-session", "-d", "-s", "$0"])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["new-session", "-d", "-s", "-dash"])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["new-session", "-d", "-s", "tab\there"])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["rename-window", "-t", "=keep:0", "w\tname \"q\" é"])
+        .await
+        .unwrap();
+    let tmux = sandbox.tmux();
+    let snap = snapshot(&sandbox).await;
+    let names: Vec<_> = snap.sessions().iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["$0", "-dash", "keep", "tab\\there"]);
+    assert_eq!(
+        snap.session("keep").unwrap().windows[0].name,
+        "w\\tname \"q\" é"
+    );
+    assert!(matches!(
+        tmux.kill_session(&name("$0")).await,
+        Err(TmuxError::InvalidTarget { .. })
+    ));
+    assert_eq!(snapshot(&sandbox).await.sessions().len(), 4);
+}

@@ -1,0 +1,261 @@
+//! The state watcher against a real tmux on a private socket: outside
+//! changes become snapshot events, an idle server costs no process, and the
+//! watcher survives the server going away and coming back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tmux_mobile_protocol::SessionName;
+use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WATCHER_SESSION, WatcherOptions};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Waits (without timing assertions) until a published snapshot satisfies
+/// `condition`; panics with the last snapshot after a generous deadline.
+async fn wait_for(
+    rx: &mut watch::Receiver<Arc<Snapshot>>,
+    what: &str,
+    condition: impl Fn(&Snapshot) -> bool,
+) -> Arc<Snapshot> {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let current = rx.borrow_and_update().clone();
+        if condition(&current) {
+            return current;
+        }
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            _ => panic!("timed out waiting for {what}; last snapshot: {current:#?}"),
+        }
+    }
+}
+
+fn windows(snapshot: &Snapshot, session: &str) -> usize {
+    snapshot.session(session).map_or(0, |s| s.windows.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_changes_produce_snapshot_events() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("base").await.unwrap();
+    let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+    let first = wait_for(&mut rx, "the first snapshot", |s| {
+        s.session("base").is_some()
+    })
+    .await;
+    // The watcher's control client is not counted on the user's session.
+    assert_eq!(first.session("base").unwrap().attached, 0);
+    assert!(first.session(WATCHER_SESSION).unwrap().is_attached());
+    assert!(
+        first
+            .to_wire(String::new(), true)
+            .sessions
+            .iter()
+            .all(|s| s.name != WATCHER_SESSION)
+    );
+
+    sandbox.run(&["new-window", "-t", "=base:"]).await.unwrap();
+    wait_for(&mut rx, "the new window", |s| windows(s, "base") == 2).await;
+
+    sandbox
+        .run(&["rename-window", "-t", "=base:1", "renamed\there"])
+        .await
+        .unwrap();
+    wait_for(&mut rx, "the rename", |s| {
+        s.session("base")
+            .and_then(|b| b.window(1))
+            .is_some_and(|w| w.name == "renamed\\there")
+    })
+    .await;
+
+    sandbox
+        .run(&["split-window", "-t", "=base:1"])
+        .await
+        .unwrap();
+    wait_for(&mut rx, "the split", |s| {
+        s.session("base")
+            .and_then(|b| b.window(1))
+            .is_some_and(|w| w.panes.len() == 2)
+    })
+    .await;
+
+    // Zoom is not notified for windows outside the watcher's session: the
+    // periodic re-check (through control mode) finds it.
+    sandbox
+        .run(&["resize-pane", "-Z", "-t", "=base:1"])
+        .await
+        .unwrap();
+    wait_for(&mut rx, "the zoom", |s| {
+        s.session("base")
+            .and_then(|b| b.window(1))
+            .is_some_and(|w| w.zoomed)
+    })
+    .await;
+
+    sandbox
+        .run(&["new-session", "-d", "-s", "other"])
+        .await
+        .unwrap();
+    wait_for(&mut rx, "the new session", |s| s.session("other").is_some()).await;
+    sandbox
+        .run(&["kill-session", "-t", "=other"])
+        .await
+        .unwrap();
+    wait_for(&mut rx, "the killed session", |s| {
+        s.session("other").is_none()
+    })
+    .await;
+
+    watcher.shutdown().await;
+    // The watcher's session goes with its client.
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let sessions = sandbox
+            .run(&["list-sessions", "-F", "#{session_name}"])
+            .await
+            .unwrap();
+        if sessions.lines().all(|l| l != WATCHER_SESSION) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "watcher session left behind: {sessions}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_returns_the_state_after_a_mutation() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("base").await.unwrap();
+    let tmux = sandbox.tmux();
+    let (watcher, mut rx) = StateWatcher::spawn(tmux.clone(), WatcherOptions::default());
+    wait_for(&mut rx, "the first snapshot", |s| {
+        s.session("base").is_some()
+    })
+    .await;
+    for expected in 2..=4 {
+        tmux.new_window(&SessionName::try_from("base").unwrap())
+            .await
+            .unwrap();
+        let snapshot = watcher.refresh().await;
+        assert_eq!(windows(&snapshot, "base"), expected);
+    }
+    // The control-mode snapshot equals the argv one (same format, quoted
+    // differently), here with awkward window names.
+    sandbox
+        .run(&["rename-window", "-t", "=base:0", "a\"b'c $x #{d} é\t"])
+        .await
+        .unwrap();
+    let by_watcher = watcher.refresh().await;
+    let by_argv = tmux.snapshot().await.unwrap();
+    assert_eq!(*by_watcher, by_argv);
+    watcher.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_kill_server_and_finds_the_next_server() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    // Start with no server at all: the watcher must wait, not start one.
+    let options = WatcherOptions {
+        server_poll_interval: Duration::from_millis(100),
+        ..WatcherOptions::default()
+    };
+    let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), options);
+    assert!(watcher.refresh().await.sessions().is_empty());
+    assert!(
+        sandbox.run(&["list-sessions"]).await.is_err(),
+        "the watcher started a server"
+    );
+
+    sandbox.start("one").await.unwrap();
+    wait_for(&mut rx, "the first server", |s| s.session("one").is_some()).await;
+
+    sandbox.kill_server().await;
+    wait_for(&mut rx, "the empty snapshot", |s| s.sessions().is_empty()).await;
+
+    sandbox.start("two").await.unwrap();
+    wait_for(&mut rx, "the second server", |s| s.session("two").is_some()).await;
+
+    // When the user's last session closes, the watcher lets tmux exit.
+    sandbox.run(&["kill-session", "-t", "=two"]).await.unwrap();
+    wait_for(&mut rx, "the empty snapshot", |s| s.sessions().is_empty()).await;
+    let deadline = Instant::now() + DEADLINE;
+    while sandbox.run(&["list-sessions"]).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the watcher kept an empty server alive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A mutation that starts a server, then refresh: seen at once.
+    let tmux = sandbox.tmux();
+    tmux.new_session(&SessionName::try_from("three").unwrap())
+        .await
+        .unwrap();
+    let snapshot = watcher.refresh().await;
+    assert!(snapshot.session("three").is_some(), "{snapshot:?}");
+    watcher.shutdown().await;
+}
+
+/// An idle server: no snapshot events and no tmux process spawned. The
+/// tmux binary is a wrapper that logs every invocation; the control-mode
+/// client itself is the only one. The idle window is 20 s (not a minute) to
+/// keep CI fast; it spans many re-check intervals (1.5 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_server_costs_no_process_and_no_event() {
+    let probe = IsolatedTmux::new().unwrap();
+    let log = probe.dir().join("invocations.log");
+    let wrapper = probe.dir().join("tmux-wrapper");
+    let real = which_tmux();
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
+    sandbox.start("idle").await.unwrap();
+    let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+    wait_for(&mut rx, "the first snapshot", |s| {
+        s.session("idle").is_some()
+    })
+    .await;
+    // Let the shell in the pane settle (its command must not change).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = watcher.refresh().await;
+    rx.borrow_and_update();
+    let before = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        before.lines().count(),
+        1,
+        "expected only the control client: {before}"
+    );
+
+    tokio::time::sleep(Duration::from_secs(20)).await;
+
+    let after = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(after, before, "tmux was spawned while idle");
+    assert!(!rx.has_changed().unwrap(), "a snapshot event while idle");
+    watcher.shutdown().await;
+}
+
+fn which_tmux() -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("tmux"))
+        .find(|p| p.is_file())
+        .expect("tmux on PATH")
+}

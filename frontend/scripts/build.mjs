@@ -1,6 +1,6 @@
 // Builds the tmux-mobile UI into a directory the server embeds.
 //
-// Usage: node scripts/build.mjs [--out DIR] [--no-typecheck]
+// Usage: node scripts/build.mjs [--out DIR] [--no-typecheck] [--no-test]
 //   default DIR: ../crates/server/ui (relative to frontend/)
 //
 // The output is deterministic: the same sources give byte-identical files,
@@ -17,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 
 function parseArgs(argv) {
-  const opts = { out: resolve(root, "../crates/server/ui"), typecheck: true };
+  const opts = { out: resolve(root, "../crates/server/ui"), typecheck: true, test: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--out") {
@@ -26,8 +26,10 @@ function parseArgs(argv) {
       opts.out = resolve(process.cwd(), v);
     } else if (a === "--no-typecheck") {
       opts.typecheck = false;
+    } else if (a === "--no-test") {
+      opts.test = false;
     } else {
-      throw new Error(`unknown argument ${a}; usage: build.mjs [--out DIR] [--no-typecheck]`);
+      throw new Error(`unknown argument ${a}; usage: build.mjs [--out DIR] [--no-typecheck] [--no-test]`);
     }
   }
   return opts;
@@ -59,6 +61,11 @@ async function main() {
     const tsc = join(root, "node_modules/typescript/bin/tsc");
     const r = spawnSync(process.execPath, [tsc, "-p", root, "--noEmit"], { stdio: "inherit" });
     if (r.status !== 0) throw new Error("type check failed");
+  }
+
+  if (opts.test) {
+    const { runUnitTests } = await import("./test.mjs");
+    if (!runUnitTests()) throw new Error("unit tests failed");
   }
 
   const { build, createLogger } = await import("vite");

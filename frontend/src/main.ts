@@ -463,9 +463,17 @@ function main(): void {
           view.resetResize();
           render();
           break;
-        case "session_picker":
+        case "session_picker": {
+          // After a server restart or a reload, go back to the session this
+          // tab was showing instead of asking again.
+          const again = vm.baseSession && msg.sessions.some((s) => s.name === vm.baseSession);
+          if (again && vm.baseSession && conn.send({ type: "select_session", session: vm.baseSession })) {
+            logEvent("picker-auto", vm.baseSession);
+            break;
+          }
           showPicker(msg.sessions);
           break;
+        }
         case "tmux_state":
           vm.state = msg.state;
           render();

@@ -23,6 +23,9 @@ use crate::url::find_quick_tunnel_url;
 /// How long output is still collected after cloudflared exited, for the
 /// error's tail.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+/// Floor of the restart delay, so a zero setting cannot become a busy
+/// respawn loop.
+const MIN_RESTART_BACKOFF: Duration = Duration::from_millis(10);
 /// How much longer than the grace period [`Tunnel::shutdown`] waits for the
 /// supervisor before killing the group itself.
 const SHUTDOWN_MARGIN: Duration = Duration::from_secs(5);
@@ -43,7 +46,7 @@ pub struct TunnelOptions {
     /// SIGKILL (default 3 s).
     pub stop_grace: Duration,
     /// Delay before the first restart attempt; doubles on every failed or
-    /// short-lived run (default 1 s).
+    /// short-lived run (default 1 s, at least 10 ms).
     pub restart_backoff: Duration,
     /// Upper bound of the restart delay (default 30 s). A run that stayed up
     /// at least this long resets the delay to `restart_backoff`.
@@ -309,7 +312,8 @@ async fn supervise(
     urls: watch::Sender<Option<String>>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut backoff = opts.restart_backoff;
+    let first_backoff = opts.restart_backoff.max(MIN_RESTART_BACKOFF);
+    let mut backoff = first_backoff;
     let mut started = Instant::now();
     loop {
         let status = loop {
@@ -329,9 +333,9 @@ async fn supervise(
         };
         run.drain(DRAIN_AFTER_EXIT).await;
         urls.send_replace(None);
-        let how = match status.and_then(|s| s.code()) {
-            Some(code) => format!("with exit code {code}"),
-            None => "on a signal".to_owned(),
+        let how = match status {
+            Some(status) => format!("({status})"),
+            None => "(status unknown)".to_owned(),
         };
         if !opts.restart {
             log::warn!(
@@ -345,7 +349,7 @@ async fn supervise(
             run.tail()
         );
         if started.elapsed() >= opts.restart_backoff_max {
-            backoff = opts.restart_backoff;
+            backoff = first_backoff;
         }
         loop {
             log::info!("restarting cloudflared in {backoff:?}");

@@ -1,4 +1,62 @@
 //! The embeddable tmux-mobile server: HTTP, the two WebSockets
 //! (`/ws/control`, `/ws/terminal`), the embedded browser UI and the
 //! per-client grouped tmux sessions.
+//!
+//! It implements the tmux-mobile wire protocol v1 (wire-compatible with the
+//! original TypeScript tmux-mobile): [`Server::bind`] opens the port,
+//! [`Server::serve`] runs until a [`ShutdownHandle`] fires and then removes
+//! everything it created in tmux. Everything is injected through
+//! [`ServerOptions`]: the tmux socket, the credentials, the origin policy and
+//! the UI assets.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tmux_mobile_auth::{Authenticator, CredentialOptions, Credentials, PasswordChoice, ThrottlePolicy};
+//! use tmux_mobile_server::{Server, ServerOptions};
+//! use tmux_mobile_tmux_control::{Tmux, TmuxOptions};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let creds = Credentials::generate(CredentialOptions {
+//!     password: PasswordChoice::Disabled,
+//!     read_only_link: false,
+//! })?;
+//! let token = creds.token().expose().to_owned();
+//! let auth = Arc::new(Authenticator::new(creds, ThrottlePolicy::default()));
+//! let server = Server::bind(ServerOptions::new(Tmux::new(TmuxOptions::default()), auth)).await?;
+//! println!("open http://{}/?token={token}", server.local_addr());
+//! let stop = server.shutdown_handle(); // call `stop.shutdown()` on SIGTERM
+//! server.serve().await?;
+//! # drop(stop);
+//! # Ok(()) }
+//! ```
+//!
+//! Modules: `http` routes requests, `upgrade` performs the
+//! WebSocket handshake, `control` and `terminal` serve the two sockets,
+//! `clients` keeps per-client sessions and PTYs across reconnects, `fanout`
+//! copies terminal output to sockets, `state` shapes `tmux_state`, and
+//! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
+
+mod assets;
+mod clients;
+mod control;
+mod error;
+mod fanout;
+mod http;
+mod options;
+mod server;
+mod shutdown;
+mod state;
+mod terminal;
+#[cfg(feature = "test-support")]
+mod test_support;
+mod upgrade;
+
+pub use assets::Assets;
+pub use error::ServerError;
+pub use http::CONTENT_SECURITY_POLICY;
+pub use options::ServerOptions;
+pub use server::Server;
+pub use shutdown::ShutdownHandle;
+#[cfg(feature = "test-support")]
+pub use test_support::{TestServer, TestServerBuilder};

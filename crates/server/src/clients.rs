@@ -1,0 +1,474 @@
+//! Browser clients that outlive their sockets.
+//!
+//! A client (one `clientId`) owns a grouped tmux session
+//! `tmux-mobile-client-<clientId>`, a PTY running `tmux attach-session` on
+//! it, and the fan-out of that PTY's output to its terminal sockets. Its
+//! control socket may drop (a phone going to sleep); the client then waits
+//! for the resume grace period before its session and PTY are removed, so a
+//! reconnecting browser finds its view exactly as it left it.
+//!
+//! Lock order: [`Client::view`] (async, held across tmux calls) before the
+//! short synchronous locks; the synchronous locks are never held across an
+//! `.await`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tmux_mobile_protocol::{ClientId, SessionName};
+use tmux_mobile_pty_bridge::{Pty, PtyCommand, PtyControl, PtyOptions, PtyWriter, WindowSize};
+use tmux_mobile_tmux_control::Tmux;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
+
+use crate::fanout::{Fanout, Utf8Framer};
+
+/// How long a PTY's `tmux attach` gets to exit after `SIGHUP`.
+const PTY_KILL_GRACE: Duration = Duration::from_millis(300);
+
+/// All clients known to a server, by id.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    clients: Mutex<HashMap<ClientId, Arc<Client>>>,
+}
+
+impl Registry {
+    /// A client with a fresh random id.
+    pub(crate) fn create(&self, read_only: bool) -> Arc<Client> {
+        let mut clients = lock(&self.clients);
+        loop {
+            let id = random_client_id();
+            if clients.contains_key(&id) {
+                continue;
+            }
+            let client = Arc::new(Client::new(id.clone(), read_only));
+            clients.insert(id, Arc::clone(&client));
+            return client;
+        }
+    }
+
+    /// The client with this id, if it is still known.
+    pub(crate) fn get(&self, id: &ClientId) -> Option<Arc<Client>> {
+        lock(&self.clients).get(id).cloned()
+    }
+
+    /// Forgets a client (the caller disposes of it).
+    pub(crate) fn remove(&self, id: &ClientId) -> Option<Arc<Client>> {
+        lock(&self.clients).remove(id)
+    }
+
+    /// Forgets every client (shutdown).
+    pub(crate) fn drain(&self) -> Vec<Arc<Client>> {
+        lock(&self.clients)
+            .drain()
+            .map(|(_, client)| client)
+            .collect()
+    }
+
+    /// Number of known clients.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.clients).len()
+    }
+}
+
+/// Something a client's control connection must react to.
+#[derive(Debug)]
+pub(crate) enum ClientEvent {
+    /// Another control socket resumed this client; this one must close.
+    Replaced,
+    /// A message for the person, from another part of the client (e.g.
+    /// its terminal socket refusing read-only input).
+    Tell(tmux_mobile_protocol::ServerMessage),
+    /// The PTY of attachment `epoch` exited (its session may be gone).
+    PtyExited {
+        /// Which attachment ended.
+        epoch: u64,
+    },
+}
+
+/// One browser client.
+#[derive(Debug)]
+pub(crate) struct Client {
+    /// The client's id (also in its managed session's name).
+    pub(crate) id: ClientId,
+    /// `tmux-mobile-client-<id>`.
+    pub(crate) managed: SessionName,
+    read_only: AtomicBool,
+    /// Output of the PTY, to the terminal sockets.
+    pub(crate) fanout: Fanout,
+    /// Which base session is attached, and the PTY. Serialises attach,
+    /// switch and teardown.
+    pub(crate) view: tokio::sync::Mutex<View>,
+    io: Mutex<Io>,
+    presence: Mutex<Presence>,
+    epochs: AtomicU64,
+}
+
+/// The attached base session and PTY of a client.
+#[derive(Debug, Default)]
+pub(crate) struct View {
+    /// The session the grouped session follows.
+    pub(crate) base: Option<SessionName>,
+    attachment: Option<Attachment>,
+}
+
+impl View {
+    /// Whether a PTY is attached and still running.
+    pub(crate) fn is_attached(&self) -> bool {
+        self.attachment
+            .as_ref()
+            .is_some_and(|a| a.control.try_wait().is_none())
+    }
+}
+
+#[derive(Debug)]
+struct Attachment {
+    epoch: u64,
+    control: PtyControl,
+    reader: JoinHandle<()>,
+}
+
+/// What terminal sockets need without waiting for an attach in progress.
+#[derive(Debug)]
+struct Io {
+    writer: Option<PtyWriter>,
+    control: Option<PtyControl>,
+    size: WindowSize,
+}
+
+#[derive(Debug, Default)]
+struct Presence {
+    /// Bumped for every control socket that binds to the client.
+    generation: u64,
+    /// Whether a control socket is bound now.
+    connected: bool,
+    events: Option<mpsc::UnboundedSender<ClientEvent>>,
+    /// Set once the client was removed; nothing may bind any more.
+    disposed: bool,
+}
+
+impl Client {
+    fn new(id: ClientId, read_only: bool) -> Self {
+        Self {
+            managed: SessionName::managed_for(&id),
+            id,
+            read_only: AtomicBool::new(read_only),
+            fanout: Fanout::default(),
+            view: tokio::sync::Mutex::new(View::default()),
+            io: Mutex::new(Io {
+                writer: None,
+                control: None,
+                size: WindowSize::default(),
+            }),
+            presence: Mutex::new(Presence::default()),
+            epochs: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether this client may only watch.
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.read_only.load(Ordering::Relaxed)
+    }
+
+    /// Binds a control socket; returns its generation and event receiver,
+    /// or `None` if the client was already removed. A previously bound
+    /// socket is told it was [`ClientEvent::Replaced`].
+    pub(crate) fn bind_control(
+        &self,
+        read_only: bool,
+    ) -> Option<(u64, mpsc::UnboundedReceiver<ClientEvent>)> {
+        let mut presence = lock(&self.presence);
+        if presence.disposed {
+            return None;
+        }
+        if let Some(previous) = presence.events.take() {
+            let _ = previous.send(ClientEvent::Replaced);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        presence.generation += 1;
+        presence.connected = true;
+        presence.events = Some(tx);
+        self.read_only.store(read_only, Ordering::Relaxed);
+        Some((presence.generation, rx))
+    }
+
+    /// Unbinds the control socket of `generation`. Returns `true` if it was
+    /// the current one (so the resume grace period starts now).
+    pub(crate) fn unbind_control(&self, generation: u64) -> bool {
+        let mut presence = lock(&self.presence);
+        if presence.generation != generation || !presence.connected {
+            return false;
+        }
+        presence.connected = false;
+        presence.events = None;
+        true
+    }
+
+    /// Whether a control socket is bound now.
+    pub(crate) fn control_connected(&self) -> bool {
+        let presence = lock(&self.presence);
+        presence.connected && !presence.disposed
+    }
+
+    /// Whether the control socket of `generation` is still unbound with no
+    /// newer one (the grace period may end the client).
+    pub(crate) fn abandoned_since(&self, generation: u64) -> bool {
+        let presence = lock(&self.presence);
+        presence.generation == generation && !presence.connected && !presence.disposed
+    }
+
+    /// Sends a message to the client's control socket, if one is bound.
+    pub(crate) fn tell(&self, message: tmux_mobile_protocol::ServerMessage) {
+        self.notify(ClientEvent::Tell(message));
+    }
+
+    fn notify(&self, event: ClientEvent) {
+        if let Some(events) = &lock(&self.presence).events {
+            let _ = events.send(event);
+        }
+    }
+
+    /// Attaches the client to `base`: a fresh grouped session and PTY. The
+    /// old PTY is killed *before* the old grouped session, so the old
+    /// `tmux attach` never sees its session vanish and jump elsewhere.
+    pub(crate) async fn attach(
+        self: &Arc<Self>,
+        tmux: &Tmux,
+        base: &SessionName,
+        queue_bytes: usize,
+        read_only: bool,
+    ) -> Result<(), AttachError> {
+        let mut view = self.view.lock().await;
+        self.detach_locked(&mut view, tmux).await;
+        tmux.new_grouped_session(&self.managed, base)
+            .await
+            .map_err(AttachError::Tmux)?;
+        let mut argv = tmux
+            .attach_argv(self.managed.as_str())
+            .map_err(AttachError::Tmux)?;
+        if read_only {
+            // tmux's own read-only client flag: even a key binding cannot
+            // change anything from this terminal.
+            argv.push("-r".into());
+        }
+        let mut command = PtyCommand::from_argv(argv)
+            .map_err(AttachError::Pty)?
+            .env("TERM", "xterm-256color")
+            .env("COLORTERM", "truecolor");
+        let (remove, set) = tmux.env_changes();
+        for key in remove {
+            command = command.env_remove(key);
+        }
+        for (key, value) in set {
+            command = command.env(key, value);
+        }
+        let size = lock(&self.io).size;
+        let options = PtyOptions {
+            size,
+            max_buffered_bytes: queue_bytes.clamp(
+                PtyOptions::MIN_BUFFERED_BYTES,
+                PtyOptions::DEFAULT_BUFFERED_BYTES,
+            ),
+        };
+        let pty = match Pty::spawn(command, options) {
+            Ok(pty) => pty,
+            Err(error) => {
+                let _ = tmux.kill_session(&self.managed).await;
+                return Err(AttachError::Pty(error));
+            }
+        };
+        let (reader, writer, control) = pty.split();
+        let epoch = self.epochs.fetch_add(1, Ordering::Relaxed) + 1;
+        {
+            let mut io = lock(&self.io);
+            io.writer = Some(writer);
+            io.control = Some(control.clone());
+        }
+        let client = Arc::downgrade(self);
+        let reader = tokio::spawn(pump_output(reader, client, epoch));
+        view.base = Some(base.clone());
+        view.attachment = Some(Attachment {
+            epoch,
+            control,
+            reader,
+        });
+        log::info!(
+            "client {} attached to session {:?} (epoch {epoch})",
+            self.id,
+            base.as_str()
+        );
+        Ok(())
+    }
+
+    /// Kills the PTY, then the grouped session.
+    async fn detach_locked(&self, view: &mut View, tmux: &Tmux) {
+        {
+            let mut io = lock(&self.io);
+            io.writer = None;
+            io.control = None;
+        }
+        if let Some(attachment) = view.attachment.take() {
+            let _ = attachment.control.kill_with_grace(PTY_KILL_GRACE).await;
+            attachment.reader.abort();
+        }
+        match tmux.has_session(&self.managed).await {
+            Ok(false) => {}
+            _ => {
+                if let Err(error) = tmux.kill_session(&self.managed).await {
+                    log::debug!("removing {}: {error}", self.managed);
+                }
+            }
+        }
+    }
+
+    /// Whether `epoch` is the current attachment.
+    pub(crate) async fn is_current_epoch(&self, epoch: u64) -> bool {
+        self.view
+            .lock()
+            .await
+            .attachment
+            .as_ref()
+            .is_some_and(|a| a.epoch == epoch)
+    }
+
+    /// Removes everything the client owns: terminal sockets, PTY, grouped
+    /// session. The client can never bind again.
+    pub(crate) async fn dispose(&self, tmux: &Tmux) {
+        {
+            let mut presence = lock(&self.presence);
+            presence.disposed = true;
+            presence.connected = false;
+            presence.events = None;
+        }
+        self.fanout.close_all();
+        let mut view = self.view.lock().await;
+        self.detach_locked(&mut view, tmux).await;
+        view.base = None;
+        log::info!("client {} removed", self.id);
+    }
+
+    /// Writes terminal input (dropped while no PTY is attached).
+    pub(crate) async fn write_input(&self, bytes: &[u8]) {
+        let writer = lock(&self.io).writer.clone();
+        if let Some(writer) = writer {
+            if let Err(error) = writer.write_all(bytes).await {
+                log::debug!("client {}: terminal input lost: {error}", self.id);
+            }
+        }
+    }
+
+    /// Sets the terminal size (remembered for the next PTY too).
+    pub(crate) fn resize(&self, size: WindowSize) {
+        let control = {
+            let mut io = lock(&self.io);
+            io.size = size;
+            io.control.clone()
+        };
+        if let Some(control) = control {
+            if let Err(error) = control.resize(size) {
+                log::debug!("client {}: resize failed: {error}", self.id);
+            }
+        }
+    }
+
+    /// Makes tmux redraw the whole terminal (for a socket that just joined
+    /// or a client that resumed).
+    pub(crate) async fn redraw(&self, tmux: &Tmux) {
+        if lock(&self.io).control.is_none() {
+            return;
+        }
+        if let Err(error) = tmux.refresh_session_clients(&self.managed).await {
+            log::debug!("client {}: redraw failed: {error}", self.id);
+        }
+    }
+}
+
+/// Copies PTY output into the client's fan-out until the PTY ends.
+async fn pump_output(
+    mut reader: tmux_mobile_pty_bridge::PtyReader,
+    client: std::sync::Weak<Client>,
+    epoch: u64,
+) {
+    let mut framer = Utf8Framer::default();
+    while let Some(chunk) = reader.read().await {
+        let Some(client) = client.upgrade() else {
+            return;
+        };
+        let text = framer.push(&chunk).map(Utf8Bytes::from);
+        client.fanout.publish(&Bytes::from(chunk), text.as_ref());
+    }
+    if let Some(client) = client.upgrade() {
+        log::info!("client {}: tmux client exited (epoch {epoch})", client.id);
+        client.notify(ClientEvent::PtyExited { epoch });
+    }
+}
+
+/// Why attaching a client failed.
+#[derive(Debug)]
+pub(crate) enum AttachError {
+    /// A tmux command failed.
+    Tmux(tmux_mobile_tmux_control::TmuxError),
+    /// The PTY could not be started.
+    Pty(tmux_mobile_pty_bridge::PtyError),
+}
+
+/// A fresh random client id: 16 bytes from the OS, hex-encoded.
+fn random_client_id() -> ClientId {
+    let mut bytes = [0u8; 16];
+    if let Err(error) = getrandom::fill(&mut bytes) {
+        // Client ids are not secrets (they only name sessions; access needs
+        // the token), so a time-and-counter fallback is acceptable.
+        log::warn!("OS random number generator failed ({error}); using a time-based client id");
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        bytes[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&count.to_le_bytes());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    ClientId::try_from(hex.as_str()).unwrap_or_else(|_| {
+        // 32 lowercase hex digits are a valid id by the protocol's rules.
+        unreachable!("hex client id refused by the protocol")
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_unique_and_valid() {
+        let a = random_client_id();
+        let b = random_client_id();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 32);
+    }
+
+    #[test]
+    fn rebinding_replaces_the_previous_control_socket() {
+        let registry = Registry::default();
+        let client = registry.create(false);
+        let (first, mut first_rx) = client.bind_control(false).expect("bind");
+        let (second, _rx) = client.bind_control(true).expect("bind again");
+        assert!(second > first);
+        assert!(matches!(first_rx.try_recv(), Ok(ClientEvent::Replaced)));
+        assert!(client.is_read_only());
+        assert!(!client.unbind_control(first), "stale generation");
+        assert!(client.unbind_control(second));
+        assert!(client.abandoned_since(second));
+        assert!(!client.control_connected());
+        assert_eq!(registry.len(), 1);
+        assert!(registry.get(&client.id).is_some());
+    }
+}

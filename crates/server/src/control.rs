@@ -1,0 +1,745 @@
+//! `/ws/control`: authentication, the attach handshake, every mutation, and
+//! the `tmux_state` push — one task per socket, so one client's messages are
+//! handled strictly in order.
+//!
+//! Nothing a browser sends reaches tmux unvalidated: messages are decoded by
+//! `tmux-mobile-protocol` into typed identifiers, panes are checked to belong
+//! to the client's own session group, and commands target the client's own
+//! grouped session whatever session name the browser claims.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use tmux_mobile_auth::Attempt;
+use tmux_mobile_protocol::{
+    AuthRequest, ClientMessage, PROTOCOL_VERSION, PaneId, ProtocolError, ScrollbackLines,
+    ServerMessage, SessionName, SessionSummary, decode_control, encode_server,
+};
+use tmux_mobile_tmux_control::Snapshot;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::clients::{Client, ClientEvent};
+use crate::server::Shared;
+use crate::state::{client_state, same_state, user_message};
+use crate::upgrade::Socket;
+
+/// Close code sent to a control socket replaced by a newer one of the same
+/// client (as the original server did).
+const CLOSE_REPLACED: u16 = 4000;
+
+/// Serves one control socket until it closes.
+pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
+    let snapshots = shared.snapshots.clone();
+    let mut conn = Control {
+        ws,
+        shared,
+        peer,
+        bound: None,
+        snapshots,
+        last_state: None,
+        pushing: false,
+    };
+    let end = conn.serve().await;
+    conn.finish(end).await;
+}
+
+/// A control socket's client, once authenticated.
+struct Bound {
+    client: Arc<Client>,
+    generation: u64,
+    events: mpsc::UnboundedReceiver<ClientEvent>,
+    read_only: bool,
+}
+
+/// Why the socket loop ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    /// The peer closed or the connection broke.
+    Gone,
+    /// The server is stopping.
+    Shutdown,
+    /// A newer socket took over the client.
+    Replaced,
+}
+
+struct Control {
+    ws: Socket,
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    bound: Option<Bound>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// The last `tmux_state` sent (minus its timestamp), to send only changes.
+    last_state: Option<Vec<tmux_mobile_protocol::SessionState>>,
+    /// Whether the handshake is done and state changes are pushed.
+    pushing: bool,
+}
+
+impl Control {
+    async fn serve(&mut self) -> End {
+        let mut shutdown = self.shared.shutdown.clone();
+        let idle = self.shared.options.auth_timeout;
+        let mut auth_deadline = Instant::now() + idle;
+        loop {
+            let authed = self.bound.is_some();
+            tokio::select! {
+                () = shutdown.wait() => {
+                    self.close(CloseCode::Away, "server shutting down").await;
+                    return End::Shutdown;
+                }
+                () = tokio::time::sleep_until(auth_deadline), if !authed => {
+                    log::info!("control socket from {} closed: no auth within {idle:?}", self.peer);
+                    self.close(CloseCode::Policy, "authentication timeout").await;
+                    return End::Gone;
+                }
+                frame = self.ws.next() => {
+                    let bytes = match frame {
+                        None => return End::Gone,
+                        Some(Err(WsError::Capacity(error))) => {
+                            log::info!("control socket from {}: {error}", self.peer);
+                            self.close(CloseCode::Size, "message too large").await;
+                            return End::Gone;
+                        }
+                        Some(Err(error)) => {
+                            log::debug!("control socket from {}: {error}", self.peer);
+                            return End::Gone;
+                        }
+                        Some(Ok(Message::Text(text))) => text.into(),
+                        Some(Ok(Message::Binary(bytes))) => bytes,
+                        Some(Ok(Message::Close(_))) => return End::Gone,
+                        Some(Ok(_)) => continue,
+                    };
+                    if !authed {
+                        auth_deadline = Instant::now() + idle;
+                    }
+                    if !self.on_frame(&bytes).await {
+                        return End::Gone;
+                    }
+                }
+                changed = self.snapshots.changed(), if self.pushing => {
+                    if changed.is_err() {
+                        self.pushing = false;
+                    } else if !self.push_state(false).await {
+                        return End::Gone;
+                    }
+                }
+                event = next_event(&mut self.bound) => {
+                    match event {
+                        ClientEvent::Replaced => {
+                            self.close(CloseCode::Library(CLOSE_REPLACED), "reconnected").await;
+                            return End::Replaced;
+                        }
+                        ClientEvent::Tell(message) => {
+                            if !self.send(&message).await {
+                                return End::Gone;
+                            }
+                        }
+                        ClientEvent::PtyExited { epoch } => {
+                            if !self.on_pty_exit(epoch).await {
+                                return End::Gone;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// After the loop: start the resume grace period (or not).
+    async fn finish(&mut self, end: End) {
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), self.ws.flush()).await;
+        let Some(bound) = self.bound.take() else {
+            log::info!("control socket from {} closed before auth", self.peer);
+            return;
+        };
+        let client = bound.client;
+        log::info!("control socket of client {} closed ({end:?})", client.id);
+        if end == End::Replaced || !client.unbind_control(bound.generation) {
+            return;
+        }
+        if end == End::Shutdown || self.shared.shutdown.is_set() {
+            // Shutdown removes every client itself.
+            return;
+        }
+        crate::server::start_grace(&self.shared, &client, bound.generation);
+    }
+
+    /// Handles one frame; `false` if the socket broke while answering.
+    async fn on_frame(&mut self, frame: &[u8]) -> bool {
+        let message = match decode_control(frame) {
+            Ok(message) => message,
+            Err(error) => return self.on_bad_frame(frame, error).await,
+        };
+        let Some(bound) = &self.bound else {
+            return match message {
+                ClientMessage::Auth(request) => self.authenticate(request).await,
+                other => {
+                    log::debug!(
+                        "control socket from {}: {} before auth",
+                        self.peer,
+                        other.type_name()
+                    );
+                    self.send(&auth_error("auth required", None)).await
+                }
+            };
+        };
+        log::debug!("client {}: {}", bound.client.id, message.type_name());
+        if let ClientMessage::Auth(_) = message {
+            return self
+                .send_error("already authenticated; open a new socket to log in again")
+                .await;
+        }
+        self.mutate(message).await
+    }
+
+    async fn on_bad_frame(&mut self, frame: &[u8], error: ProtocolError) -> bool {
+        log::debug!("control socket from {}: bad frame: {error}", self.peer);
+        match error {
+            ProtocolError::InvalidFormat => self.send_error("invalid message format").await,
+            ProtocolError::TooLarge { .. } => self.send_error(&error.to_string()).await,
+            _ if self.bound.is_none() => {
+                // A well-formed object of some type, but not a valid auth.
+                let is_auth = serde_json::from_slice::<serde_json::Value>(frame)
+                    .ok()
+                    .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(|t| t == "auth"))
+                    .unwrap_or(false);
+                let reason = if is_auth {
+                    "invalid token"
+                } else {
+                    "auth required"
+                };
+                self.send(&auth_error(reason, None)).await
+            }
+            other => self.send_error(&other.to_string()).await,
+        }
+    }
+
+    async fn authenticate(&mut self, request: AuthRequest) -> bool {
+        let attempt = Attempt {
+            token: &request.token,
+            password: request.password.as_deref(),
+            session_key: request.session_key.as_deref(),
+        };
+        let grant = match self
+            .shared
+            .options
+            .authenticator
+            .verify(&attempt, self.peer.ip())
+        {
+            Ok(grant) => grant,
+            Err(error) => {
+                log::warn!(
+                    "control auth from {} failed: {}",
+                    self.peer.ip(),
+                    error.reason()
+                );
+                return self
+                    .send(&auth_error(error.reason(), error.retry_after_ms()))
+                    .await;
+            }
+        };
+        let read_only = grant.role.is_read_only();
+        let registry = &self.shared.clients;
+        let resumable = request
+            .client_id
+            .as_ref()
+            .and_then(|id| registry.get(id))
+            .filter(|client| client.is_read_only() == read_only);
+        let (client, resumed, generation, events) = match resumable
+            .and_then(|client| client.bind_control(read_only).map(|bound| (client, bound)))
+        {
+            Some((client, (generation, events))) => (client, true, generation, events),
+            None => {
+                let client = registry.create(read_only);
+                let Some((generation, events)) = client.bind_control(read_only) else {
+                    return self.send_error("could not register the client").await;
+                };
+                (client, false, generation, events)
+            }
+        };
+        log::info!(
+            "control auth ok from {}: client {} ({}{})",
+            self.peer.ip(),
+            client.id,
+            if resumed { "resumed" } else { "new" },
+            if read_only { ", read-only" } else { "" }
+        );
+        self.bound = Some(Bound {
+            client: Arc::clone(&client),
+            generation,
+            events,
+            read_only,
+        });
+        let ok = ServerMessage::AuthOk {
+            client_id: client.id.clone(),
+            requires_password: self.shared.options.authenticator.password_required(),
+            read_only,
+            protocol_version: PROTOCOL_VERSION,
+            session_key: grant.session_key.map(|key| key.expose().to_owned()),
+        };
+        if !self.send(&ok).await {
+            return false;
+        }
+        self.handshake(&client, resumed).await
+    }
+
+    /// After `auth_ok`: `attached`, `session_picker` or `error`, then
+    /// `tmux_state`.
+    async fn handshake(&mut self, client: &Arc<Client>, resumed: bool) -> bool {
+        let mut preferred = None;
+        if resumed {
+            let view = client.view.lock().await;
+            let alive = view.is_attached()
+                && self
+                    .shared
+                    .tmux()
+                    .has_session(&client.managed)
+                    .await
+                    .unwrap_or(false);
+            preferred = view.base.clone();
+            drop(view);
+            if alive {
+                if !self
+                    .send(&ServerMessage::Attached {
+                        session: client.managed.to_string(),
+                    })
+                    .await
+                {
+                    return false;
+                }
+                let redraw = Arc::clone(client);
+                let tmux = self.shared.tmux().clone();
+                tokio::spawn(async move { redraw.redraw(&tmux).await });
+                return self.start_pushing().await;
+            }
+        }
+        if !self.ensure_attached(client, preferred).await {
+            return false;
+        }
+        self.start_pushing().await
+    }
+
+    async fn start_pushing(&mut self) -> bool {
+        self.shared.refresh_state().await;
+        self.pushing = true;
+        self.push_state(true).await
+    }
+
+    /// Attaches to the preferred, the only, or a new default session; with
+    /// several sessions, offers the picker.
+    async fn ensure_attached(
+        &mut self,
+        client: &Arc<Client>,
+        preferred: Option<SessionName>,
+    ) -> bool {
+        let tmux = self.shared.tmux().clone();
+        let sessions = match tmux.list_sessions().await {
+            Ok(sessions) => sessions,
+            Err(error) => {
+                return self
+                    .send_error(&user_message("list the tmux sessions", &error))
+                    .await;
+            }
+        };
+        let bases: Vec<SessionSummary> = sessions
+            .iter()
+            .filter(|s| {
+                !s.name
+                    .starts_with(tmux_mobile_protocol::MANAGED_SESSION_PREFIX)
+            })
+            .map(|s| SessionSummary {
+                name: s.name.clone(),
+                attached: s.attached > 0,
+                windows: s.windows,
+            })
+            .collect();
+        let base = match (preferred, bases.len()) {
+            (Some(preferred), _) if bases.iter().any(|s| s.name == preferred.as_str()) => preferred,
+            (_, 0) => {
+                let default = self.shared.options.default_session.clone();
+                if let Err(error) = tmux.new_session(&default).await {
+                    // Someone may have created it in the meantime.
+                    if !tmux.has_session(&default).await.unwrap_or(false) {
+                        return self
+                            .send_error(&user_message(
+                                &format!("create the session {:?}", default.as_str()),
+                                &error,
+                            ))
+                            .await;
+                    }
+                }
+                log::info!("created default session {:?}", default.as_str());
+                default
+            }
+            (_, 1) => match SessionName::try_from(bases[0].name.as_str()) {
+                Ok(name) => name,
+                Err(error) => {
+                    return self
+                        .send_error(&format!(
+                            "the only tmux session has a name tmux-mobile cannot use ({error}); \
+                             rename it with `tmux rename-session`"
+                        ))
+                        .await;
+                }
+            },
+            _ => {
+                return self
+                    .send(&ServerMessage::SessionPicker { sessions: bases })
+                    .await;
+            }
+        };
+        self.attach(client, &base).await
+    }
+
+    /// Attaches the client to `base` and says so.
+    async fn attach(&mut self, client: &Arc<Client>, base: &SessionName) -> bool {
+        let read_only = self.bound.as_ref().is_some_and(|b| b.read_only);
+        let result = client
+            .attach(
+                self.shared.tmux(),
+                base,
+                self.shared.options.terminal_queue_bytes,
+                read_only,
+            )
+            .await;
+        match result {
+            Ok(()) => {
+                self.send(&ServerMessage::Attached {
+                    session: client.managed.to_string(),
+                })
+                .await
+            }
+            Err(error) => {
+                log::warn!(
+                    "client {}: attach to {:?} failed: {error:?}",
+                    client.id,
+                    base.as_str()
+                );
+                self.send_error(&crate::state::attach_message(base, &error))
+                    .await
+            }
+        }
+    }
+
+    /// Handles an authenticated message, then pushes a fresh state.
+    async fn mutate(&mut self, message: ClientMessage) -> bool {
+        let Some(bound) = &self.bound else {
+            return true;
+        };
+        let client = Arc::clone(&bound.client);
+        if bound.read_only && !allowed_read_only(&message) {
+            log::info!(
+                "client {}: {} refused (read-only)",
+                client.id,
+                message.type_name()
+            );
+            return self.send_error("read-only").await;
+        }
+        let outcome = self.apply(&client, message).await;
+        let alive = match outcome {
+            Ok(alive) => alive,
+            Err(text) => self.send_error(&text).await,
+        };
+        if !alive {
+            return false;
+        }
+        self.shared.refresh_state().await;
+        self.push_state(true).await
+    }
+
+    /// Runs one mutation. `Err` is the text of the `error` to send; `Ok`
+    /// says whether the socket is still usable.
+    async fn apply(
+        &mut self,
+        client: &Arc<Client>,
+        message: ClientMessage,
+    ) -> Result<bool, String> {
+        let tmux = self.shared.tmux().clone();
+        let managed = client.managed.clone();
+        match message {
+            ClientMessage::Auth(_) => Ok(true),
+            ClientMessage::SelectSession { session } => {
+                if session.is_managed() {
+                    if session == managed && client.view.lock().await.is_attached() {
+                        return Ok(self
+                            .send(&ServerMessage::Attached {
+                                session: managed.to_string(),
+                            })
+                            .await);
+                    }
+                    return Err(format!(
+                        "{:?} is a session tmux-mobile made for a browser; pick one of your own sessions",
+                        session.as_str()
+                    ));
+                }
+                match tmux.has_session(&session).await {
+                    Ok(true) => Ok(self.attach(client, &session).await),
+                    Ok(false) => Err(format!("there is no session named {:?}", session.as_str())),
+                    Err(error) => Err(user_message("find the session", &error)),
+                }
+            }
+            ClientMessage::NewSession { name } => {
+                if name.is_managed() {
+                    return Err(format!(
+                        "session names starting with {:?} are reserved for tmux-mobile",
+                        tmux_mobile_protocol::MANAGED_SESSION_PREFIX
+                    ));
+                }
+                if tmux.has_session(&name).await.unwrap_or(false) {
+                    return Err(format!(
+                        "a session named {:?} already exists; select it instead",
+                        name.as_str()
+                    ));
+                }
+                tmux.new_session(&name).await.map_err(|e| {
+                    user_message(&format!("create the session {:?}", name.as_str()), &e)
+                })?;
+                log::info!("client {} created session {:?}", client.id, name.as_str());
+                Ok(self.attach(client, &name).await)
+            }
+            ClientMessage::NewWindow { .. } => {
+                self.require_attached(client).await?;
+                tmux.new_window(&managed)
+                    .await
+                    .map_err(|e| user_message("open a new window", &e))?;
+                Ok(true)
+            }
+            ClientMessage::SelectWindow {
+                window_index,
+                sticky_zoom,
+                ..
+            } => {
+                self.require_attached(client).await?;
+                tmux.select_window(&managed, window_index)
+                    .await
+                    .map_err(|e| user_message(&format!("select window {window_index}"), &e))?;
+                if sticky_zoom == Some(true) {
+                    self.shared.refresh_state().await;
+                    let pane = crate::state::active_pane(&self.snapshots.borrow(), &managed);
+                    if let Some(pane) = pane {
+                        zoom_unless_zoomed(&tmux, &pane).await?;
+                    }
+                }
+                Ok(true)
+            }
+            ClientMessage::KillWindow { window_index, .. } => {
+                self.require_attached(client).await?;
+                tmux.kill_window(&managed, window_index)
+                    .await
+                    .map_err(|e| user_message(&format!("close window {window_index}"), &e))?;
+                Ok(true)
+            }
+            ClientMessage::SelectPane {
+                pane_id,
+                sticky_zoom,
+            } => {
+                self.require_own_pane(client, &pane_id).await?;
+                tmux.select_pane(&pane_id)
+                    .await
+                    .map_err(|e| user_message(&format!("select pane {pane_id}"), &e))?;
+                if sticky_zoom == Some(true) {
+                    zoom_unless_zoomed(&tmux, &pane_id).await?;
+                }
+                Ok(true)
+            }
+            ClientMessage::SplitPane {
+                pane_id,
+                orientation,
+            } => {
+                self.require_own_pane(client, &pane_id).await?;
+                tmux.split_pane(&pane_id, orientation)
+                    .await
+                    .map_err(|e| user_message(&format!("split pane {pane_id}"), &e))?;
+                Ok(true)
+            }
+            ClientMessage::KillPane { pane_id } => {
+                self.require_own_pane(client, &pane_id).await?;
+                tmux.kill_pane(&pane_id)
+                    .await
+                    .map_err(|e| user_message(&format!("close pane {pane_id}"), &e))?;
+                Ok(true)
+            }
+            ClientMessage::ZoomPane { pane_id } => {
+                self.require_own_pane(client, &pane_id).await?;
+                tmux.toggle_zoom(&pane_id)
+                    .await
+                    .map_err(|e| user_message(&format!("zoom pane {pane_id}"), &e))?;
+                Ok(true)
+            }
+            ClientMessage::CaptureScrollback { pane_id, lines } => {
+                self.require_own_pane(client, &pane_id).await?;
+                let lines = lines
+                    .unwrap_or_else(|| ScrollbackLines::new(self.shared.options.scrollback_lines));
+                let text = tmux
+                    .capture_pane(&pane_id, lines)
+                    .await
+                    .map_err(|e| user_message(&format!("capture pane {pane_id}"), &e))?;
+                Ok(self
+                    .send(&ServerMessage::Scrollback {
+                        pane_id: pane_id.to_string(),
+                        text,
+                        lines: lines.get(),
+                    })
+                    .await)
+            }
+            ClientMessage::SendCompose { text } => {
+                if !client.view.lock().await.is_attached() {
+                    return Err("no terminal is attached yet; pick a session first".into());
+                }
+                let mut bytes = text.into_bytes();
+                bytes.push(b'\r');
+                client.write_input(&bytes).await;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn require_attached(&mut self, client: &Client) -> Result<(), String> {
+        if client.view.lock().await.base.is_some() {
+            Ok(())
+        } else {
+            Err("no session is attached yet; pick a session first".into())
+        }
+    }
+
+    /// The pane must be in a window of the client's own session group.
+    async fn require_own_pane(&mut self, client: &Client, pane: &PaneId) -> Result<(), String> {
+        self.require_attached(client).await?;
+        if crate::state::has_pane(&self.snapshots.borrow(), &client.managed, pane) {
+            return Ok(());
+        }
+        // The pane may be newer than the last snapshot.
+        self.shared.refresh_state().await;
+        if crate::state::has_pane(&self.snapshots.borrow(), &client.managed, pane) {
+            return Ok(());
+        }
+        Err(format!(
+            "pane {pane} is not in your session; pick a pane from the list"
+        ))
+    }
+
+    /// The client's PTY exited: its session (or the whole tmux server) may
+    /// be gone. Attach again if possible.
+    async fn on_pty_exit(&mut self, epoch: u64) -> bool {
+        let Some(bound) = &self.bound else {
+            return true;
+        };
+        let client = Arc::clone(&bound.client);
+        if !client.is_current_epoch(epoch).await || self.shared.shutdown.is_set() {
+            return true;
+        }
+        if !self
+            .send(&ServerMessage::Info {
+                message: "tmux client exited".into(),
+            })
+            .await
+        {
+            return false;
+        }
+        let preferred = client.view.lock().await.base.clone();
+        if !self.ensure_attached(&client, preferred).await {
+            return false;
+        }
+        self.shared.refresh_state().await;
+        self.push_state(true).await
+    }
+
+    /// Sends `tmux_state` if it differs from the last one sent (or always,
+    /// with `force`).
+    async fn push_state(&mut self, force: bool) -> bool {
+        let Some(bound) = &self.bound else {
+            return true;
+        };
+        let state = client_state(&self.snapshots.borrow_and_update(), &bound.client.managed);
+        if !force
+            && self
+                .last_state
+                .as_ref()
+                .is_some_and(|last| same_state(last, &state.sessions))
+        {
+            return true;
+        }
+        self.last_state = Some(state.sessions.clone());
+        self.send(&ServerMessage::TmuxState { state }).await
+    }
+
+    async fn send_error(&mut self, message: &str) -> bool {
+        self.send(&ServerMessage::Error {
+            message: message.to_owned(),
+        })
+        .await
+    }
+
+    async fn send(&mut self, message: &ServerMessage) -> bool {
+        log::trace!(
+            "control socket {}: sending {}",
+            self.peer,
+            message.type_name()
+        );
+        self.ws
+            .send(Message::Text(encode_server(message).into()))
+            .await
+            .is_ok()
+    }
+
+    async fn close(&mut self, code: CloseCode, reason: &'static str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(500),
+            self.ws.close(Some(frame)),
+        )
+        .await;
+    }
+}
+
+/// Waits for the bound client's next event (forever while unbound).
+async fn next_event(bound: &mut Option<Bound>) -> ClientEvent {
+    match bound {
+        Some(bound) => match bound.events.recv().await {
+            Some(event) => event,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+fn auth_error(reason: &str, retry_after_ms: Option<u64>) -> ServerMessage {
+    ServerMessage::AuthError {
+        reason: reason.to_owned(),
+        retry_after_ms,
+    }
+}
+
+/// What a read-only client may still do: read scrollback, and pick which
+/// base session its own grouped session follows (without that, a viewer
+/// offered the session picker could never see anything). Everything that
+/// changes what others see, or types into a terminal, is refused.
+fn allowed_read_only(message: &ClientMessage) -> bool {
+    matches!(
+        message,
+        ClientMessage::SelectSession { .. } | ClientMessage::CaptureScrollback { .. }
+    )
+}
+
+async fn zoom_unless_zoomed(
+    tmux: &tmux_mobile_tmux_control::Tmux,
+    pane: &PaneId,
+) -> Result<(), String> {
+    let zoomed = tmux
+        .is_zoomed(pane)
+        .await
+        .map_err(|e| user_message(&format!("zoom pane {pane}"), &e))?;
+    if !zoomed {
+        tmux.toggle_zoom(pane)
+            .await
+            .map_err(|e| user_message(&format!("zoom pane {pane}"), &e))?;
+    }
+    Ok(())
+}

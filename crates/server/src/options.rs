@@ -1,0 +1,94 @@
+//! Everything a [`crate::Server`] is configured with, in one value, so an
+//! embedding program injects its own tmux socket, credentials, origin policy
+//! and UI instead of the server reaching for globals or the environment.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tmux_mobile_auth::{Authenticator, OriginPolicy};
+use tmux_mobile_protocol::SessionName;
+use tmux_mobile_tmux_control::Tmux;
+
+use crate::assets::Assets;
+
+/// Configuration of a [`crate::Server`].
+///
+/// Build one with [`ServerOptions::new`] and change the public fields you
+/// care about; every field has a sensible default.
+///
+/// ```no_run
+/// # async fn demo(tmux: tmux_mobile_tmux_control::Tmux,
+/// #               auth: std::sync::Arc<tmux_mobile_auth::Authenticator>) {
+/// use std::time::Duration;
+/// use tmux_mobile_server::{Server, ServerOptions};
+///
+/// let mut options = ServerOptions::new(tmux, auth);
+/// options.bind = "127.0.0.1:8767".parse().unwrap();
+/// options.resume_grace = Duration::from_secs(60);
+/// let server = Server::bind(options).await.expect("port free");
+/// println!("listening on {}", server.local_addr());
+/// server.serve().await.expect("served");
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// Address to listen on. Default `127.0.0.1:8767`.
+    pub bind: SocketAddr,
+    /// The tmux server to drive (binary, socket, command timeout).
+    pub tmux: Tmux,
+    /// Checks tokens, passwords and session keys; throttles failures.
+    pub authenticator: Arc<Authenticator>,
+    /// Which `Origin`s may open a WebSocket. Default: same origin only.
+    /// Keep your own clone of the `Arc` to allow a tunnel's origin later.
+    pub origin_policy: Arc<OriginPolicy>,
+    /// Session created when a client connects and tmux has no session.
+    /// Default `main`.
+    pub default_session: SessionName,
+    /// Lines of scrollback a capture returns when the client does not say
+    /// (also reported by `/api/config`). Default 1000.
+    pub scrollback_lines: u32,
+    /// Reported as `pollIntervalMs` by `/api/config` for clients of the
+    /// original protocol; this server pushes state on change and does not
+    /// poll. Default 2500.
+    pub poll_interval_ms: u64,
+    /// How long a client's grouped session and terminal outlive its dropped
+    /// control socket, waiting for it to resume. Default 30 s.
+    pub resume_grace: Duration,
+    /// How long a socket may stay silent before it authenticates. Default
+    /// 10 s.
+    pub auth_timeout: Duration,
+    /// Upper bound for [`crate::Server::serve`] to finish after shutdown was
+    /// asked for. Default 2 s.
+    pub shutdown_timeout: Duration,
+    /// Most terminal output (bytes) queued for one terminal socket; a socket
+    /// that falls further behind is closed instead of slowing the others or
+    /// growing memory. Default 2 MiB.
+    pub terminal_queue_bytes: usize,
+    /// The browser UI. Default: the UI embedded in this crate.
+    pub assets: Assets,
+}
+
+impl ServerOptions {
+    /// Default listening port, as in the original tmux-mobile.
+    pub const DEFAULT_PORT: u16 = 8767;
+
+    /// Options with every default, for this tmux server and authenticator.
+    pub fn new(tmux: Tmux, authenticator: Arc<Authenticator>) -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, Self::DEFAULT_PORT)),
+            tmux,
+            authenticator,
+            origin_policy: Arc::new(OriginPolicy::same_origin_only()),
+            default_session: SessionName::try_from("main").expect("`main` is a valid session name"),
+            scrollback_lines: 1000,
+            poll_interval_ms: 2500,
+            resume_grace: Duration::from_secs(30),
+            auth_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(2),
+            terminal_queue_bytes: 2 * 1024 * 1024,
+            assets: Assets::embedded(),
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The listening server: accept loop, hyper connections, the state shared by
+//! every connection task, and the ordered shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tmux_mobile_tmux_control::{Snapshot, StateWatcher, Tmux, WatcherOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::clients::{Client, Registry};
+use crate::error::ServerError;
+use crate::options::ServerOptions;
+use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
+
+/// How long a client may take to send its request headers (slowloris).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    /// The configuration.
+    pub(crate) options: ServerOptions,
+    /// Browser clients by id.
+    pub(crate) clients: Registry,
+    /// The latest tmux snapshot.
+    pub(crate) snapshots: watch::Receiver<Arc<Snapshot>>,
+    watcher: StateWatcher,
+    /// Set when the server stops.
+    pub(crate) shutdown: ShutdownSignal,
+    /// Connection and socket tasks still running.
+    pub(crate) tasks: Arc<TaskTracker>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("clients", &self.clients.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// The tmux server.
+    pub(crate) fn tmux(&self) -> &Tmux {
+        &self.options.tmux
+    }
+
+    /// Takes a fresh snapshot now (after a mutation) and waits for it.
+    pub(crate) async fn refresh_state(&self) {
+        let _ = self.watcher.refresh().await;
+    }
+}
+
+/// Removes a client whose control socket stayed away for the grace period.
+pub(crate) fn start_grace(shared: &Arc<Shared>, client: &Arc<Client>, generation: u64) {
+    let grace = shared.options.resume_grace;
+    let shared = Arc::clone(shared);
+    let client = Arc::clone(client);
+    log::info!(
+        "client {} keeps its session for {grace:?} to resume",
+        client.id
+    );
+    tokio::spawn(async move {
+        let mut shutdown = shared.shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(grace) => {}
+            // Shutdown removes every client itself.
+            () = shutdown.wait() => return,
+        }
+        if !client.abandoned_since(generation) {
+            return;
+        }
+        if shared.clients.remove(&client.id).is_some() {
+            log::info!("client {} did not resume within {grace:?}", client.id);
+            client.dispose(shared.tmux()).await;
+            shared.refresh_state().await;
+        }
+    });
+}
+
+/// A bound tmux-mobile server: HTTP, `/ws/control`, `/ws/terminal` and the
+/// embedded UI, driving one tmux server.
+///
+/// [`Server::bind`] opens the port (so "address in use" is reported before
+/// anything else happens), removes managed sessions left behind by a crash
+/// and starts watching tmux; [`Server::serve`] accepts connections until a
+/// [`ShutdownHandle`] fires, then cleans up. See [`ServerOptions`] for an
+/// example.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    handle: ShutdownHandle,
+}
+
+impl Server {
+    /// Listens on `options.bind` and prepares to serve.
+    ///
+    /// Fails if the port cannot be opened.
+    pub async fn bind(options: ServerOptions) -> Result<Server, ServerError> {
+        let listener =
+            TcpListener::bind(options.bind)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: options.bind,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(ServerError::LocalAddr)?;
+        match options.tmux.remove_stale_managed_sessions().await {
+            Ok(removed) if !removed.is_empty() => {
+                log::info!(
+                    "removed {} managed session(s) left by an earlier run",
+                    removed.len()
+                );
+            }
+            Ok(_) => {}
+            Err(error) => log::warn!("could not look for stale managed sessions: {error}"),
+        }
+        let (watcher, snapshots) =
+            StateWatcher::spawn(options.tmux.clone(), WatcherOptions::default());
+        let (handle, signal) = shutdown::channel();
+        let shared = Arc::new(Shared {
+            options,
+            clients: Registry::default(),
+            snapshots,
+            watcher,
+            shutdown: signal,
+            tasks: Arc::new(TaskTracker::default()),
+        });
+        log::info!("listening on {local_addr}");
+        Ok(Server {
+            listener,
+            local_addr,
+            shared,
+            handle,
+        })
+    }
+
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A handle that stops [`Server::serve`]; take it before calling
+    /// `serve`.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Serves until shutdown is asked for, then: stops accepting, closes
+    /// every WebSocket with 1001, kills every PTY, removes every managed
+    /// session of this server and stops watching tmux — all within
+    /// [`ServerOptions::shutdown_timeout`].
+    pub async fn serve(self) -> Result<(), ServerError> {
+        let Server {
+            listener,
+            shared,
+            handle: _handle,
+            ..
+        } = self;
+        let mut shutdown = shared.shutdown.clone();
+        loop {
+            tokio::select! {
+                () = shutdown.wait() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => spawn_connection(&shared, stream, peer),
+                    Err(error) => {
+                        // Out of file descriptors and the like: back off
+                        // instead of spinning.
+                        log::warn!("accept failed: {error}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+            }
+        }
+        drop(listener);
+        log::info!("shutting down");
+        let deadline = Instant::now() + shared.options.shutdown_timeout;
+        let clients = shared.clients.drain();
+        let tmux = shared.tmux().clone();
+        let cleanup =
+            futures_util::future::join_all(clients.iter().map(|client| client.dispose(&tmux)));
+        if tokio::time::timeout_at(deadline, cleanup).await.is_err() {
+            log::warn!("not every client could be cleaned up in time");
+        }
+        shared.watcher.shutdown().await;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if !shared.tasks.wait_idle(remaining).await {
+            log::warn!(
+                "{} connection(s) still open at the shutdown deadline",
+                shared.tasks.running()
+            );
+        }
+        log::info!("shut down");
+        Ok(())
+    }
+}
+
+/// Serves one TCP connection (HTTP/1.1, upgrades included).
+fn spawn_connection(shared: &Arc<Shared>, stream: tokio::net::TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let token = shared.tasks.token();
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        let _token = token;
+        let mut shutdown = shared.shutdown.clone();
+        let service_shared = Arc::clone(&shared);
+        let service =
+            service_fn(move |req| crate::http::handle(req, Arc::clone(&service_shared), peer));
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        tokio::pin!(connection);
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    log::debug!("connection from {peer}: {error}");
+                }
+            }
+            () = shutdown.wait() => {
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(Duration::from_millis(500), connection).await;
+            }
+        }
+    });
+}

@@ -1,0 +1,301 @@
+//! `/ws/terminal`: the raw byte stream of one client's PTY.
+//!
+//! The first frame must authenticate and name a client whose control socket
+//! is live; any failure closes with 4001. Afterwards, output arrives through
+//! this socket's own bounded queue in the client's [`crate::fanout::Fanout`]
+//! while input and resizes go to the PTY. Reading and writing run
+//! concurrently, so a flood of output never delays keystrokes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tmux_mobile_auth::Attempt;
+use tmux_mobile_protocol::{
+    ProtocolError, ServerMessage, TerminalFrame, classify_terminal_frame, decode_terminal_auth,
+};
+use tmux_mobile_pty_bridge::WindowSize;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::clients::Client;
+use crate::fanout::{QueueEnd, Subscription};
+use crate::server::Shared;
+use crate::shutdown::ShutdownSignal;
+use crate::upgrade::Socket;
+
+/// Close code for every authentication failure on this socket.
+const CLOSE_UNAUTHORIZED: u16 = 4001;
+
+/// Serves one terminal socket until it closes.
+pub(crate) async fn run(mut ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
+    let Some((client, binary, read_only)) = authenticate(&mut ws, &shared, peer).await else {
+        return;
+    };
+    let subscription = client
+        .fanout
+        .subscribe(binary, shared.options.terminal_queue_bytes);
+    log::info!(
+        "terminal socket from {} bound to client {} ({} frames{})",
+        peer.ip(),
+        client.id,
+        if binary { "binary" } else { "text" },
+        if read_only { ", read-only" } else { "" }
+    );
+    // A socket that joins a running terminal needs the whole screen.
+    {
+        let client = Arc::clone(&client);
+        let tmux = shared.tmux().clone();
+        tokio::spawn(async move { client.redraw(&tmux).await });
+    }
+
+    let (sink, stream) = ws.split();
+    let stop = Stop::default();
+    let mut writer = std::pin::pin!(write_output(
+        sink,
+        &subscription,
+        shared.shutdown.clone(),
+        &stop
+    ));
+    let mut reader = std::pin::pin!(read_input(stream, &client, read_only));
+    tokio::select! {
+        close = &mut reader => {
+            // The peer closed (or broke, or sent too much): let the writer
+            // send what is due, the close (reply) included, then stop.
+            stop.request(close);
+            let _ = tokio::time::timeout(Duration::from_millis(500), &mut writer).await;
+        }
+        () = &mut writer => {}
+    }
+    client.fanout.unsubscribe(subscription.id);
+    log::info!("terminal socket of client {} closed", client.id);
+}
+
+/// Reads the auth frame; closes with 4001 (or 1009, 1008) on failure.
+async fn authenticate(
+    ws: &mut Socket,
+    shared: &Shared,
+    peer: SocketAddr,
+) -> Option<(Arc<Client>, bool, bool)> {
+    let first = tokio::time::timeout(shared.options.auth_timeout, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                other => return other,
+            }
+        }
+    })
+    .await;
+    let frame = match first {
+        Err(_) => {
+            log::info!("terminal socket from {peer} closed: no auth in time");
+            close_socket(ws, CloseCode::Library(CLOSE_UNAUTHORIZED), "auth required").await;
+            return None;
+        }
+        Ok(None | Some(Ok(Message::Close(_)))) => return None,
+        Ok(Some(Err(WsError::Capacity(_)))) => {
+            close_socket(ws, CloseCode::Size, "message too large").await;
+            return None;
+        }
+        Ok(Some(Err(_))) => return None,
+        Ok(Some(Ok(Message::Text(text)))) => text,
+        Ok(Some(Ok(_))) => {
+            close_socket(ws, CloseCode::Library(CLOSE_UNAUTHORIZED), "auth required").await;
+            return None;
+        }
+    };
+    let auth = match decode_terminal_auth(frame.as_bytes()) {
+        Ok(auth) => auth,
+        Err(ProtocolError::TooLarge { .. }) => {
+            close_socket(ws, CloseCode::Size, "message too large").await;
+            return None;
+        }
+        Err(error) => {
+            log::info!("terminal auth from {} refused: {error}", peer.ip());
+            let reason = match error {
+                ProtocolError::AuthRequired => "auth required",
+                _ => "unauthorized",
+            };
+            close_socket(ws, CloseCode::Library(CLOSE_UNAUTHORIZED), reason).await;
+            return None;
+        }
+    };
+    let attempt = Attempt {
+        token: &auth.token,
+        password: auth.password.as_deref(),
+        session_key: auth.session_key.as_deref(),
+    };
+    let grant = match shared.options.authenticator.verify(&attempt, peer.ip()) {
+        Ok(grant) => grant,
+        Err(error) => {
+            log::warn!(
+                "terminal auth from {} failed: {}",
+                peer.ip(),
+                error.reason()
+            );
+            close_socket(ws, CloseCode::Library(CLOSE_UNAUTHORIZED), "unauthorized").await;
+            return None;
+        }
+    };
+    let client = shared
+        .clients
+        .get(&auth.client_id)
+        .filter(|client| client.control_connected());
+    let Some(client) = client else {
+        log::info!(
+            "terminal auth from {} refused: client {} has no live control socket",
+            peer.ip(),
+            auth.client_id
+        );
+        close_socket(ws, CloseCode::Library(CLOSE_UNAUTHORIZED), "unauthorized").await;
+        return None;
+    };
+    let read_only = grant.role.is_read_only() || client.is_read_only();
+    Some((client, auth.binary, read_only))
+}
+
+/// Copies queued output to the socket until the queue ends, the server
+/// stops, the reader asks to `stop`, or the socket breaks. A peer that does
+/// not read cannot hold this up: its queue overflows, which ends the wait.
+async fn write_output(
+    mut sink: SplitSink<Socket, Message>,
+    subscription: &Subscription,
+    mut shutdown: ShutdownSignal,
+    stop: &Stop,
+) {
+    let (code, reason) = loop {
+        let batch = tokio::select! {
+            batch = subscription.next_batch() => batch,
+            () = shutdown.wait() => break (CloseCode::Away, "server shutting down"),
+            () = stop.notify.notified() => match stop.close_frame() {
+                Some(close) => break close,
+                None => {
+                    let _ = tokio::time::timeout(Duration::from_millis(500), sink.close()).await;
+                    return;
+                }
+            },
+        };
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(QueueEnd::Overflow) => {
+                break (CloseCode::Again, "terminal output fell too far behind");
+            }
+            Err(QueueEnd::Closed) if shutdown.is_set() => {
+                break (CloseCode::Away, "server shutting down");
+            }
+            Err(QueueEnd::Closed) => break (CloseCode::Normal, "client ended"),
+        };
+        let send_all = async {
+            for message in batch {
+                sink.feed(message).await?;
+            }
+            sink.flush().await
+        };
+        tokio::select! {
+            sent = send_all => {
+                if sent.is_err() {
+                    return;
+                }
+            }
+            // Stuck writing to a peer that does not read: give up on it.
+            () = subscription.ended() => return,
+            () = shutdown.wait() => return,
+            () = stop.notify.notified() => return,
+        }
+    };
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_millis(500),
+        sink.send(Message::Close(Some(frame))),
+    )
+    .await;
+}
+
+/// Forwards input and resizes until the socket closes.
+async fn read_input(
+    mut stream: SplitStream<Socket>,
+    client: &Client,
+    read_only: bool,
+) -> Option<(CloseCode, &'static str)> {
+    let mut warned = false;
+    while let Some(frame) = stream.next().await {
+        let message = match frame {
+            Ok(message) => message,
+            Err(WsError::Capacity(error)) => {
+                log::info!("terminal socket of client {}: {error}", client.id);
+                return Some((CloseCode::Size, "message too large"));
+            }
+            Err(error) => {
+                log::debug!("terminal socket of client {}: {error}", client.id);
+                return None;
+            }
+        };
+        let input: &[u8] = match &message {
+            Message::Text(text) => match classify_terminal_frame(text.as_bytes()) {
+                TerminalFrame::Resize(size) => {
+                    client.resize(WindowSize {
+                        cols: size.cols,
+                        rows: size.rows,
+                    });
+                    continue;
+                }
+                TerminalFrame::Input(bytes) => bytes,
+                _ => continue,
+            },
+            Message::Binary(bytes) => bytes,
+            Message::Close(_) => return None,
+            _ => continue,
+        };
+        if input.is_empty() {
+            continue;
+        }
+        if read_only {
+            if !warned {
+                warned = true;
+                client.tell(ServerMessage::Error {
+                    message: "read-only".into(),
+                });
+            }
+            continue;
+        }
+        client.write_input(input).await;
+    }
+    None
+}
+
+/// How the reader asks the writer to finish.
+#[derive(Debug, Default)]
+struct Stop {
+    notify: Notify,
+    close: std::sync::Mutex<Option<(CloseCode, &'static str)>>,
+}
+
+impl Stop {
+    /// Asks the writer to stop, sending this close frame (or only flushing
+    /// what is due, the reply to the peer's close included).
+    fn request(&self, close: Option<(CloseCode, &'static str)>) {
+        if let Ok(mut slot) = self.close.lock() {
+            *slot = close;
+        }
+        self.notify.notify_one();
+    }
+
+    fn close_frame(&self) -> Option<(CloseCode, &'static str)> {
+        self.close.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
+async fn close_socket(ws: &mut Socket, code: CloseCode, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(Some(frame))).await;
+}

@@ -1,0 +1,217 @@
+//! The WebSocket handshake on hyper 1: validate the request, enforce the
+//! origin policy *before* switching protocols, answer `101`, then hand the
+//! upgraded byte stream to tungstenite with size limits.
+//!
+//! tungstenite has no permessage-deflate, so `Sec-WebSocket-Extensions` is
+//! never echoed (browsers then speak uncompressed frames).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode, Version};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+
+use crate::http::{Body, status_only};
+use crate::server::Shared;
+
+/// The two WebSocket endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `/ws/control`: JSON control messages.
+    Control,
+    /// `/ws/terminal`: raw terminal bytes.
+    Terminal,
+}
+
+impl Endpoint {
+    /// The endpoint at exactly this path (the query string is not part of it).
+    pub(crate) fn from_path(path: &str) -> Option<Self> {
+        match path {
+            "/ws/control" => Some(Self::Control),
+            "/ws/terminal" => Some(Self::Terminal),
+            _ => None,
+        }
+    }
+
+    /// Largest frame and message accepted on this endpoint.
+    fn limit(self) -> usize {
+        match self {
+            Self::Control => tmux_mobile_protocol::CONTROL_FRAME_LIMIT,
+            Self::Terminal => tmux_mobile_protocol::TERMINAL_FRAME_LIMIT,
+        }
+    }
+
+    /// The tungstenite configuration with this endpoint's limits.
+    pub(crate) fn config(self) -> WebSocketConfig {
+        let limit = self.limit();
+        WebSocketConfig::default()
+            .max_message_size(Some(limit))
+            .max_frame_size(Some(limit))
+            // Bounds what a peer that does not read can make us buffer.
+            .max_write_buffer_size(limit + 512 * 1024)
+    }
+}
+
+/// Whether a request asks for a WebSocket (`Upgrade: websocket`).
+pub(crate) fn wants_websocket(headers: &HeaderMap) -> bool {
+    header_has_token(headers, header::UPGRADE, "websocket")
+}
+
+/// Whether a comma-separated header contains `token` (case-insensitive).
+fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| item.trim().eq_ignore_ascii_case(token))
+}
+
+/// Answers an upgrade request on `endpoint`: `101` and a spawned socket
+/// task, or the status that explains the refusal.
+pub(crate) fn accept(
+    mut req: Request<Incoming>,
+    endpoint: Endpoint,
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    if req.method() != Method::GET {
+        return status_only(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    if req.version() != Version::HTTP_11 {
+        return status_only(StatusCode::HTTP_VERSION_NOT_SUPPORTED);
+    }
+    let headers = req.headers();
+    if !header_has_token(headers, header::CONNECTION, "upgrade") {
+        return status_only(StatusCode::BAD_REQUEST);
+    }
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        != Some("13")
+    {
+        let mut response = status_only(StatusCode::UPGRADE_REQUIRED);
+        response.headers_mut().insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
+        return response;
+    }
+    let Some(key) = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .map(|v| v.as_bytes().trim_ascii().to_vec())
+        .filter(|key| valid_key(key))
+    else {
+        return status_only(StatusCode::BAD_REQUEST);
+    };
+
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    if let Err(error) = shared
+        .options
+        .origin_policy
+        .check(origin, host, forwarded_https)
+    {
+        log::warn!(
+            "refused {endpoint:?} WebSocket from {peer}: origin {:?} not allowed for host {:?} ({error})",
+            origin.unwrap_or("<none>"),
+            host.unwrap_or("<none>")
+        );
+        return status_only(StatusCode::FORBIDDEN);
+    }
+    if shared.shutdown.is_set() {
+        return status_only(StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    let upgrade = hyper::upgrade::on(&mut req);
+    let token = shared.tasks.token();
+    let task_shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        let _token = token;
+        let upgraded = match upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(error) => {
+                log::debug!("WebSocket upgrade from {peer} failed: {error}");
+                return;
+            }
+        };
+        let ws = WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Server,
+            Some(endpoint.config()),
+        )
+        .await;
+        match endpoint {
+            Endpoint::Control => crate::control::run(ws, task_shared, peer).await,
+            Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer).await,
+        }
+    });
+
+    log::info!("{endpoint:?} WebSocket opened from {peer}");
+    let mut response = status_only(StatusCode::SWITCHING_PROTOCOLS);
+    let headers = response.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(&key)) {
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
+}
+
+/// A `Sec-WebSocket-Key` is the base64 of 16 bytes: 22 characters and `==`.
+fn valid_key(key: &[u8]) -> bool {
+    key.len() == 24
+        && key.ends_with(b"==")
+        && key[..22]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+/// The upgraded connection type the socket handlers work on.
+pub(crate) type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_exact_paths() {
+        assert_eq!(Endpoint::from_path("/ws/control"), Some(Endpoint::Control));
+        assert_eq!(
+            Endpoint::from_path("/ws/terminal"),
+            Some(Endpoint::Terminal)
+        );
+        assert_eq!(Endpoint::from_path("/ws/control/"), None);
+        assert_eq!(Endpoint::from_path("/ws/other"), None);
+        assert_eq!(Endpoint::from_path("/"), None);
+    }
+
+    #[test]
+    fn keys_must_be_16_bytes_of_base64() {
+        assert!(valid_key(b"dGhlIHNhbXBsZSBub25jZQ=="));
+        assert!(!valid_key(b"short=="));
+        assert!(!valid_key(b"dGhlIHNhbXBsZSBub25jZQ!="));
+    }
+
+    #[test]
+    fn connection_header_tokens() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, Upgrade"),
+        );
+        headers.insert(header::UPGRADE, HeaderValue::from_static("WebSocket"));
+        assert!(header_has_token(&headers, header::CONNECTION, "upgrade"));
+        assert!(wants_websocket(&headers));
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the server over real WebSockets and real tmux on
+//! private sockets. One test binary (so the suite links once); tests run in
+//! parallel, each with its own `TestServer`.
+
+mod common;
+mod handshake;
+mod http;
+mod lifecycle;
+mod mutations;
+mod terminal;

@@ -58,6 +58,19 @@ function claimReleasedClientId(): string | null {
   return id;
 }
 
+/**
+ * A short, non-reversible tag for a token (FNV-1a, 32 bits): enough to tell
+ * two tokens apart in storage without storing a second copy of either.
+ */
+export function tokenFingerprint(token: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < token.length; i++) {
+    h ^= token.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
 /** Delay before reconnect attempt `n` (1-based): 0.5 s doubling to 10 s, ±20 % jitter. */
 export function backoffDelay(n: number, rand: number = Math.random()): number {
   const base = Math.min(BACKOFF_MAX_MS, 500 * 2 ** Math.max(0, n - 1));
@@ -176,6 +189,38 @@ export class Connection {
 
   // ---- internals -------------------------------------------------------
 
+  /*
+   * Session keys are issued per token (a read-only link gets a read-only
+   * key). `tmux-mobile-session-key` holds the latest key; a copy under a
+   * short fingerprint of its token keeps a control tab and a read-only tab
+   * of the same browser from overwriting each other's key.
+   */
+  private keyName(): string {
+    return `${KEYS.sessionKey}.${tokenFingerprint(this.token)}`;
+  }
+
+  private loadKey(): string | null {
+    const latest = load(KEYS.sessionKey);
+    const owner = load(KEYS.sessionKeyToken);
+    if (latest && (!owner || owner === tokenFingerprint(this.token))) return latest;
+    return load(this.keyName());
+  }
+
+  private saveKey(key: string): void {
+    save(KEYS.sessionKey, key);
+    save(KEYS.sessionKeyToken, tokenFingerprint(this.token));
+    save(this.keyName(), key);
+  }
+
+  private removeKey(): void {
+    const owner = load(KEYS.sessionKeyToken);
+    if (!owner || owner === tokenFingerprint(this.token)) {
+      remove(KEYS.sessionKey);
+      remove(KEYS.sessionKeyToken);
+    }
+    remove(this.keyName());
+  }
+
   /**
    * The page is going away (closed, reloaded, put in the back/forward cache): leave
    * the client id where the next start of the app can pick it up and resume
@@ -251,7 +296,7 @@ export class Connection {
       this.scheduleReconnect("server not reachable");
       return;
     }
-    if (this.cfg.passwordRequired && !load(KEYS.sessionKey) && this.password === null) {
+    if (this.cfg.passwordRequired && !this.loadKey() && this.password === null) {
       // Ask first: an auth without password would only fail.
       this.setPhase("password");
       this.ev.needPassword(null);
@@ -281,7 +326,7 @@ export class Connection {
     ws.onopen = () => {
       if (gen !== this.gen) return;
       logEvent("control-open");
-      const key = load(KEYS.sessionKey);
+      const key = this.loadKey();
       this.sendAuth(key ? "key" : this.password !== null ? "password" : "token");
     };
     ws.onmessage = (e) => {
@@ -301,7 +346,7 @@ export class Connection {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const msg: ClientMessage = { type: "auth", token: this.token };
     if (this.clientId) msg.clientId = this.clientId;
-    const key = load(KEYS.sessionKey);
+    const key = this.loadKey();
     if (kind === "key" && key) msg.sessionKey = key;
     else if (kind === "password" && this.password !== null) msg.password = this.password;
     else kind = "token";
@@ -321,7 +366,7 @@ export class Connection {
         this.attached = false;
         this.clientId = msg.clientId;
         save(KEYS.clientId, msg.clientId, "session");
-        if (msg.sessionKey) save(KEYS.sessionKey, msg.sessionKey);
+        if (msg.sessionKey) this.saveKey(msg.sessionKey);
         this.attempt = 0;
         this.termAttempt = 0;
         this.termAuthFailures = 0;
@@ -374,7 +419,7 @@ export class Connection {
     if (reason === "invalid password") {
       if (this.lastAuth === "key") {
         // The remembered key was revoked or the server restarted.
-        remove(KEYS.sessionKey);
+        this.removeKey();
         if (this.password !== null && !this.triedMemoryPassword) {
           this.triedMemoryPassword = true;
           this.sendAuth("password");
@@ -469,7 +514,7 @@ export class Connection {
     ws.onopen = () => {
       if (tg !== this.termGen) return;
       const auth: Record<string, unknown> = { type: "auth", token: this.token, clientId, binary: true };
-      const key = load(KEYS.sessionKey);
+      const key = this.loadKey();
       if (key) auth.sessionKey = key;
       else if (this.password !== null) auth.password = this.password;
       ws.send(JSON.stringify(auth));

@@ -6,6 +6,7 @@ export const KEYS = {
   stickyZoom: "tmux-mobile-sticky-zoom",
   toolbarExpanded: "tmux-mobile-toolbar-expanded",
   sessionKey: "tmux-mobile-session-key",
+  sessionKeyToken: "tmux-mobile-session-key-token",
   clientId: "tmux-mobile-client-id",
   clientIdReleasedAt: "tmux-mobile-client-id-released-at",
   token: "tmux-mobile-token",

@@ -83,7 +83,8 @@ export class Toolbar {
   }
 
   private button(d: KeyDef): HTMLButtonElement {
-    const b = h("button", { class: `key ${d.cls ?? ""}`, type: "button", testid: `key-${d.id}`, title: d.title, "aria-label": d.title }, d.label);
+    const long = d.label.length >= 6 ? " long" : "";
+    const b = h("button", { class: `key ${d.cls ?? ""}${long}`, type: "button", testid: `key-${d.id}`, title: d.title, "aria-label": d.title }, d.label);
     keepFocus(b);
     on(b, "click", () => this.press(d.id));
     this.buttons.set(d.id, b);

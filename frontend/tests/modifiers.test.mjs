@@ -61,3 +61,10 @@ test("reconnect backoff grows from 0.5 s to 10 s, ±20 % jitter", () => {
   assert.equal(backoffDelay(50, 1), 12000);
   assert.equal(backoffDelay(1, 0), 400);
 });
+
+test("token fingerprints are stable, short and tell tokens apart", async () => {
+  const { tokenFingerprint } = await load("connection");
+  assert.equal(tokenFingerprint("abc"), tokenFingerprint("abc"));
+  assert.match(tokenFingerprint("YW624k3QgAiD-oOCv2wQnwq7"), /^[0-9a-f]{8}$/);
+  assert.notEqual(tokenFingerprint("token-a"), tokenFingerprint("token-b"));
+});

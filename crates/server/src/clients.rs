@@ -241,6 +241,13 @@ impl Client {
         read_only: bool,
     ) -> Result<(), AttachError> {
         let mut view = self.view.lock().await;
+        if view.base.as_ref() == Some(base)
+            && view.is_attached()
+            && tmux.has_session(&self.managed).await.unwrap_or(false)
+        {
+            // Already there: keep the session, its focus and the terminal.
+            return Ok(());
+        }
         self.detach_locked(&mut view, tmux).await;
         tmux.new_grouped_session(&self.managed, base)
             .await
@@ -249,9 +256,10 @@ impl Client {
             .attach_argv(self.managed.as_str())
             .map_err(AttachError::Tmux)?;
         if read_only {
-            // tmux's own read-only client flag: even a key binding cannot
-            // change anything from this terminal.
-            argv.push("-r".into());
+            // tmux's own read-only client (even a key binding cannot change
+            // anything from this terminal), and one whose size never
+            // resizes the windows the people in control are looking at.
+            argv.extend(["-f".into(), "read-only,ignore-size".into()]);
         }
         let mut command = PtyCommand::from_argv(argv)
             .map_err(AttachError::Pty)?

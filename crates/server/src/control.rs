@@ -9,6 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tmux_mobile_auth::Attempt;
@@ -31,6 +32,15 @@ use crate::upgrade::Socket;
 /// Close code sent to a control socket replaced by a newer one of the same
 /// client (as the original server did).
 const CLOSE_REPLACED: u16 = 4000;
+
+/// How often an authenticated control socket is pinged. Browsers answer
+/// pings by themselves; a phone that vanished without closing its TCP
+/// connection is noticed this way, so its resume grace period starts.
+const PING_INTERVAL: Duration = Duration::from_secs(30);
+
+/// An authenticated control socket silent (no frame, no pong) this long is
+/// considered gone.
+const SILENCE_LIMIT: Duration = Duration::from_secs(75);
 
 /// Serves one control socket until it closes.
 pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
@@ -84,9 +94,20 @@ impl Control {
         let mut shutdown = self.shared.shutdown.clone();
         let idle = self.shared.options.auth_timeout;
         let mut auth_deadline = Instant::now() + idle;
+        let mut last_heard = Instant::now();
+        let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
         loop {
             let authed = self.bound.is_some();
             tokio::select! {
+                _ = ping.tick(), if authed => {
+                    if last_heard.elapsed() > SILENCE_LIMIT {
+                        log::info!("control socket from {} went silent; dropping it", self.peer);
+                        return End::Gone;
+                    }
+                    if self.ws.send(Message::Ping(Default::default())).await.is_err() {
+                        return End::Gone;
+                    }
+                }
                 () = shutdown.wait() => {
                     self.close(CloseCode::Away, "server shutting down").await;
                     return End::Shutdown;
@@ -97,6 +118,7 @@ impl Control {
                     return End::Gone;
                 }
                 frame = self.ws.next() => {
+                    last_heard = Instant::now();
                     let bytes = match frame {
                         None => return End::Gone,
                         Some(Err(WsError::Capacity(error))) => {
@@ -151,7 +173,7 @@ impl Control {
 
     /// After the loop: start the resume grace period (or not).
     async fn finish(&mut self, end: End) {
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), self.ws.flush()).await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.ws.flush()).await;
         let Some(bound) = self.bound.take() else {
             log::info!("control socket from {} closed before auth", self.peer);
             return;
@@ -691,11 +713,7 @@ impl Control {
             code,
             reason: reason.into(),
         };
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_millis(500),
-            self.ws.close(Some(frame)),
-        )
-        .await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.ws.close(Some(frame))).await;
     }
 }
 

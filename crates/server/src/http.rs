@@ -24,15 +24,14 @@ pub(crate) type Body = Full<Bytes>;
 
 /// Content Security Policy of every response.
 ///
-/// No inline or remote scripts. `style-src` allows `'unsafe-inline'` because
-/// xterm.js styles its DOM renderer by inserting `<style>` elements at run
-/// time (themes, cursor, selection); without it the terminal renders without
-/// colours. Inline styles cannot run code. `connect-src` lists `ws:`/`wss:`
-/// because older Safari does not match WebSocket URLs against `'self'`.
+/// No inline or remote scripts, no inline `<style>` (the UI gives xterm.js
+/// its styles through constructed stylesheets, which CSP allows), no
+/// framing. `connect-src` lists `ws:`/`wss:` because older Safari does not
+/// match WebSocket URLs against `'self'`.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
-connect-src 'self' ws: wss:; manifest-src 'self'; worker-src 'self'; \
-frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' ws: wss:; \
+manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+form-action 'self'; object-src 'none'";
 
 /// `Cache-Control` for content-hashed files under `/assets/`.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

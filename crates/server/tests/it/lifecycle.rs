@@ -44,6 +44,13 @@ async fn resume_within_grace_keeps_session_focus_and_redraws() {
     assert_eq!(state["type"], "tmux_state");
     assert_eq!(active_index(&state["state"], &own), Some(1), "focus kept");
     assert_eq!(managed_sessions(&server), vec![own.clone()]);
+    // Selecting the session it is already in changes nothing.
+    control
+        .send(json!({"type": "select_session", "session": "work"}))
+        .await;
+    assert_eq!(control.recv_type("attached").await["session"], own.as_str());
+    let state = control.recv_type("tmux_state").await;
+    assert_eq!(active_index(&state["state"], &own), Some(1), "focus kept");
     // The new terminal gets the whole screen again, without typing.
     let mut terminal = Terminal::connect(&server, &client_id, false).await;
     terminal.read_until("before-25", false).await;
@@ -178,4 +185,26 @@ async fn shutdown_closes_sockets_and_removes_every_managed_session() {
         .tmux_run(&["list-clients", "-F", "#{client_pid} #{session_name}"])
         .unwrap_or_default();
     assert!(clients.trim().is_empty(), "tmux clients left: {clients}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_that_exits_is_reported_and_the_client_reattaches() {
+    let server = TestServer::builder()
+        .with_sessions(&["work"])
+        .default_session("fresh")
+        .start()
+        .await;
+    let (mut control, _, own, _) = attached_client(&server).await;
+    // Killing the only window ends the session group and the terminal.
+    control
+        .send(json!({"type": "kill_window", "session": own, "windowIndex": 0}))
+        .await;
+    let info = control.recv_type("info").await;
+    assert_eq!(info["message"], "tmux client exited");
+    assert_eq!(control.recv_type("attached").await["session"], own.as_str());
+    let state = control
+        .wait_state(|s| session(s, "fresh").is_some() && session(s, &own).is_some())
+        .await;
+    assert!(session(&state, "work").is_none());
+    assert_eq!(managed_sessions(&server), vec![own]);
 }

@@ -398,6 +398,13 @@ async fn read_only_clients_watch_but_cannot_change() {
         .send(json!({"type": "capture_scrollback", "paneId": pane}))
         .await;
     viewer.recv_type("scrollback").await;
+    let flags = server
+        .tmux_run(&["list-clients", "-F", "#{client_readonly}"])
+        .expect("clients");
+    assert!(
+        flags.lines().any(|l| l == "1"),
+        "viewer's tmux client is read-only: {flags}"
+    );
 
     // Terminal input is refused too (and reported on the control socket).
     let id = ok["clientId"].as_str().expect("id").to_owned();

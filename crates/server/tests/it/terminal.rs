@@ -133,3 +133,26 @@ async fn a_stalled_terminal_socket_does_not_stall_another() {
     live.send_text("echo again-$((1+1))\r").await;
     live.read_until("again-2", true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_key_authenticates_the_terminal_too() {
+    let server = TestServer::builder()
+        .with_sessions(&["work"])
+        .password("pw")
+        .start()
+        .await;
+    let mut control = crate::common::Control::connect(&server).await;
+    let ok = control.auth(&server, None).await;
+    let key = ok["sessionKey"].as_str().expect("key").to_owned();
+    let client_id = ok["clientId"].as_str().expect("id").to_owned();
+    control.recv_type("attached").await;
+    let mut ws = ws_connect(&server, "/ws/terminal").await;
+    let auth =
+        json!({"type": "auth", "token": server.token(), "sessionKey": key, "clientId": client_id});
+    ws.send(Message::Text(auth.to_string().into()))
+        .await
+        .expect("send");
+    let mut terminal = Terminal { ws };
+    terminal.send_text("echo key-$((7*6))\r").await;
+    terminal.read_until("key-42", false).await;
+}

@@ -55,6 +55,7 @@ pub fn ci(_args: &[String]) -> Result<(), String> {
     )?;
     test(&[])?;
     crate::frontend::frontend(&["--check".to_string()])?;
+    crate::e2e::e2e(&[])?;
     Ok(())
 }
 

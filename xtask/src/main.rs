@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod ci;
+mod e2e;
 mod frontend;
 mod tidy;
 
@@ -21,8 +22,9 @@ fn main() -> ExitCode {
         "test" => ci::test(rest),
         "tidy" => tidy::tidy(rest),
         "frontend" => frontend::frontend(rest),
+        "e2e" => e2e::e2e(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|test|tidy|frontend [--check]>");
+            println!("usage: cargo xtask <ci|test|tidy|frontend [--check]|e2e>");
             Ok(())
         }
         other => Err(format!(

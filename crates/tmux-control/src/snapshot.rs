@@ -172,10 +172,21 @@ impl Snapshot {
     /// only when `include_managed` is true. A pane is `zoomed` when its
     /// window is zoomed and it is the window's active pane.
     pub fn to_wire(&self, captured_at: String, include_managed: bool) -> TmuxState {
+        self.to_wire_with(captured_at, |s| include_managed || !s.managed)
+    }
+
+    /// Like [`Snapshot::to_wire`], keeping the sessions for which `keep`
+    /// returns true (e.g. every user session plus one client's own managed
+    /// session). The watcher's session is always left out.
+    pub fn to_wire_with(
+        &self,
+        captured_at: String,
+        keep: impl Fn(&SessionSnapshot) -> bool,
+    ) -> TmuxState {
         let sessions = self
             .sessions
             .iter()
-            .filter(|s| s.name != WATCHER_SESSION && (include_managed || !s.managed))
+            .filter(|s| s.name != WATCHER_SESSION && keep(s))
             .map(SessionSnapshot::to_wire)
             .collect();
         TmuxState {
@@ -497,6 +508,10 @@ $1\t0\t@2\t0\t1\t0\t%3\t0\t1\t80\t24\t6:a\\ttab\t0:\t2:sh\tsh\n";
         assert_eq!(zoomed, [false, true]);
         let all = snap.to_wire(String::new(), true);
         assert_eq!(all.sessions.len(), 3);
+        let mine = snap.to_wire_with(String::new(), |s| !s.managed || s.name.ends_with("abc12"));
+        assert_eq!(mine.sessions.len(), 3);
+        let none = snap.to_wire_with(String::new(), |s| !s.managed || s.name.ends_with("other"));
+        assert_eq!(none.sessions.len(), 2);
     }
 
     #[test]

@@ -25,7 +25,10 @@ pub struct WatcherOptions {
     pub debounce: Duration,
     /// How often to re-take the snapshot through the control client anyway,
     /// for what tmux does not notify (pane commands, zoom and layout in
-    /// other sessions). Runs inside the tmux server; spawns nothing.
+    /// other sessions). Runs inside the tmux server; spawns nothing. On big
+    /// servers the interval grows to 50 times the last snapshot's round
+    /// trip, so that re-checks never cost tmux more than about 2% of a core
+    /// (a server with 400 panes takes ~25 ms of tmux CPU per snapshot).
     pub recheck_interval: Duration,
     /// While no server runs: how often to try connecting to its socket.
     pub server_poll_interval: Duration,
@@ -37,11 +40,12 @@ pub struct WatcherOptions {
 }
 
 impl Default for WatcherOptions {
-    /// 15 ms debounce, re-check every 1.5 s, socket poll every 1 s, blind
+    /// 3 ms debounce, re-check every 1.5 s (or slower, see
+    /// [`WatcherOptions::recheck_interval`]), socket poll every 1 s, blind
     /// retry every 30 s, backoff up to 5 s.
     fn default() -> Self {
         WatcherOptions {
-            debounce: Duration::from_millis(15),
+            debounce: Duration::from_millis(3),
             recheck_interval: Duration::from_millis(1500),
             server_poll_interval: Duration::from_secs(1),
             blind_retry_interval: Duration::from_secs(30),
@@ -338,7 +342,8 @@ impl Worker {
         let mut in_flight: VecDeque<(Instant, Vec<oneshot::Sender<Arc<Snapshot>>>)> =
             VecDeque::new();
         let mut debounce_at: Option<Instant> = None;
-        let mut recheck_at = Instant::now() + self.options.recheck_interval;
+        let mut recheck_every = self.options.recheck_interval;
+        let mut recheck_at = Instant::now() + recheck_every;
         let timeout = self.tmux.timeout();
 
         // The first snapshot answers whoever waited while we connected.
@@ -370,10 +375,11 @@ impl Worker {
                     }
                     Some(Event::Reply { ours: false, .. }) => {}
                     Some(Event::Reply { ours: true, ok, body }) => {
-                        let Some((_, waiters)) = in_flight.pop_front() else {
+                        let Some((sent, waiters)) = in_flight.pop_front() else {
                             log::warn!("tmux state watcher: an answer nobody asked for, restarting");
                             break Ended::Lost;
                         };
+                        recheck_every = self.options.recheck_interval.max(sent.elapsed() * 50);
                         if in_flight.is_empty() {
                             // Notifications never come inside a block, so every
                             // one received so far predates this snapshot.
@@ -413,7 +419,7 @@ impl Worker {
                     in_flight.push_back((Instant::now(), Vec::new()));
                 }
                 _ = tokio::time::sleep_until(recheck_at) => {
-                    recheck_at = Instant::now() + self.options.recheck_interval;
+                    recheck_at = Instant::now() + recheck_every;
                     if in_flight.is_empty() {
                         if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
                             break Ended::Lost;

@@ -478,3 +478,48 @@ async fn outside_names_are_reported_exactly_and_never_mistargeted() {
     ));
     assert_eq!(snapshot(&sandbox).await.sessions().len(), 4);
 }
+
+/// A program can give itself any name, including newlines and tabs, and
+/// tmux reports it unescaped as the pane's command. It must not shift or
+/// forge records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_program_name_cannot_forge_records() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("base").await.unwrap();
+    let forged = "exec -a $'evil\\n$9\\t1\\t@9\\t0\\t1\\t0\\t%99\\t0\\t1\\t1\\t1\\t1:x\\t0:\\t1:w\\tsh\\xff' sleep 1000";
+    sandbox
+        .run(&["new-window", "-t", "=base:", "bash", "-c", forged])
+        .await
+        .unwrap();
+    let tmux = sandbox.tmux();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let snap = loop {
+        let snap = tmux.snapshot().await.unwrap();
+        let evil = snap
+            .sessions()
+            .iter()
+            .flat_map(|s| &s.windows)
+            .flat_map(|w| &w.panes)
+            .any(|p| p.current_command.starts_with("evil"));
+        if evil {
+            break snap;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the program never renamed itself: {snap:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let names: Vec<_> = snap.sessions().iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["base"]);
+    let window = snap.session("base").unwrap().window(1).unwrap();
+    assert_eq!(window.panes.len(), 1);
+    let command = &window.panes[0].current_command;
+    assert!(command.starts_with("evil $9 1 @9"), "{command:?}");
+    assert!(!command.contains(['\n', '\t']), "{command:?}");
+    assert!(
+        snap.sessions_with_pane(&"%99".parse().unwrap())
+            .next()
+            .is_none()
+    );
+}

@@ -146,11 +146,41 @@ async fn refresh_returns_the_state_after_a_mutation() {
         assert_eq!(windows(&snapshot, "base"), expected);
     }
     // The control-mode snapshot equals the argv one (same format, quoted
-    // differently), here with awkward window names.
+    // differently), here with awkward window names and a program that
+    // names itself with a newline and a fake `%end` line.
     sandbox
         .run(&["rename-window", "-t", "=base:0", "a\"b'c $x #{d} é\t"])
         .await
         .unwrap();
+    sandbox
+        .run(&[
+            "new-window",
+            "-d",
+            "-t",
+            "=base:",
+            "bash",
+            "-c",
+            "exec -a $'evil\\n%end 1 1 1\\tx' sleep 1000",
+        ])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let snapshot = tmux.snapshot().await.unwrap();
+        let panes = snapshot
+            .sessions()
+            .iter()
+            .flat_map(|s| &s.windows)
+            .flat_map(|w| &w.panes);
+        if panes.clone().any(|p| p.current_command.starts_with("evil")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the program never renamed itself"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let by_watcher = watcher.refresh().await;
     let by_argv = tmux.snapshot().await.unwrap();
     assert_eq!(*by_watcher, by_argv);

@@ -76,7 +76,7 @@ export class Toolbar {
     this.mods = new Modifiers(() => this.render());
     this.expanded = loadBool(KEYS.toolbarExpanded) ?? false;
     const row = (defs: KeyDef[], cls = "") => h("div", { class: `krow ${cls}` }, ...defs.map((d) => this.button(d)));
-    this.rowMore = row(ROW3);
+    this.rowMore = row(ROW3, "krow-more");
     this.rowF = row(FROW, "krow-f");
     this.el = h("nav", { class: "toolbar", testid: "toolbar", "aria-label": "Keys" }, row(ROW1), row(ROW2), this.rowMore, this.rowF);
     this.render();

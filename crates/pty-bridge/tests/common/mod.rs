@@ -99,11 +99,12 @@ impl TmuxServer {
         server
     }
 
-    /// `tmux -L <socket>` with the private environment.
+    /// `tmux -L <socket> -f /dev/null` (no user config) with the private environment.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new("tmux");
         cmd.arg("-L")
             .arg(&self.socket)
+            .args(["-f", "/dev/null"])
             .env("TMUX_TMPDIR", self.tmpdir.path())
             .env_remove("TMUX")
             .env_remove("TMUX_PANE");

@@ -56,7 +56,7 @@ pub use child::{DEFAULT_KILL_GRACE, PtyControl};
 pub use command::{DEFAULT_TERM, PtyCommand, PtyOptions, REMOVED_ENV, WindowSize};
 pub use error::PtyError;
 pub use input::PtyWriter;
-pub use output::PtyReader;
+pub use output::{MAX_CHUNK_BYTES, PtyReader};
 
 /// A program running in a pseudo-terminal: its output, its input, its size
 /// and its life.

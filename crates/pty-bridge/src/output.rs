@@ -15,12 +15,13 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::child::Lifeline;
 
-/// Largest chunk handed to the consumer; reads are coalesced up to this size
-/// while the terminal has data ready.
-pub(crate) const CHUNK_SIZE: usize = 64 * 1024;
+/// Largest chunk [`PtyReader::read`] returns: reads are coalesced up to this
+/// size while the terminal has data ready.
+pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
+const CHUNK_SIZE: usize = MAX_CHUNK_BYTES;
 /// Budget charged per queued chunk on top of its bytes (allocation and queue
 /// node), so a flood of tiny chunks is bounded too.
-pub(crate) const CHUNK_OVERHEAD: usize = 64;
+const CHUNK_OVERHEAD: usize = 64;
 /// The reader waits for at least this much budget (or the whole budget, if
 /// smaller) before reading again, so it does not degrade into tiny reads.
 const MIN_GRANT: usize = 4096 + CHUNK_OVERHEAD;
@@ -103,9 +104,9 @@ impl PtyReader {
         }
     }
 
-    /// The next chunk of output (never empty), or `None` once the terminal is
-    /// closed (the child and everything else holding the terminal exited) and
-    /// everything before has been returned.
+    /// The next chunk of output (never empty, at most [`MAX_CHUNK_BYTES`]),
+    /// or `None` once the terminal is closed (the child and everything else
+    /// holding the terminal exited) and everything before has been returned.
     ///
     /// Cancel-safe: dropping the future loses no output, so it can be used in
     /// `tokio::select!`.

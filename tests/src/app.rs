@@ -8,7 +8,6 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -54,7 +53,8 @@ struct StreamState {
 }
 
 impl Stream {
-    fn spawn_reader(self: &Arc<Self>, source: impl Read + Send + 'static) -> JoinHandle<()> {
+    /// Reads `source` line by line on a thread of its own until EOF.
+    fn spawn_reader(self: &Arc<Self>, source: impl Read + Send + 'static) {
         let stream = Arc::clone(self);
         std::thread::spawn(move || {
             let mut reader = BufReader::new(source);
@@ -76,7 +76,7 @@ impl Stream {
             let mut state = stream.state.lock().expect("stream lock");
             state.closed = true;
             stream.changed.notify_all();
-        })
+        });
     }
 
     /// Waits until a line satisfies `pred`; `None` when the stream closed or
@@ -98,6 +98,24 @@ impl Stream {
                 .expect("stream lock")
                 .0;
         }
+    }
+
+    /// Waits until the writer closed the stream; false if it did not in time.
+    fn wait_closed(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state.lock().expect("stream lock");
+        while !state.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, deadline - now)
+                .expect("stream lock")
+                .0;
+        }
+        true
     }
 
     fn text(&self) -> String {
@@ -129,6 +147,11 @@ impl AppCommand {
             args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
             ..Self::default()
         }
+    }
+
+    /// The usual local run: `--no-tunnel --port 0` followed by `extra`.
+    pub fn local(extra: &[&str]) -> Self {
+        Self::new(["--no-tunnel", "--port", "0"].iter().chain(extra))
     }
 
     /// Sets an environment variable for the child.
@@ -168,15 +191,12 @@ impl AppCommand {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         let stdout = Arc::new(Stream::default());
         let stderr = Arc::new(Stream::default());
-        let readers = vec![
-            stdout.spawn_reader(child.stdout.take().expect("piped stdout")),
-            stderr.spawn_reader(child.stderr.take().expect("piped stderr")),
-        ];
+        stdout.spawn_reader(child.stdout.take().expect("piped stdout"));
+        stderr.spawn_reader(child.stderr.take().expect("piped stderr"));
         App {
             child,
             stdout,
             stderr,
-            readers,
             status: None,
         }
     }
@@ -188,21 +208,7 @@ impl AppCommand {
     ///
     /// When it has not exited by then.
     pub fn run(&self, sandbox: &TmuxSandbox, timeout: Duration) -> Finished {
-        let mut app = self.spawn(sandbox);
-        let status = app.wait_exit(timeout).unwrap_or_else(|| {
-            panic!(
-                "tmux-mobile did not exit within {timeout:?}\n{}",
-                app.transcript()
-            )
-        });
-        for reader in app.readers.drain(..) {
-            let _ = reader.join();
-        }
-        Finished {
-            status,
-            stdout: app.stdout.text(),
-            stderr: app.stderr.text(),
-        }
+        self.spawn(sandbox).finish(timeout)
     }
 }
 
@@ -250,7 +256,6 @@ pub struct App {
     child: Child,
     stdout: Arc<Stream>,
     stderr: Arc<Stream>,
-    readers: Vec<JoinHandle<()>>,
     status: Option<ExitStatus>,
 }
 
@@ -330,6 +335,35 @@ impl App {
                 return None;
             }
             std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl App {
+    /// Waits for the exit (bounded by `timeout`) and for the end of both
+    /// output streams, and returns everything.
+    ///
+    /// # Panics
+    ///
+    /// When it has not exited by then.
+    pub fn finish(mut self, timeout: Duration) -> Finished {
+        let status = self.wait_exit(timeout).unwrap_or_else(|| {
+            panic!(
+                "tmux-mobile did not exit within {timeout:?}\n{}",
+                self.transcript()
+            )
+        });
+        // A grandchild that inherited the pipes could hold them open; the
+        // streams are read as far as they got in that case.
+        let deadline = Instant::now() + timeout;
+        for stream in [&self.stdout, &self.stderr] {
+            let left = deadline.saturating_duration_since(Instant::now());
+            stream.wait_closed(left);
+        }
+        Finished {
+            status,
+            stdout: self.stdout.text(),
+            stderr: self.stderr.text(),
         }
     }
 }

@@ -22,3 +22,18 @@ pub use sandbox::{TempDir, TmuxSandbox};
 /// 2-core CI machine and must not flake, and a deadline only bounds a
 /// failure, it is not a performance assertion.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it
+/// held. For conditions nothing notifies us about (files, tmux state).
+pub fn wait_until(timeout: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

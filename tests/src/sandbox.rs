@@ -7,6 +7,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The shell of every pane in a sandbox (through `SHELL`, which a new tmux
+/// server takes as its `default-shell`). A login `bash` would run the
+/// machine's `~/.bashrc`, which can take seconds (pyenv rehash under load)
+/// and make keystroke tests wait on something that is not under test.
+pub const PANE_SHELL: &str = "/bin/sh";
+
 /// A directory under the system temp dir, removed (recursively) on drop.
 #[derive(Debug)]
 pub struct TempDir {
@@ -75,10 +81,11 @@ impl TmuxSandbox {
 
     /// Points `cmd` at this sandbox: `TMUX_MOBILE_SOCKET_NAME`,
     /// `TMUX_TMPDIR`, and none of the variables that could select another
-    /// tmux server.
+    /// tmux server. Panes run `/bin/sh` ([`PANE_SHELL`]).
     pub fn apply_env(&self, cmd: &mut Command) {
         cmd.env("TMUX_MOBILE_SOCKET_NAME", &self.socket_name)
             .env("TMUX_TMPDIR", self.dir.path())
+            .env("SHELL", PANE_SHELL)
             .env_remove("TMUX_MOBILE_SOCKET_PATH")
             .env_remove("TMUX")
             .env_remove("TMUX_PANE");
@@ -91,6 +98,7 @@ impl TmuxSandbox {
             .arg(&self.socket_name)
             .args(args)
             .env("TMUX_TMPDIR", self.dir.path())
+            .env("SHELL", PANE_SHELL)
             .env_remove("TMUX")
             .env_remove("TMUX_PANE")
             .stdin(Stdio::null())

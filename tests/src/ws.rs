@@ -39,6 +39,13 @@ pub async fn send_json(ws: &mut Ws, value: &Value) {
         .expect("send a text frame");
 }
 
+/// Sends `text` as a text frame (terminal input).
+pub async fn send_text(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text.to_owned()))
+        .await
+        .expect("send a text frame");
+}
+
 /// The next text frame, parsed as JSON (pings and pongs are skipped).
 ///
 /// # Panics

@@ -6,6 +6,7 @@
 //! goes to stdout only, never through the logger.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use qrcode::{Color, EcLevel, QrCode};
@@ -145,6 +146,73 @@ pub fn colorize_qr(rendered: &str) -> String {
         out.push_str("\x1b[0m\n");
     }
     out
+}
+
+/// Prints the banner parts to stdout, holding the tokens they need. Not
+/// `Debug`: it holds secrets.
+pub struct Printer {
+    token: String,
+    read_only_token: Option<String>,
+    color: bool,
+}
+
+impl Printer {
+    /// A printer for these tokens; `color` pins the QR code's colours (for
+    /// a terminal, not for a pipe).
+    pub fn new(token: String, read_only_token: Option<String>, color: bool) -> Self {
+        Self {
+            token,
+            read_only_token,
+            color,
+        }
+    }
+
+    /// The startup lines for the local server, and its QR code when
+    /// `with_qr` (that is, when no tunnel URL is coming).
+    pub fn local(&self, local_base: &str, password: Option<&str>, with_qr: bool) {
+        let banner = StartupBanner {
+            local_base,
+            token: &self.token,
+            password,
+            read_only_token: self.read_only_token.as_deref(),
+        };
+        let qr_url = with_qr.then(|| url_with_token(local_base, &self.token));
+        self.emit(&banner.lines(), qr_url.as_deref());
+    }
+
+    /// The QR code of the local URL alone (after the tunnel failed).
+    pub fn local_qr(&self, local_base: &str) {
+        self.emit(&[], Some(&url_with_token(local_base, &self.token)));
+    }
+
+    /// The tunnel lines and the QR code of the tunnel URL.
+    pub fn tunnel(&self, tunnel_base: &str) {
+        let lines = tunnel_lines(tunnel_base, &self.token, self.read_only_token.as_deref());
+        self.emit(&lines, Some(&url_with_token(tunnel_base, &self.token)));
+    }
+
+    /// Writes `lines` and a QR code of `qr_url` in one go. Errors (a closed
+    /// stdout) are ignored: the server keeps serving.
+    fn emit(&self, lines: &[String], qr_url: Option<&str>) {
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        if let Some(url) = qr_url {
+            match render_qr(url) {
+                Ok(qr) => {
+                    text.push('\n');
+                    text.push_str(&if self.color { colorize_qr(&qr) } else { qr });
+                    text.push('\n');
+                }
+                Err(e) => log::warn!("{e}"),
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
 }
 
 #[cfg(test)]

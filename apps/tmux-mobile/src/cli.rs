@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use argh::FromArgs;
+use tmux_mobile_auth::{MAX_SECRET_LEN, PasswordChoice};
+use tmux_mobile_protocol::SessionName;
 
 use crate::error::AppError;
 
@@ -142,27 +144,6 @@ impl fmt::Debug for Args {
     }
 }
 
-/// How the browser's password is chosen.
-#[derive(Clone, PartialEq, Eq)]
-pub enum PasswordSetting {
-    /// Generate a random password and print it.
-    Generate,
-    /// Use the password given with `--password`.
-    Given(String),
-    /// No password (`--no-require-password`).
-    Disabled,
-}
-
-impl fmt::Debug for PasswordSetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Generate => f.write_str("Generate"),
-            Self::Given(_) => f.write_str("Given(***)"),
-            Self::Disabled => f.write_str("Disabled"),
-        }
-    }
-}
-
 /// Which tmux server to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketSetting {
@@ -190,17 +171,17 @@ pub enum TunnelSetting {
     },
 }
 
-/// The validated configuration of one run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The validated configuration of one run. `Debug` never shows the password.
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on (port 0 = any free port).
     pub bind: SocketAddr,
     /// Password choice.
-    pub password: PasswordSetting,
+    pub password: PasswordChoice,
     /// Also create a read-only link.
     pub read_only_link: bool,
     /// Default tmux session name.
-    pub session: String,
+    pub session: SessionName,
     /// Scrollback lines for the UI.
     pub scrollback: u32,
     /// Resume grace period.
@@ -234,11 +215,17 @@ impl Config {
                         .into(),
                 ));
             }
-            (Some(p), false) => PasswordSetting::Given(p),
-            (None, true) => PasswordSetting::Disabled,
-            (None, false) => PasswordSetting::Generate,
+            (Some(p), false) if p.len() > MAX_SECRET_LEN => {
+                return Err(AppError::Usage(format!(
+                    "--password is {} bytes long; the limit is {MAX_SECRET_LEN} bytes",
+                    p.len()
+                )));
+            }
+            (Some(p), false) => PasswordChoice::Given(p),
+            (None, true) => PasswordChoice::Disabled,
+            (None, false) => PasswordChoice::Generate,
         };
-        validate_session(&args.session)?;
+        let session = parse_session(&args.session)?;
         if args.scrollback == 0 || args.scrollback > MAX_SCROLLBACK {
             return Err(AppError::Usage(format!(
                 "--scrollback must be between 1 and {MAX_SCROLLBACK}, got {}",
@@ -299,7 +286,7 @@ impl Config {
             bind: SocketAddr::new(ip, args.port),
             password,
             read_only_link: args.read_only_link,
-            session: args.session,
+            session,
             scrollback: args.scrollback,
             resume_grace: Duration::from_secs(args.resume_grace),
             allow_origins,
@@ -332,14 +319,18 @@ fn parse_host(host: &str) -> Result<IpAddr, AppError> {
     })
 }
 
-/// `--session`: the rules of the protocol's `SessionName`.
-fn validate_session(name: &str) -> Result<(), AppError> {
-    if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+/// `--session`: the protocol's [`SessionName`] rules, and not one of the
+/// sessions tmux-mobile manages for its clients.
+fn parse_session(name: &str) -> Result<SessionName, AppError> {
+    let session = SessionName::try_from(name)
+        .map_err(|e| AppError::Usage(format!("--session {name:?}: {e}")))?;
+    if session.is_managed() {
         return Err(AppError::Usage(format!(
-            "--session must be 1 to 128 characters without control characters, got {name:?}"
+            "--session {name:?}: names starting with tmux-mobile-client- are reserved for \
+             the sessions tmux-mobile creates for each browser"
         )));
     }
-    Ok(())
+    Ok(session)
 }
 
 /// `--allow-origin`: `scheme://host[:port]`, http or https, no path; returned
@@ -385,8 +376,8 @@ mod tests {
     fn defaults_match_the_original() {
         let c = config(&[], &[]).unwrap();
         assert_eq!(c.bind, "127.0.0.1:8767".parse().unwrap());
-        assert_eq!(c.password, PasswordSetting::Generate);
-        assert_eq!(c.session, "main");
+        assert!(matches!(c.password, PasswordChoice::Generate));
+        assert_eq!(c.session.as_str(), "main");
         assert_eq!(c.scrollback, 1000);
         assert_eq!(c.resume_grace, Duration::from_secs(30));
         assert_eq!(c.socket, SocketSetting::Default);
@@ -437,9 +428,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.bind, "0.0.0.0:0".parse().unwrap());
         assert!(c.exposes_plain_http());
-        assert_eq!(c.password, PasswordSetting::Given("hunter2".into()));
+        assert!(matches!(c.password, PasswordChoice::Given(ref p) if p == "hunter2"));
         assert!(c.read_only_link);
-        assert_eq!(c.session, "work");
+        assert_eq!(c.session.as_str(), "work");
         assert_eq!(c.scrollback, 5000);
         assert_eq!(c.resume_grace, Duration::from_secs(5));
         assert_eq!(
@@ -465,7 +456,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.bind.port(), 9000);
-        assert_eq!(c.password, PasswordSetting::Disabled);
+        assert!(matches!(c.password, PasswordChoice::Disabled));
         assert_eq!(c.tunnel, TunnelSetting::Disabled);
     }
 
@@ -538,10 +529,16 @@ mod tests {
             (&["--host", "example.com"], "--host"),
             (&["--host", "300.1.1.1"], "--host"),
             (&["--password", ""], "--password"),
+            (
+                &["--password", &"x".repeat(MAX_SECRET_LEN + 1)],
+                "--password",
+            ),
             (&["--scrollback", "0"], "--scrollback"),
             (&["--scrollback", "50001"], "--scrollback"),
             (&["--session", ""], "--session"),
             (&["--session", "a\nb"], "--session"),
+            (&["--session", "a:1"], "--session"),
+            (&["--session", "tmux-mobile-client-x"], "--session"),
             (&["--allow-origin", "example.com"], "--allow-origin"),
             (&["--allow-origin", "ftp://example.com"], "--allow-origin"),
             (

@@ -55,6 +55,16 @@ pub enum AppError {
         /// The oldest supported version.
         min: &'static str,
     },
+    /// The listening port is taken by another program.
+    #[error("port {port} is in use; pick another with --port (or --port 0 for any free port)")]
+    PortInUse {
+        /// The port that was asked for.
+        port: u16,
+    },
+    /// The credentials could not be made (the system's random source failed,
+    /// or the given password is unusable).
+    #[error("cannot create the credentials: {0}")]
+    Credentials(String),
     /// The debug log file could not be opened.
     #[error("cannot open the debug log {}: {source}", path.display())]
     DebugLog {
@@ -66,6 +76,15 @@ pub enum AppError {
     /// The QR code could not be made (the URL is too long for a QR code).
     #[error("cannot draw a QR code for the URL: {0}")]
     QrCode(String),
+    /// The tunnel was required (`--tunnel-required`) but could not be started.
+    #[error("the tunnel is required (--tunnel-required) but could not be started: {0}")]
+    TunnelRequired(String),
+    /// Signal handlers could not be installed.
+    #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
+    Signals(std::io::Error),
+    /// The tokio runtime could not be created.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
     /// The server failed to start or failed while running.
     #[error("{0}")]
     Server(String),

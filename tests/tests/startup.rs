@@ -1,0 +1,136 @@
+//! What the real binary prints at startup, and that what it prints works:
+//! the token and password of the `Local URL:`/`Password:` lines authenticate
+//! a WebSocket client, the `Read-only URL:` token gives a read-only client.
+//! Also: a port that is taken gives a clear error, not a panic.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use tmux_mobile_e2e::ws;
+use tmux_mobile_e2e::{AppCommand, DEADLINE, LocalUrl, TmuxSandbox};
+
+const EXIT_DEADLINE: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_urls_and_password_authenticate() {
+    let sandbox = TmuxSandbox::new();
+    let app = AppCommand::local(&["--read-only-link"]).spawn(&sandbox);
+    let local = app.local_url(DEADLINE);
+    let password = app.wait_for_stdout("Password: ", DEADLINE);
+    let read_only = app.wait_for_stdout("Read-only URL: ", DEADLINE);
+    let read_only = LocalUrl::parse(&read_only).expect("Read-only URL has the Local URL form");
+
+    assert_ne!(local.port, 0, "--port 0 prints the port actually bound");
+    assert_eq!(read_only.port, local.port);
+    assert!(
+        local.token.len() >= 20,
+        "token looks random: {}",
+        local.token
+    );
+    assert!(password.len() >= 16, "password looks random");
+    assert_ne!(read_only.token, local.token);
+
+    let control = ws::control_attach(local.port, &local.token, Some(&password), DEADLINE).await;
+    assert_eq!(control.auth_ok["requiresPassword"], true);
+    assert_ne!(control.auth_ok["readOnly"], true);
+    assert!(
+        control.attached_session.starts_with("tmux-mobile-client-"),
+        "{}",
+        control.attached_session
+    );
+
+    let viewer =
+        ws::control_attach(read_only.port, &read_only.token, Some(&password), DEADLINE).await;
+    assert_eq!(viewer.auth_ok["readOnly"], true, "{}", viewer.auth_ok);
+
+    // A wrong password is refused.
+    let mut wrong = ws::connect(local.port, "/ws/control", None)
+        .await
+        .expect("connect");
+    ws::send_json(
+        &mut wrong,
+        &serde_json::json!({"type": "auth", "token": local.token, "password": "nope"}),
+    )
+    .await;
+    let refused = ws::recv_json(&mut wrong, DEADLINE).await;
+    assert_eq!(refused["type"], "auth_error", "{refused}");
+
+    // The default session was created on the private tmux server.
+    assert!(sandbox.session_names().iter().any(|s| s == "main"));
+
+    app.signal(Signal::SIGTERM);
+    let out = app.finish(EXIT_DEADLINE);
+    assert!(out.status.success(), "{out:?}");
+    // The QR code of the local URL came with the banner (no tunnel asked).
+    assert!(out.stdout.contains('█'), "QR code printed:\n{}", out.stdout);
+    // Secrets go to stdout only, never to the log on stderr.
+    assert!(!out.stderr.contains(&local.token), "token leaked to stderr");
+    assert!(!out.stderr.contains(&password), "password leaked to stderr");
+}
+
+#[test]
+fn given_password_is_printed_and_no_password_prints_none() {
+    let sandbox = TmuxSandbox::new();
+    let app = AppCommand::local(&["--password", "correct horse"]).spawn(&sandbox);
+    assert_eq!(app.wait_for_stdout("Password: ", DEADLINE), "correct horse");
+    app.signal(Signal::SIGTERM);
+    let out = app.finish(EXIT_DEADLINE);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!out.stdout.contains("Read-only URL"), "{}", out.stdout);
+
+    let app = AppCommand::local(&["--no-require-password"]).spawn(&sandbox);
+    app.local_url(DEADLINE);
+    app.signal(Signal::SIGTERM);
+    let out = app.finish(EXIT_DEADLINE);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!out.stdout.contains("Password:"), "{}", out.stdout);
+    assert_eq!(
+        out.stdout
+            .lines()
+            .filter(|l| l.starts_with("Local URL: "))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn port_in_use_is_a_clear_error() {
+    let sandbox = TmuxSandbox::new();
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let port = taken.local_addr().expect("addr").port();
+    let out = AppCommand::new(["--no-tunnel", "--port", &port.to_string()]).run(&sandbox, DEADLINE);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        out.stderr
+            .contains(&format!("port {port} is in use; pick another with --port")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(!out.stdout.contains("Local URL"), "{}", out.stdout);
+}
+
+#[test]
+fn debug_log_goes_to_the_file_without_secrets() {
+    let sandbox = TmuxSandbox::new();
+    let log = sandbox.tmpdir().join("debug.log");
+    let app = AppCommand::local(&[])
+        .env("TMUX_MOBILE_DEBUG_LOG", &log)
+        .spawn(&sandbox);
+    let local = app.local_url(DEADLINE);
+    let password = app.wait_for_stdout("Password: ", DEADLINE);
+    app.signal(Signal::SIGTERM);
+    let out = app.finish(EXIT_DEADLINE);
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&log).expect("debug log written");
+    assert!(text.contains("DEBUG"), "debug records in the file:\n{text}");
+    assert!(
+        !text.contains(&local.token),
+        "token leaked to the debug log"
+    );
+    assert!(
+        !text.contains(&password),
+        "password leaked to the debug log"
+    );
+}

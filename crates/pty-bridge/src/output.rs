@@ -147,7 +147,11 @@ async fn pump(
             granted = budget.reserve() => granted,
             () = tx.closed() => return,
         };
-        let capacity = (granted - CHUNK_OVERHEAD).min(scratch.len());
+        let Some(capacity) = granted.checked_sub(CHUNK_OVERHEAD).filter(|&c| c > 0) else {
+            // Only if the semaphore were closed, which never happens.
+            return;
+        };
+        let capacity = capacity.min(scratch.len());
         let (filled, outcome) = fill(&master, &mut scratch[..capacity], &tx).await;
         if filled > 0 {
             let charged = filled + CHUNK_OVERHEAD;
@@ -212,5 +216,35 @@ async fn fill(
                 Err(_would_block) => break,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reservations_never_exceed_the_budget() {
+        let budget = Budget::new(10_000);
+        let first = budget.reserve().await;
+        assert!((MIN_GRANT..=10_000).contains(&first), "{first}");
+        // What is left is less than a minimum grant: the next reservation
+        // has to wait until the consumer releases a chunk.
+        let left = budget.free.available_permits();
+        assert_eq!(left, 10_000 - first);
+        let pending = tokio::time::timeout(std::time::Duration::from_millis(10), budget.reserve());
+        assert!(pending.await.is_err(), "reserved beyond the budget");
+        // Queue a chunk of the whole grant, then release it as the consumer would.
+        budget.queued.fetch_add(first, Ordering::Relaxed);
+        budget.release(first - CHUNK_OVERHEAD);
+        assert_eq!(budget.free.available_permits(), 10_000);
+        assert_eq!(budget.queued.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn a_budget_smaller_than_a_grant_is_reserved_whole() {
+        let min = crate::PtyOptions::MIN_BUFFERED_BYTES;
+        assert!(min < MIN_GRANT);
+        assert_eq!(Budget::new(min).reserve().await, min);
     }
 }

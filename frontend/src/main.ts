@@ -115,7 +115,7 @@ function main(): void {
 
   const scrollback = new Scrollback({
     request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines }),
-    closed: () => view.term.focus(),
+    closed: () => restoreFocus(),
   });
 
   const mySession = () => vm.attachedSession ?? currentSession(vm)?.name ?? "";
@@ -176,9 +176,24 @@ function main(): void {
     },
     (open) => {
       drawerBtn.setAttribute("aria-expanded", String(open));
-      if (!open) view.term.focus();
+      if (open) rememberFocus();
+      else restoreFocus();
     },
   );
+
+  // Overlays give the focus back to where it was (the terminal or the compose
+  // field) and only then, so closing one never pops up a keyboard by itself.
+  let focusBefore: HTMLElement | null = null;
+  function rememberFocus(): void {
+    const a = document.activeElement;
+    focusBefore = a instanceof HTMLElement && (termEl.contains(a) || a === composeInput) ? a : null;
+  }
+  function restoreFocus(): void {
+    const el = focusBefore;
+    focusBefore = null;
+    if (el === composeInput) composeInput.focus({ preventScroll: true });
+    else if (el) view.term.focus();
+  }
 
   // ---- session picker --------------------------------------------------------
   const pickerList = h("div", { class: "picker-list" });
@@ -343,6 +358,7 @@ function main(): void {
       toast("No pane to capture yet.", "info");
       return;
     }
+    rememberFocus();
     scrollback.open(p.id, config?.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES);
   });
   on(status, "click", () => {

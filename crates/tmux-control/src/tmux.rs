@@ -405,3 +405,24 @@ mod tests {
         assert_eq!(t.socket_path(), PathBuf::from("/run/s"));
     }
 }
+
+#[cfg(test)]
+mod env_tests {
+    use super::*;
+
+    #[test]
+    fn every_command_strips_tmux_variables_and_sets_the_private_tmpdir() {
+        let tmux = Tmux::new(TmuxOptions {
+            socket: Socket::Name("s".into()),
+            ..Default::default()
+        })
+        .with_tmux_tmpdir("/tmp/private");
+        let cmd = tmux.command(&["-N"]);
+        let envs: Vec<_> = cmd.as_std().get_envs().collect();
+        assert!(envs.contains(&(OsStr::new("TMUX"), None)));
+        assert!(envs.contains(&(OsStr::new("TMUX_PANE"), None)));
+        assert!(envs.contains(&(OsStr::new("TMUX_TMPDIR"), Some(OsStr::new("/tmp/private")))));
+        let args: Vec<_> = cmd.as_std().get_args().collect();
+        assert_eq!(args, ["-u", "-N", "-L", "s"]);
+    }
+}

@@ -109,6 +109,28 @@ async fn outside_changes_produce_snapshot_events() {
     })
     .await;
 
+    // A client attaching to and leaving a user session.
+    let mut client = tokio::process::Command::new("tmux")
+        .env_remove("TMUX")
+        .env("TMUX_TMPDIR", sandbox.dir())
+        .args(sandbox.tmux().base_args())
+        .args(["-C", "attach-session", "-t", "=base"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_for(&mut rx, "the attach", |s| {
+        s.session("base").is_some_and(|b| b.is_attached())
+    })
+    .await;
+    drop(client.stdin.take());
+    let _ = client.wait().await;
+    wait_for(&mut rx, "the detach", |s| {
+        s.session("base").is_some_and(|b| !b.is_attached())
+    })
+    .await;
+
     watcher.shutdown().await;
     // The watcher's session goes with its client.
     let deadline = Instant::now() + DEADLINE;

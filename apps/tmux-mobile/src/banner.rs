@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 use qrcode::{Color, EcLevel, QrCode};
 
@@ -30,6 +30,39 @@ pub fn local_base_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+/// For a wildcard bind (`0.0.0.0` or `::`), the base URL that other machines
+/// on the network use: the address of the interface with the outward route.
+/// `None` for a specific bind address (the local URL already names it) or
+/// when there is no such interface.
+pub fn network_base_url(addr: SocketAddr) -> Option<String> {
+    network_base_url_with(addr, outward_ip)
+}
+
+fn network_base_url_with(
+    addr: SocketAddr,
+    outward: impl FnOnce(bool) -> Option<IpAddr>,
+) -> Option<String> {
+    if !addr.ip().is_unspecified() {
+        return None;
+    }
+    let ip = outward(addr.is_ipv6()).filter(|ip| !ip.is_loopback() && !ip.is_unspecified())?;
+    Some(format!("http://{}", SocketAddr::new(ip, addr.port())))
+}
+
+/// The local address the system would use to reach a documentation-range
+/// address (RFC 5737 / RFC 3849). Connecting a UDP socket sends nothing; it
+/// only chooses the route.
+fn outward_ip(v6: bool) -> Option<IpAddr> {
+    let (bind, probe) = if v6 {
+        ("[::]:0", "[2001:db8::1]:9")
+    } else {
+        ("0.0.0.0:0", "192.0.2.1:9")
+    };
+    let socket = UdpSocket::bind(bind).ok()?;
+    socket.connect(probe).ok()?;
+    Some(socket.local_addr().ok()?.ip())
+}
+
 /// `<base>/?token=<token>`, with the token percent-encoded.
 pub fn url_with_token(base: &str, token: &str) -> String {
     let mut url = String::with_capacity(base.len() + token.len() + 9);
@@ -49,6 +82,9 @@ pub fn url_with_token(base: &str, token: &str) -> String {
 pub struct StartupBanner<'a> {
     /// Base URL of the local server (see [`local_base_url`]).
     pub local_base: &'a str,
+    /// Base URL for other machines, for a wildcard bind (see
+    /// [`network_base_url`]).
+    pub network_base: Option<&'a str>,
     /// Full-control token.
     pub token: &'a str,
     /// Password, when one is required.
@@ -58,13 +94,19 @@ pub struct StartupBanner<'a> {
 }
 
 impl StartupBanner<'_> {
-    /// `Local URL: ...`, then `Password: ...` and `Read-only URL: ...` when
-    /// they apply.
+    /// `Local URL: ...`, then `Network URL: ...`, `Password: ...` and
+    /// `Read-only URL: ...` when they apply.
     pub fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "Local URL: {}",
             url_with_token(self.local_base, self.token)
         )];
+        if let Some(network) = self.network_base {
+            lines.push(format!(
+                "Network URL: {}",
+                url_with_token(network, self.token)
+            ));
+        }
         if let Some(password) = self.password {
             lines.push(format!("Password: {password}"));
         }
@@ -167,22 +209,32 @@ impl Printer {
         }
     }
 
-    /// The startup lines for the local server, and its QR code when
-    /// `with_qr` (that is, when no tunnel URL is coming).
-    pub fn local(&self, local_base: &str, password: Option<&str>, with_qr: bool) {
+    /// The startup lines for the local server, and the QR code of the best
+    /// URL a phone can use (the network URL if any, else the local one) when
+    /// `with_qr`, that is, when no tunnel URL is coming.
+    pub fn local(
+        &self,
+        local_base: &str,
+        network_base: Option<&str>,
+        password: Option<&str>,
+        with_qr: bool,
+    ) {
         let banner = StartupBanner {
             local_base,
+            network_base,
             token: &self.token,
             password,
             read_only_token: self.read_only_token.as_deref(),
         };
-        let qr_url = with_qr.then(|| url_with_token(local_base, &self.token));
+        let best = network_base.unwrap_or(local_base);
+        let qr_url = with_qr.then(|| url_with_token(best, &self.token));
         self.emit(&banner.lines(), qr_url.as_deref());
     }
 
-    /// The QR code of the local URL alone (after the tunnel failed).
-    pub fn local_qr(&self, local_base: &str) {
-        self.emit(&[], Some(&url_with_token(local_base, &self.token)));
+    /// The QR code of `base` with the token, alone (after the tunnel
+    /// failed).
+    pub fn qr_only(&self, base: &str) {
+        self.emit(&[], Some(&url_with_token(base, &self.token)));
     }
 
     /// The tunnel lines and the QR code of the tunnel URL.
@@ -249,6 +301,7 @@ mod tests {
     fn startup_lines_each_on_their_own_line() {
         let banner = StartupBanner {
             local_base: "http://127.0.0.1:8767",
+            network_base: None,
             token: "tok",
             password: Some("pw"),
             read_only_token: Some("ro"),
@@ -269,6 +322,50 @@ mod tests {
         assert_eq!(
             bare.lines(),
             ["Local URL: http://127.0.0.1:8767/?token=tok"]
+        );
+        let networked = StartupBanner {
+            network_base: Some("http://192.168.1.5:8767"),
+            ..bare
+        };
+        assert_eq!(
+            networked.lines(),
+            [
+                "Local URL: http://127.0.0.1:8767/?token=tok",
+                "Network URL: http://192.168.1.5:8767/?token=tok",
+            ]
+        );
+    }
+
+    #[test]
+    fn network_url_only_for_wildcard_binds() {
+        let lan = |_v6: bool| Some("192.168.1.5".parse().unwrap());
+        assert_eq!(
+            network_base_url_with("0.0.0.0:8767".parse().unwrap(), lan).as_deref(),
+            Some("http://192.168.1.5:8767")
+        );
+        let lan6 = |v6: bool| {
+            assert!(v6);
+            Some("fd00::5".parse().unwrap())
+        };
+        assert_eq!(
+            network_base_url_with("[::]:80".parse().unwrap(), lan6).as_deref(),
+            Some("http://[fd00::5]:80")
+        );
+        for specific in ["127.0.0.1:8767", "192.168.1.5:8767", "[::1]:1"] {
+            let never = |_: bool| -> Option<IpAddr> { panic!("not asked for {specific}") };
+            assert_eq!(
+                network_base_url_with(specific.parse().unwrap(), never),
+                None
+            );
+        }
+        let offline = |_: bool| Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(
+            network_base_url_with("0.0.0.0:1".parse().unwrap(), offline),
+            None
+        );
+        assert_eq!(
+            network_base_url_with("0.0.0.0:1".parse().unwrap(), |_| None),
+            None
         );
     }
 

@@ -160,13 +160,21 @@ async fn serve(
     let mut serving = tokio::spawn(server.serve());
 
     let local_base = banner::local_base_url(addr);
+    let network_base = banner::network_base_url(addr);
+    // The URL a phone can open when there is no tunnel.
+    let best_base = network_base.clone().unwrap_or_else(|| local_base.clone());
     let printer = Arc::new(Printer::new(
         token,
         read_only_token,
         std::io::stdout().is_terminal(),
     ));
     let tunnel_wanted = matches!(tunnel_plan, TunnelPlan::Start { .. });
-    printer.local(&local_base, password.as_deref(), !tunnel_wanted);
+    printer.local(
+        &local_base,
+        network_base.as_deref(),
+        password.as_deref(),
+        !tunnel_wanted,
+    );
 
     // The tunnel may take many seconds to come up: a signal or a server
     // failure meanwhile must not wait for it.
@@ -191,7 +199,7 @@ async fn serve(
                 Err(e) if required => outcome = Some(Err(AppError::TunnelRequired(e.to_string()))),
                 Err(e) => {
                     eprintln!("tmux-mobile: the tunnel could not be started ({e}); serving the local URL only");
-                    printer.local_qr(&local_base);
+                    printer.qr_only(&best_base);
                 }
             },
             () = signals.recv() => outcome = Some(Ok(())),

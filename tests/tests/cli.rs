@@ -109,3 +109,29 @@ fn bad_flag_values_are_refused_with_the_flag_named() {
         assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
     }
 }
+
+#[test]
+fn too_old_tmux_names_its_version_and_how_to_upgrade() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = TmuxSandbox::new();
+    let bin = TempDir::new("tmux-mobile-e2e-old-tmux");
+    let tmux = bin.path().join("tmux");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/old-tmux"),
+        &tmux,
+    )
+    .expect("copy the fixture");
+    std::fs::set_permissions(&tmux, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = AppCommand::new(["--no-tunnel", "--port", "0"])
+        .env("PATH", bin.path())
+        .run(&sandbox, DEADLINE);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(out.stderr.contains("2.9a"), "{}", out.stderr);
+    assert!(out.stderr.contains("3.2 or newer"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("apt-get install tmux"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("Local URL"), "{}", out.stdout);
+}

@@ -134,3 +134,70 @@ fn debug_log_goes_to_the_file_without_secrets() {
         "password leaked to the debug log"
     );
 }
+
+/// Kills the tmux server at a socket path on drop.
+struct SocketPathServer(std::path::PathBuf);
+
+impl Drop for SocketPathServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&self.0)
+            .arg("kill-server")
+            .env_remove("TMUX")
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_path_variable_selects_the_tmux_server() {
+    let sandbox = TmuxSandbox::new();
+    let socket = SocketPathServer(sandbox.tmpdir().join("explicit.sock"));
+    let app = AppCommand::local(&["--no-require-password", "--session", "by-path"])
+        .env_remove("TMUX_MOBILE_SOCKET_NAME")
+        .env("TMUX_MOBILE_SOCKET_PATH", &socket.0)
+        .spawn(&sandbox);
+    let local = app.local_url(DEADLINE);
+    let control = ws::control_attach(local.port, &local.token, None, DEADLINE).await;
+    let listed = std::process::Command::new("tmux")
+        .arg("-S")
+        .arg(&socket.0)
+        .args(["list-sessions", "-F", "#{session_name}"])
+        .env_remove("TMUX")
+        .output()
+        .expect("tmux runs");
+    let names = String::from_utf8_lossy(&listed.stdout);
+    assert!(names.lines().any(|n| n == "by-path"), "{names}");
+    assert!(
+        names.lines().any(|n| n == control.attached_session),
+        "{names}"
+    );
+    assert!(
+        sandbox.session_names().is_empty(),
+        "nothing on the -L server"
+    );
+    app.signal(Signal::SIGTERM);
+    assert!(app.finish(EXIT_DEADLINE).status.success());
+}
+
+#[test]
+fn rust_log_controls_stderr() {
+    let sandbox = TmuxSandbox::new();
+    let app = AppCommand::local(&[])
+        .env("RUST_LOG", "tmux_mobile=debug")
+        .spawn(&sandbox);
+    app.local_url(DEADLINE);
+    app.signal(Signal::SIGTERM);
+    let out = app.finish(EXIT_DEADLINE);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stderr.contains("DEBUG"), "{}", out.stderr);
+
+    let app = AppCommand::local(&[])
+        .env("RUST_LOG", "off")
+        .spawn(&sandbox);
+    app.local_url(DEADLINE);
+    app.signal(Signal::SIGTERM);
+    let out = app.finish(EXIT_DEADLINE);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.stderr, "", "RUST_LOG=off silences the log");
+}

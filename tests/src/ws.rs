@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -21,11 +21,22 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Opens `ws://127.0.0.1:<port><path>`, sending `Origin: <origin>` when
 /// given (browsers always send one; other clients may not).
 pub async fn connect(port: u16, path: &str, origin: Option<&str>) -> Result<Ws, Error> {
+    let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
+    connect_with_headers(port, path, &headers).await
+}
+
+/// Opens `ws://127.0.0.1:<port><path>` with extra (or replaced) request
+/// headers, e.g. the `Host` and `Origin` a request through the tunnel has.
+pub async fn connect_with_headers(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<Ws, Error> {
     let mut request = format!("ws://127.0.0.1:{port}{path}").into_client_request()?;
-    if let Some(origin) = origin {
+    for (name, value) in headers {
         request.headers_mut().insert(
-            "Origin",
-            HeaderValue::from_str(origin).expect("origin is a valid header value"),
+            HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
+            HeaderValue::from_str(value).expect("a valid header value"),
         );
     }
     let (ws, _response) = tokio_tungstenite::connect_async(request).await?;

@@ -123,6 +123,24 @@ async fn tunnel_url_is_printed_and_its_origin_allowed() {
             "{refused}"
         );
     }
+    // As cloudflared forwards it: the browser's Host and Origin are the
+    // tunnel's; the server must not refuse that Host.
+    let host = TUNNEL_ORIGIN.trim_start_matches("https://");
+    let mut through_tunnel = ws::connect_with_headers(
+        local.port,
+        "/ws/control",
+        &[("Host", host), ("Origin", TUNNEL_ORIGIN)],
+    )
+    .await
+    .expect("an upgrade as forwarded by cloudflared is accepted");
+    ws::send_json(
+        &mut through_tunnel,
+        &serde_json::json!({"type": "auth", "token": local.token}),
+    )
+    .await;
+    let auth_ok = ws::recv_json(&mut through_tunnel, DEADLINE).await;
+    assert_eq!(auth_ok["type"], "auth_ok", "{auth_ok}");
+
     let same_origin = format!("http://127.0.0.1:{}", local.port);
     assert_eq!(
         ws::upgrade_status(local.port, "/ws/control", Some(&same_origin)).await,

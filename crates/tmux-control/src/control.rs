@@ -369,6 +369,18 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_line_parser_never_panics(lines in proptest::collection::vec(
+            proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0..40))
+        {
+            let mut parser = LineParser::default();
+            for line in &lines {
+                let _ = parser.feed(line);
+            }
+        }
+    }
+
     #[test]
     fn which_notifications_invalidate() {
         for name in [

@@ -172,6 +172,30 @@ mod tests {
         }
     }
 
+    /// tmux 3.3a's rule for one argv element (cmd_parse_from_arguments):
+    /// `None` when it is read as a command separator, else the literal.
+    fn tmux_reads(argument: &str) -> Option<String> {
+        match argument.strip_suffix(';') {
+            None => Some(argument.to_owned()),
+            Some(head) => head.strip_suffix('\\').map(|h| format!("{h};")),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaped_arguments_round_trip_through_tmux_rule(value in "\\PC*") {
+            proptest::prop_assert_eq!(tmux_reads(&escape_argument(&value)), Some(value));
+        }
+    }
+
+    #[test]
+    fn tmux_rule_model_matches_observed_behaviour() {
+        // Observed with tmux 3.3a: `-s "a;"` ends the command, `-s "a\;"`
+        // creates `a;`.
+        assert_eq!(tmux_reads("a;"), None);
+        assert_eq!(tmux_reads("a\\;").as_deref(), Some("a;"));
+    }
+
     #[test]
     fn formats_are_escaped() {
         assert_eq!(escape_format("#S-#{x}"), "##S-##{x}");

@@ -71,8 +71,10 @@ enum Request {
 /// - it is attached to *that* session, never to a user's session, so user
 ///   sessions do not count it in `session_attached` (a control client is an
 ///   attached client) and `tmux attach` without a target prefers the user's
-///   unattached sessions over it. tmux still runs `client-attached` hooks for
-///   it once, when the watcher starts;
+///   unattached sessions over it. What remains visible: `tmux ls` lists it,
+///   tmux runs `client-attached` hooks once when the watcher starts, and a
+///   tmux command run *outside* tmux without `-t` picks the most recently
+///   active session, which can be this one right after it was created;
 /// - the session's only pane runs `true` and is kept dead
 ///   (`remain-on-exit`), so it costs no process; it destroys itself when its
 ///   last control client goes (`destroy-unattached`), even if tmux-mobile is

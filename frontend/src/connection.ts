@@ -44,6 +44,8 @@ export interface ConnectionEvents {
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Hidden longer than this (phone asleep, app in background): reconnect on return. */
+const STALE_AFTER_HIDDEN_MS = 20_000;
 const BACKOFF_MAX_MS = 10_000;
 
 /** How long a released client id is worth resuming (the server keeps clients 30 s by default). */
@@ -103,6 +105,7 @@ export class Connection {
   private password: string | null = null;
   private readonly encoder = new TextEncoder();
   private phaseMessage: string | undefined;
+  private hiddenAt: number | null = null;
 
   constructor(
     private readonly token: string,
@@ -130,7 +133,21 @@ export class Connection {
     window.addEventListener("online", () => this.check("online"));
     window.addEventListener("offline", () => this.wentOffline());
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.check("visible");
+      if (document.visibilityState === "hidden") {
+        this.hiddenAt = Date.now();
+        return;
+      }
+      const away = this.hiddenAt === null ? 0 : Date.now() - this.hiddenAt;
+      this.hiddenAt = null;
+      // After a long sleep a socket can look open but be dead (the phone
+      // changed networks); nothing would tell until the next keystroke got
+      // lost. Resuming is cheap, so start afresh.
+      if (away > STALE_AFTER_HIDDEN_MS && this.phaseNow === "ready") {
+        logEvent("stale-after-hidden", { away });
+        void this.connect();
+        return;
+      }
+      this.check("visible");
     });
     window.addEventListener("pagehide", () => this.releaseClientId());
     window.addEventListener("pageshow", (e) => {

@@ -30,6 +30,16 @@ pub(crate) struct Lifeline {
     end_requests: mpsc::Sender<Duration>,
 }
 
+#[cfg(test)]
+impl Lifeline {
+    /// A lifeline attached to no child, for unit tests of the halves.
+    pub(crate) fn detached() -> Arc<Self> {
+        Arc::new(Lifeline {
+            end_requests: mpsc::channel(1).0,
+        })
+    }
+}
+
 /// Control of a terminal's size and its child process. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct PtyControl {

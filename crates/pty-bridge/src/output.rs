@@ -15,8 +15,8 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::child::Lifeline;
 
-/// Largest chunk [`PtyReader::read`] returns: reads are coalesced up to this
-/// size while the terminal has data ready.
+/// Largest chunk [`PtyReader::read`] returns: output queued while the
+/// consumer was busy is merged up to this size.
 pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
 const CHUNK_SIZE: usize = MAX_CHUNK_BYTES;
 /// Budget charged per queued chunk on top of its bytes (allocation and queue
@@ -84,6 +84,8 @@ impl Budget {
 #[derive(Debug)]
 pub struct PtyReader {
     chunks: mpsc::UnboundedReceiver<Vec<u8>>,
+    /// A chunk taken off the queue that did not fit into the previous read.
+    held: Option<Vec<u8>>,
     budget: Arc<Budget>,
     _lifeline: Arc<Lifeline>,
 }
@@ -99,6 +101,7 @@ impl PtyReader {
         tokio::spawn(pump(master, tx, Arc::clone(&budget)));
         PtyReader {
             chunks: rx,
+            held: None,
             budget,
             _lifeline: lifeline,
         }
@@ -108,12 +111,38 @@ impl PtyReader {
     /// or `None` once the terminal is closed (the child and everything else
     /// holding the terminal exited) and everything before has been returned.
     ///
+    /// Output that queued up while the consumer was busy comes out merged
+    /// into one chunk, so a slower consumer handles fewer, larger chunks.
+    ///
     /// Cancel-safe: dropping the future loses no output, so it can be used in
     /// `tokio::select!`.
     pub async fn read(&mut self) -> Option<Vec<u8>> {
-        let chunk = self.chunks.recv().await?;
+        let mut out = match self.held.take() {
+            Some(chunk) => chunk,
+            None => {
+                let chunk = self.chunks.recv().await?;
+                self.take(chunk)
+            }
+        };
+        while out.len() < MAX_CHUNK_BYTES {
+            let Ok(next) = self.chunks.try_recv() else {
+                break;
+            };
+            let next = self.take(next);
+            if out.len() + next.len() <= MAX_CHUNK_BYTES {
+                out.extend_from_slice(&next);
+            } else {
+                self.held = Some(next);
+                break;
+            }
+        }
+        Some(out)
+    }
+
+    /// Accounts for a chunk leaving the queue.
+    fn take(&self, chunk: Vec<u8>) -> Vec<u8> {
         self.budget.release(chunk.len());
-        Some(chunk)
+        chunk
     }
 
     /// Bytes read from the terminal and waiting for [`read`](Self::read),
@@ -170,8 +199,9 @@ async fn pump(
     }
 }
 
-/// Reads into `buf` until it is full or no more data is ready (after at least
-/// one successful read), the terminal closes, or the consumer goes away.
+/// Reads into `buf` until it is full or the terminal's buffer is drained
+/// (after at least one successful read), the terminal closes, or the consumer
+/// goes away.
 async fn fill(
     master: &AsyncFd<OwnedFd>,
     buf: &mut [u8],
@@ -196,8 +226,18 @@ async fn fill(
             match result {
                 Ok(Ok(0)) => return (filled, Fill::Closed),
                 Ok(Ok(n)) => {
+                    let wanted = buf.len() - filled;
                     filled += n;
                     if filled == buf.len() {
+                        return (filled, Fill::Chunk);
+                    }
+                    if n < wanted {
+                        // A short read emptied the terminal's buffer: hand the
+                        // chunk over now and skip the read that would only
+                        // report EAGAIN (tokio's own sockets do the same).
+                        // Clearing is safe: tokio keeps the readiness if new
+                        // data was signalled since this guard's event.
+                        guard.clear_ready();
                         return (filled, Fill::Chunk);
                     }
                 }
@@ -239,6 +279,54 @@ mod tests {
         budget.release(first - CHUNK_OVERHEAD);
         assert_eq!(budget.free.available_permits(), 10_000);
         assert_eq!(budget.queued.load(Ordering::Relaxed), 0);
+    }
+
+    /// A reader fed by hand: the sender stands in for the pump.
+    fn reader_with(budget: Arc<Budget>) -> (PtyReader, mpsc::UnboundedSender<Vec<u8>>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let reader = PtyReader {
+            chunks: rx,
+            held: None,
+            budget,
+            _lifeline: Lifeline::detached(),
+        };
+        (reader, tx)
+    }
+
+    #[tokio::test]
+    async fn queued_chunks_are_merged_up_to_the_chunk_limit_in_order() {
+        let budget = Budget::new(1 << 20);
+        let (mut reader, tx) = reader_with(Arc::clone(&budget));
+        let sizes = [3, 5, MAX_CHUNK_BYTES - 4, 10];
+        for (i, &len) in sizes.iter().enumerate() {
+            // As the pump does: account, then queue.
+            budget
+                .free
+                .try_acquire_many((len + CHUNK_OVERHEAD) as u32)
+                .unwrap()
+                .forget();
+            budget
+                .queued
+                .fetch_add(len + CHUNK_OVERHEAD, Ordering::Relaxed);
+            tx.send(vec![i as u8; len]).unwrap();
+        }
+        drop(tx);
+        let mut lens = Vec::new();
+        let mut all = Vec::new();
+        while let Some(chunk) = reader.read().await {
+            assert!(!chunk.is_empty() && chunk.len() <= MAX_CHUNK_BYTES);
+            lens.push(chunk.len());
+            all.extend(chunk);
+        }
+        assert_eq!(lens, [8, MAX_CHUNK_BYTES - 4, 10]);
+        let expected: Vec<u8> = sizes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &len)| std::iter::repeat_n(i as u8, len))
+            .collect();
+        assert!(all == expected, "bytes reordered or lost");
+        assert_eq!(reader.buffered_bytes(), 0);
+        assert_eq!(budget.free.available_permits(), 1 << 20);
     }
 
     #[tokio::test]

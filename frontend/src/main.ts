@@ -260,12 +260,28 @@ function main(): void {
   });
   const showPassword = (error: string | null, waitMs?: number) => {
     pwScreen.hidden = false;
-    pwInput.value = "";
+    // After "too many attempts" keep what was typed: one tap retries it.
+    if (!waitMs) pwInput.value = "";
     pwError.textContent = error ?? "";
     pwError.hidden = !error;
-    window.clearTimeout(pwWaitTimer);
+    window.clearInterval(pwWaitTimer);
     pwSubmit.disabled = Boolean(waitMs);
-    if (waitMs) pwWaitTimer = window.setTimeout(() => (pwSubmit.disabled = false), waitMs);
+    if (waitMs) {
+      // Count down visibly until the server accepts another attempt.
+      const until = Date.now() + waitMs;
+      const tick = () => {
+        const left = Math.ceil((until - Date.now()) / 1000);
+        if (left > 0) {
+          pwError.textContent = `Too many attempts. Try again in ${left} s.`;
+          return;
+        }
+        window.clearInterval(pwWaitTimer);
+        pwError.textContent = "Too many attempts. You can try again now.";
+        pwSubmit.disabled = false;
+      };
+      tick();
+      pwWaitTimer = window.setInterval(tick, 250);
+    }
     pwInput.focus();
   };
 

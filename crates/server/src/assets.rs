@@ -47,10 +47,18 @@ pub(crate) struct Compressed {
 /// [`Assets::embedded`] (also the [`Default`]) is the UI compiled into this
 /// crate; [`Assets::from_dir`] and [`Assets::from_files`] let an embedding
 /// program serve its own build. Cloning is cheap.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Assets {
     files: Arc<HashMap<String, Asset>>,
     index: Asset,
+}
+
+impl std::fmt::Debug for Assets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut paths: Vec<&str> = self.files.keys().map(String::as_str).collect();
+        paths.sort_unstable();
+        f.debug_struct("Assets").field("files", &paths).finish()
+    }
 }
 
 impl Default for Assets {

@@ -21,7 +21,7 @@ use tmux_mobile_pty_bridge::{Pty, PtyCommand, PtyControl, PtyOptions, PtyWriter,
 use tmux_mobile_tmux_control::Tmux;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::{Bytes, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Bytes;
 
 use crate::fanout::{Fanout, Utf8Framer};
 
@@ -404,8 +404,9 @@ async fn pump_output(
         let Some(client) = client.upgrade() else {
             return;
         };
-        let text = framer.push(&chunk).map(Utf8Bytes::from);
-        client.fanout.publish(&Bytes::from(chunk), text.as_ref());
+        let raw = Bytes::from(chunk);
+        let text = framer.push_shared(&raw);
+        client.fanout.publish(&raw, text.as_ref());
     }
     if let Some(client) = client.upgrade() {
         log::info!("client {}: tmux client exited (epoch {epoch})", client.id);

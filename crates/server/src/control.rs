@@ -14,17 +14,17 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tmux_mobile_auth::Attempt;
 use tmux_mobile_protocol::{
-    AuthRequest, ClientMessage, PROTOCOL_VERSION, PaneId, ProtocolError, ScrollbackLines,
-    ServerMessage, SessionName, SessionSummary, decode_control, encode_server,
+    AuthRequest, ClientMessage, MANAGED_SESSION_PREFIX, PROTOCOL_VERSION, PaneId, ProtocolError,
+    ScrollbackLines, ServerMessage, SessionName, SessionSummary, decode_control, encode_server,
 };
-use tmux_mobile_tmux_control::Snapshot;
+use tmux_mobile_tmux_control::{Snapshot, TmuxError};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::clients::{Client, ClientEvent};
+use crate::clients::{AttachError, Client, ClientEvent};
 use crate::server::Shared;
 use crate::state::{client_state, same_state, user_message};
 use crate::upgrade::Socket;
@@ -41,6 +41,10 @@ const PING_INTERVAL: Duration = Duration::from_secs(30);
 /// An authenticated control socket silent (no frame, no pong) this long is
 /// considered gone.
 const SILENCE_LIMIT: Duration = Duration::from_secs(75);
+
+/// A peer that takes longer than this to accept one message (it stopped
+/// reading) is dropped rather than holding its task forever.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves one control socket until it closes.
 pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
@@ -104,7 +108,12 @@ impl Control {
                         log::info!("control socket from {} went silent; dropping it", self.peer);
                         return End::Gone;
                     }
-                    if self.ws.send(Message::Ping(Default::default())).await.is_err() {
+                    let sent = tokio::time::timeout(
+                        SEND_TIMEOUT,
+                        self.ws.send(Message::Ping(Default::default())),
+                    )
+                    .await;
+                    if !matches!(sent, Ok(Ok(()))) {
                         return End::Gone;
                     }
                 }
@@ -352,69 +361,120 @@ impl Control {
     }
 
     /// Attaches to the preferred, the only, or a new default session; with
-    /// several sessions, offers the picker.
+    /// several sessions, offers the picker. A tmux server that exits while
+    /// this runs (its last session just closed) is retried: the next
+    /// attempt starts a fresh one.
     async fn ensure_attached(
         &mut self,
         client: &Arc<Client>,
         preferred: Option<SessionName>,
     ) -> bool {
-        let tmux = self.shared.tmux().clone();
-        let sessions = match tmux.list_sessions().await {
-            Ok(sessions) => sessions,
-            Err(error) => {
-                return self
-                    .send_error(&user_message("list the tmux sessions", &error))
-                    .await;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let failure = match self.choose_session(preferred.as_ref()).await {
+                Ok(Choice::Picker(sessions)) => {
+                    return self.send(&ServerMessage::SessionPicker { sessions }).await;
+                }
+                Ok(Choice::Attach(base)) => {
+                    let read_only = self.bound.as_ref().is_some_and(|b| b.read_only);
+                    let result = client
+                        .attach(
+                            self.shared.tmux(),
+                            &base,
+                            self.shared.options.terminal_queue_bytes,
+                            read_only,
+                        )
+                        .await;
+                    match result {
+                        Ok(()) => {
+                            return self
+                                .send(&ServerMessage::Attached {
+                                    session: client.managed.to_string(),
+                                })
+                                .await;
+                        }
+                        Err(error) => {
+                            let retry =
+                                matches!(&error, AttachError::Tmux(e) if server_going_away(e));
+                            (crate::state::attach_message(&base, &error), retry)
+                        }
+                    }
+                }
+                Err(failure) => failure,
+            };
+            let (message, retry) = failure;
+            if retry && attempts < 3 {
+                log::debug!(
+                    "client {}: tmux went away while attaching; retrying",
+                    client.id
+                );
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                continue;
             }
-        };
+            return self.send_error(&message).await;
+        }
+    }
+
+    /// Which base session to attach to (creating the default one if there
+    /// is none), or the picker. `Err` is the message and whether the
+    /// failure was tmux going away (worth retrying).
+    async fn choose_session(
+        &mut self,
+        preferred: Option<&SessionName>,
+    ) -> Result<Choice, (String, bool)> {
+        let tmux = self.shared.tmux().clone();
+        let sessions = tmux.list_sessions().await.map_err(|error| {
+            (
+                user_message("list the tmux sessions", &error),
+                server_going_away(&error),
+            )
+        })?;
         let bases: Vec<SessionSummary> = sessions
             .iter()
-            .filter(|s| {
-                !s.name
-                    .starts_with(tmux_mobile_protocol::MANAGED_SESSION_PREFIX)
-            })
+            .filter(|s| !s.managed && !s.name.starts_with(MANAGED_SESSION_PREFIX))
             .map(|s| SessionSummary {
                 name: s.name.clone(),
                 attached: s.attached > 0,
                 windows: s.windows,
             })
             .collect();
-        let base = match (preferred, bases.len()) {
-            (Some(preferred), _) if bases.iter().any(|s| s.name == preferred.as_str()) => preferred,
-            (_, 0) => {
+        if let Some(preferred) = preferred {
+            if bases.iter().any(|s| s.name == preferred.as_str()) {
+                return Ok(Choice::Attach(preferred.clone()));
+            }
+        }
+        match bases.len() {
+            0 => {
                 let default = self.shared.options.default_session.clone();
                 if let Err(error) = tmux.new_session(&default).await {
                     // Someone may have created it in the meantime.
                     if !tmux.has_session(&default).await.unwrap_or(false) {
-                        return self
-                            .send_error(&user_message(
+                        return Err((
+                            user_message(
                                 &format!("create the session {:?}", default.as_str()),
                                 &error,
-                            ))
-                            .await;
+                            ),
+                            server_going_away(&error),
+                        ));
                     }
                 }
                 log::info!("created default session {:?}", default.as_str());
-                default
+                Ok(Choice::Attach(default))
             }
-            (_, 1) => match SessionName::try_from(bases[0].name.as_str()) {
-                Ok(name) => name,
-                Err(error) => {
-                    return self
-                        .send_error(&format!(
+            1 => SessionName::try_from(bases[0].name.as_str())
+                .map(Choice::Attach)
+                .map_err(|error| {
+                    (
+                        format!(
                             "the only tmux session has a name tmux-mobile cannot use ({error}); \
                              rename it with `tmux rename-session`"
-                        ))
-                        .await;
-                }
-            },
-            _ => {
-                return self
-                    .send(&ServerMessage::SessionPicker { sessions: bases })
-                    .await;
-            }
-        };
-        self.attach(client, &base).await
+                        ),
+                        false,
+                    )
+                }),
+            _ => Ok(Choice::Picker(bases)),
+        }
     }
 
     /// Attaches the client to `base` and says so.
@@ -507,8 +567,8 @@ impl Control {
             ClientMessage::NewSession { name } => {
                 if name.is_managed() {
                     return Err(format!(
-                        "session names starting with {:?} are reserved for tmux-mobile",
-                        tmux_mobile_protocol::MANAGED_SESSION_PREFIX
+                        "session names starting with {MANAGED_SESSION_PREFIX:?} are reserved \
+                         for tmux-mobile"
                     ));
                 }
                 if tmux.has_session(&name).await.unwrap_or(false) {
@@ -702,10 +762,11 @@ impl Control {
             self.peer,
             message.type_name()
         );
-        self.ws
-            .send(Message::Text(encode_server(message).into()))
-            .await
-            .is_ok()
+        let frame = Message::Text(encode_server(message).into());
+        matches!(
+            tokio::time::timeout(SEND_TIMEOUT, self.ws.send(frame)).await,
+            Ok(Ok(()))
+        )
     }
 
     async fn close(&mut self, code: CloseCode, reason: &'static str) {
@@ -715,6 +776,25 @@ impl Control {
         };
         let _ = tokio::time::timeout(Duration::from_millis(500), self.ws.close(Some(frame))).await;
     }
+}
+
+/// Whether `error` means the tmux server is exiting or gone (its last
+/// session just closed): tmux 3.3a answers `list-panes -a` on a server
+/// with no session left with "no current target".
+fn server_going_away(error: &TmuxError) -> bool {
+    match error {
+        TmuxError::NoServer => true,
+        TmuxError::Failed { stderr, .. } => stderr.contains("no current target"),
+        _ => false,
+    }
+}
+
+/// What the handshake does next.
+enum Choice {
+    /// Attach to this base session.
+    Attach(SessionName),
+    /// Let the person pick among these.
+    Picker(Vec<SessionSummary>),
 }
 
 /// Waits for the bound client's next event (forever while unbound).

@@ -216,6 +216,17 @@ pub(crate) struct Utf8Framer {
 }
 
 impl Utf8Framer {
+    /// [`Utf8Framer::push`] for a shared buffer: output that is already
+    /// complete, valid UTF-8 (the usual case) becomes text without copying.
+    pub(crate) fn push_shared(&mut self, chunk: &Bytes) -> Option<Utf8Bytes> {
+        if self.carry.is_empty() {
+            if let Ok(text) = Utf8Bytes::try_from(chunk.clone()) {
+                return (!text.is_empty()).then_some(text);
+            }
+        }
+        self.push(chunk).map(Utf8Bytes::from)
+    }
+
     /// The text of `chunk` (plus any carried bytes), minus an incomplete
     /// character at its end, which is kept for the next call. `None` if no
     /// complete character is available yet.
@@ -267,6 +278,24 @@ mod tests {
             out.push_str(&framer.push(&bytes[split..]).unwrap_or_default());
             assert_eq!(out, text, "split at {split}");
         }
+    }
+
+    #[test]
+    fn shared_buffers_take_the_fast_path_and_still_carry() {
+        let mut framer = Utf8Framer::default();
+        let whole = Bytes::from_static("ok €".as_bytes());
+        assert_eq!(framer.push_shared(&whole).as_deref(), Some("ok €"));
+        assert_eq!(
+            framer
+                .push_shared(&Bytes::from_static(b"a\xe2\x82"))
+                .as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            framer.push_shared(&Bytes::from_static(b"\xac")).as_deref(),
+            Some("€")
+        );
+        assert_eq!(framer.push_shared(&Bytes::new()), None);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tmux_mobile_tmux_control::{Snapshot, StateWatcher, Tmux, WatcherOptions};
+use tmux_mobile_protocol::SessionName;
+use tmux_mobile_tmux_control::{Snapshot, StateWatcher, Tmux, WATCHER_SESSION, WatcherOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -189,7 +190,7 @@ impl Server {
         if tokio::time::timeout_at(deadline, cleanup).await.is_err() {
             log::warn!("not every client could be cleaned up in time");
         }
-        shared.watcher.shutdown().await;
+        stop_watcher(&shared).await;
         let remaining = deadline.saturating_duration_since(Instant::now());
         if !shared.tasks.wait_idle(remaining).await {
             log::warn!(
@@ -200,6 +201,23 @@ impl Server {
         log::info!("shut down");
         Ok(())
     }
+}
+
+/// Stops the state watcher. Its control-mode client is attached to a
+/// session that destroys itself when that client detaches; with tmux 3.3a
+/// that self-destruction can crash the tmux server (taking every user
+/// session with it), so the session is killed first, while the client is
+/// still attached, which tmux handles cleanly.
+async fn stop_watcher(shared: &Shared) {
+    match SessionName::try_from(WATCHER_SESSION) {
+        Ok(name) => {
+            if let Err(error) = shared.tmux().kill_session(&name).await {
+                log::debug!("removing the watcher's session: {error}");
+            }
+        }
+        Err(error) => log::debug!("watcher session name: {error}"),
+    }
+    shared.watcher.shutdown().await;
 }
 
 /// Serves one TCP connection (HTTP/1.1, upgrades included).

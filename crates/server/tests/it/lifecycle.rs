@@ -180,7 +180,11 @@ async fn shutdown_closes_sockets_and_removes_every_managed_session() {
         "{:?}",
         server.session_names()
     );
-    assert!(server.session_names().contains(&"work".to_owned()));
+    assert!(
+        server.session_names().contains(&"work".to_owned()),
+        "the user's session survives: {:?}",
+        server.tmux_run(&["list-sessions"])
+    );
     let clients = server
         .tmux_run(&["list-clients", "-F", "#{client_pid} #{session_name}"])
         .unwrap_or_default();

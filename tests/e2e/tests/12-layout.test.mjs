@@ -5,10 +5,13 @@
 // Screenshots go to target/e2e/; with E2E_UPDATE_SCREENSHOTS=1 also to
 // docs/screenshots/phone-portrait.png and phone-landscape.png (README).
 //
-// Headless Chromium has no on-screen keyboard and no way to shrink only the
-// visual viewport, so the keyboard is simulated by shrinking the viewport to
-// the height a phone keyboard leaves (844 − 336 px): the page sees the same
-// `visualViewport` resize it sees on a phone whose keyboard resizes content.
+// Headless Chromium has no on-screen keyboard, so it is simulated twice:
+// 1. the whole viewport shrinks to what a phone keyboard leaves (844 − 336
+//    px), as on a phone whose keyboard resizes content;
+// 2. only `window.visualViewport` shrinks (its height is overridden by an
+//    init script and a `resize` event fired) while the layout viewport stays
+//    844 px tall, as on iOS Safari and Android Chrome's default
+//    (`interactive-widget=resizes-visual`). The app must follow it.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -71,6 +74,34 @@ const promptRowRect = (page) =>
     return { top: r.top, bottom: r.bottom, text: row.textContent };
   }, PROMPT.trimEnd());
 
+/**
+ * Installed before the page loads: lets the test shrink only the visual
+ * viewport (`window.__e2eKeyboard(px)`; 0 hides the keyboard again).
+ */
+function fakeVisualViewport() {
+  const real = window.visualViewport;
+  if (!real) return;
+  let keyboard = 0;
+  const listeners = [];
+  const fake = new Proxy(real, {
+    get(target, prop) {
+      if (prop === "height") return target.height - keyboard;
+      if (prop === "addEventListener")
+        return (type, fn, opts) => {
+          listeners.push([type, fn]);
+          target.addEventListener(type, fn, opts);
+        };
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  Object.defineProperty(window, "visualViewport", { get: () => fake, configurable: true });
+  window.__e2eKeyboard = (px) => {
+    keyboard = px;
+    for (const [type, fn] of listeners) if (type === "resize") fn(new Event("resize"));
+  };
+}
+
 async function saveForReadme(page, name) {
   const path = screenshotPath(`12-layout-${name}`);
   await page.screenshot({ path });
@@ -82,6 +113,7 @@ async function saveForReadme(page, name) {
 
 test("12 layout: portrait and landscape fit, soft keyboard keeps the prompt visible", { timeout: 300_000 }, () =>
   scenario("12-layout", {}, async ({ app, page, shot }) => {
+    await page.addInitScript(fakeVisualViewport);
     await login(page, app.url, app.password);
     // Something worth looking at in the README screenshot.
     await runInTerminal(page, "printf '\\e[1;32m%s\\e[0m %s\\n' tmux-mobile 'on your phone'; ls -la --color=always /usr/share | head -n 8; echo layout-$((3*3))");
@@ -128,5 +160,25 @@ test("12 layout: portrait and landscape fit, soft keyboard keeps the prompt visi
     );
     assertLayout(check.x, "keyboard");
     await shot("-keyboard");
+
+    // Only the visual viewport shrinks (layout viewport stays 844 px tall).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await waitFor(async () => (await measure(page)).vh === 844, { what: "full-height viewport" });
+    await page.evaluate((px) => window.__e2eKeyboard(px), KEYBOARD_PX);
+    await runInTerminal(page, "echo visual-$((3*5))");
+    await waitForTerm(page, rowEquals("visual-15"));
+    await waitForPrompt(page);
+    const visual = await waitFor(
+      async () => {
+        const x = await measure(page);
+        const p = await promptRowRect(page);
+        if (!p || !x.toolbar || x.vh !== 844 - KEYBOARD_PX) return null;
+        return p.top >= 0 && p.bottom <= x.toolbar.top + 0.5 && x.toolbar.bottom <= x.vh + 0.5 ? { x, p } : null;
+      },
+      { what: "the prompt line and the toolbar above the keyboard (visual viewport only)" },
+    );
+    assertLayout(visual.x, "visual-viewport keyboard");
+    assert.equal(await page.evaluate(() => window.innerHeight), 844, "the layout viewport changed");
+    await shot("-keyboard-visual");
   }),
 );

@@ -74,6 +74,14 @@ test("07 scrollback: opens at the newest lines, Load More, Copy selection", { ti
       });
       await shot();
 
+      // Copy without a selection copies everything shown.
+      await page.evaluate(() => window.getSelection().removeAllRanges());
+      await byTestId(page, "scrollback-copy").click();
+      const everything = (await pre.textContent()).replace(/\n+$/, "");
+      await waitFor(async () => (await page.evaluate(() => navigator.clipboard.readText())).replace(/\n+$/, "") === everything, {
+        what: "all the text on the clipboard",
+      });
+
       await byTestId(page, "scrollback-close").click();
       await overlay.waitFor({ state: "hidden" });
     },

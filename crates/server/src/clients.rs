@@ -241,6 +241,10 @@ impl Client {
         read_only: bool,
     ) -> Result<(), AttachError> {
         let mut view = self.view.lock().await;
+        if lock(&self.presence).disposed {
+            // Removed (grace period over, or shutdown) while this waited.
+            return Err(AttachError::Removed);
+        }
         if view.base.as_ref() == Some(base)
             && view.is_attached()
             && tmux.has_session(&self.managed).await.unwrap_or(false)
@@ -421,6 +425,8 @@ pub(crate) enum AttachError {
     Tmux(tmux_mobile_tmux_control::TmuxError),
     /// The PTY could not be started.
     Pty(tmux_mobile_pty_bridge::PtyError),
+    /// The client was removed in the meantime.
+    Removed,
 }
 
 /// A fresh random client id: 16 bytes from the OS, hex-encoded.

@@ -54,5 +54,6 @@ pub(crate) fn attach_message(base: &SessionName, error: &AttachError) -> String 
             "could not start a terminal for session {:?}: {error}",
             base.as_str()
         ),
+        AttachError::Removed => "this client was closed; reload the page to connect again".into(),
     }
 }

@@ -74,7 +74,7 @@ function main(): void {
   const topbar = h("header", { class: "topbar" }, drawerBtn, title, status, zoomBtn, scrollBtn, composeBtn);
 
   // ---- terminal ------------------------------------------------------------
-  const termEl = h("div", { class: "terminal", testid: "terminal" });
+  const termEl = h("div", { class: "term-host", testid: "terminal" });
   const termWrap = h("main", { class: "term-wrap" }, termEl);
 
   // ---- compose bar ---------------------------------------------------------

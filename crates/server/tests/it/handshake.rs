@@ -258,3 +258,25 @@ async fn oversize_control_frames_are_refused() {
     let frame = control.closed().await.expect("close frame");
     assert_eq!(u16::from(frame.code), 1009);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_is_pushed_only_when_it_changes() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let (mut control, _, own, state) = attached_client(&server).await;
+    if session(&state, &own).is_some_and(|s| s["attached"] != true) {
+        control
+            .wait_state(|s| session(s, &own).is_some_and(|s| s["attached"] == true))
+            .await;
+    }
+    // The watcher re-checks tmux every 1.5 s; nothing changes, so nothing
+    // is sent.
+    let quiet = tokio::time::timeout(Duration::from_secs(2), control.next()).await;
+    assert!(quiet.is_err(), "unexpected message: {:?}", quiet.ok());
+    // A change made outside tmux-mobile is pushed.
+    server
+        .tmux_run(&["new-window", "-d", "-t", "=work:"])
+        .expect("new-window");
+    control
+        .wait_state(|s| session(s, "work").is_some_and(|s| s["windows"] == 2))
+        .await;
+}

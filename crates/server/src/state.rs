@@ -7,17 +7,24 @@
 //! for and tmux's short reason, never a command line.
 
 use tmux_mobile_protocol::{MANAGED_SESSION_PREFIX, PaneId, SessionName, SessionState, TmuxState};
-use tmux_mobile_tmux_control::{Snapshot, TmuxError};
+use tmux_mobile_tmux_control::{SessionSnapshot, Snapshot, TmuxError};
 
 use crate::clients::AttachError;
 
 /// The `tmux_state` body for the client whose grouped session is `own`.
 pub(crate) fn client_state(snapshot: &Snapshot, own: &SessionName) -> TmuxState {
-    let mut state = snapshot.to_wire(tmux_mobile_protocol::rfc3339_now(), true);
-    state
-        .sessions
-        .retain(|s| !s.name.starts_with(MANAGED_SESSION_PREFIX) || s.name == own.as_str());
-    state
+    let sessions = snapshot
+        .sessions()
+        .iter()
+        .filter(|s| {
+            s.name == own.as_str() || (!s.managed && !s.name.starts_with(MANAGED_SESSION_PREFIX))
+        })
+        .map(SessionSnapshot::to_wire)
+        .collect();
+    TmuxState {
+        sessions,
+        captured_at: tmux_mobile_protocol::rfc3339_now(),
+    }
 }
 
 /// Whether two states show the same thing (timestamps aside).

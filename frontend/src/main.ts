@@ -75,7 +75,9 @@ function main(): void {
 
   // ---- terminal ------------------------------------------------------------
   const termEl = h("div", { class: "term-host", testid: "terminal" });
-  const termWrap = h("main", { class: "term-wrap" }, termEl);
+  const connBanner = h("button", { class: "conn-banner", type: "button", testid: "connection-banner", hidden: true, "aria-live": "polite" });
+  keepFocus(connBanner);
+  const termWrap = h("main", { class: "term-wrap" }, termEl, connBanner);
 
   // ---- compose bar ---------------------------------------------------------
   const composeInput = h("input", {
@@ -377,6 +379,7 @@ function main(): void {
     rememberFocus();
     scrollback.open(p.id, config?.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES);
   });
+  on(connBanner, "click", () => conn.retryNow());
   on(status, "click", () => {
     const p = conn.phase;
     if (p === "reconnecting" || p === "paused" || p === "attaching") conn.retryNow();
@@ -413,48 +416,52 @@ function main(): void {
     }
   }
 
+  /** The status dot (`data-state`) and, while not connected, a banner over the terminal (tap = retry). */
   function renderStatus(p: Phase, info: PhaseInfo): void {
     let state: string;
-    let text = "";
+    let banner = "";
+    let delayed = false;
     switch (p) {
       case "ready":
         state = "ok";
-        text = vm.readOnly ? "view only" : "";
         break;
       case "connecting":
         state = info.offline && !info.everConnected ? "offline" : "pending";
-        text = info.offline ? "offline" : "connecting…";
+        banner = info.offline ? "Offline: waiting for the network…" : "Connecting…";
+        delayed = !info.offline;
         break;
       case "authenticating":
       case "attaching":
         state = info.everConnected && !conn.terminalReady && conn.isAuthed && p === "attaching" ? "warn" : "pending";
-        text = "connecting…";
+        banner = "Connecting…";
+        delayed = true;
         break;
       case "picker":
         state = "pending";
-        text = "choose a session";
         break;
       case "password":
         state = "warn";
-        text = "password";
         break;
       case "reconnecting":
         state = info.offline && !info.everConnected ? "offline" : "reconnecting";
-        text = info.offline ? "offline · reconnecting…" : "reconnecting…";
+        banner = info.offline ? "Offline: reconnecting when the network is back · tap to retry" : "Reconnecting… · tap to retry now";
         break;
       case "paused":
         state = "error";
-        text = "tap to reconnect";
+        banner = "Disconnected: this session was opened elsewhere · tap to reconnect here";
         break;
       case "fatal":
         state = "error";
-        text = "error";
         break;
     }
     status.dataset.state = state;
     status.dataset.phase = p;
-    statusText.textContent = text;
+    statusText.textContent = p === "ready" && vm.readOnly ? "view only" : "";
     status.title = statusDescription();
+    connBanner.textContent = banner;
+    connBanner.hidden = banner === "";
+    connBanner.dataset.delayed = String(delayed);
+    connBanner.dataset.state = state;
   }
 
   let fatalCard: HTMLElement | null = null;

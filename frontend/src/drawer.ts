@@ -79,6 +79,7 @@ export class Drawer {
   private readonly buttons: Record<string, HTMLButtonElement>;
   private readonly theme: HTMLSelectElement;
   private isOpen = false;
+  private readonly titleEl = h("span", { class: "drawer-title" }, "tmux-mobile");
 
   constructor(
     private readonly act: DrawerActions,
@@ -109,7 +110,7 @@ export class Drawer {
     this.el = h(
       "aside",
       { class: "drawer", testid: "drawer", "data-open": "false", "aria-label": "Sessions and windows", "aria-hidden": "true" },
-      h("div", { class: "drawer-head" }, h("span", { class: "drawer-title" }, "tmux-mobile"), close),
+      h("div", { class: "drawer-head" }, this.titleEl, close),
       h("div", { class: "drawer-body" },
         h("section", {}, h("h3", {}, "Sessions"), this.sessions, b.newSession),
         h("section", {}, h("h3", {}, "Windows"), this.windows, b.newWindow),
@@ -195,6 +196,7 @@ export class Drawer {
       }),
     );
 
+    this.titleEl.textContent = ro ? "tmux-mobile · view only" : "tmux-mobile";
     const b = this.buttons;
     const noPane = !pane;
     b.newSession.disabled = ro;

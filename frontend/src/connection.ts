@@ -169,6 +169,12 @@ export class Connection {
     void this.connect();
   }
 
+  /** Drops both sockets and connects again (the server attaches anew on auth). */
+  reconnect(): void {
+    if (this.phaseNow === "fatal" || this.phaseNow === "password") return;
+    void this.connect();
+  }
+
   /** Submits the password typed into the prompt. */
   submitPassword(password: string): void {
     this.password = password;

@@ -379,7 +379,7 @@ function main(): void {
     rememberFocus();
     scrollback.open(p.id, config?.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES);
   });
-  on(connBanner, "click", () => conn.retryNow());
+  on(connBanner, "click", () => (attachError ? conn.reconnect() : conn.retryNow()));
   on(status, "click", () => {
     const p = conn.phase;
     if (p === "reconnecting" || p === "paused" || p === "attaching") conn.retryNow();
@@ -433,8 +433,9 @@ function main(): void {
       case "authenticating":
       case "attaching":
         state = info.everConnected && !conn.terminalReady && conn.isAuthed && p === "attaching" ? "warn" : "pending";
-        banner = "Connecting…";
-        delayed = true;
+        banner = attachError ? `${attachError} · tap to retry` : "Connecting…";
+        delayed = !attachError;
+        if (attachError) state = "error";
         break;
       case "picker":
         state = "pending";
@@ -465,10 +466,17 @@ function main(): void {
   }
 
   let fatalCard: HTMLElement | null = null;
+  /** An `error` that answered the attach step (no `attached` yet): shown until a retry. */
+  let attachError: string | null = null;
+  /** Whether `attached` came on the current connection. */
+  let attachedNow = false;
+  let lastPhase: { p: Phase; info: PhaseInfo } | null = null;
 
   const conn: Connection = new Connection(token, {
     phase(p, info) {
       phaseInfo = info;
+      lastPhase = { p, info };
+      if (p !== "attaching") attachError = null;
       renderStatus(p, info);
       if (p === "paused" && info.message) toast(info.message, "error");
       if (p === "fatal") {
@@ -484,6 +492,7 @@ function main(): void {
       showPassword(error, waitMs);
     },
     authOk(info) {
+      attachedNow = false;
       pwScreen.hidden = true;
       pwSubmit.disabled = false;
       vm.readOnly = info.readOnly;
@@ -497,6 +506,8 @@ function main(): void {
       switch (msg.type) {
         case "attached":
           vm.attachedSession = msg.session;
+          attachedNow = true;
+          attachError = null;
           picker.hidden = true;
           drawer.open(false);
           view.resetResize();
@@ -522,6 +533,10 @@ function main(): void {
           break;
         case "error":
           toast(msg.message === "read-only" ? "Read-only link: input and changes are disabled." : msg.message, "error");
+          if (conn.phase === "attaching" && !attachedNow) {
+            attachError = msg.message;
+            if (lastPhase) renderStatus(lastPhase.p, lastPhase.info);
+          }
           break;
         case "info":
           toast(msg.message, "info");

@@ -124,14 +124,32 @@ async fn a_stalled_terminal_socket_does_not_stall_another() {
         .start()
         .await;
     let (_control, client_id, ..) = attached_client(&server).await;
-    // This one never reads.
-    let _stalled = Terminal::connect(&server, &client_id, true).await;
+    // This one never reads, over a connection with a tiny receive window
+    // (that it is cut off once its queue overflows is a unit test of
+    // `fanout`: tmux coalesces output, so how many bytes reach a socket
+    // here depends on timing).
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let stream = socket.connect(server.addr()).await.expect("connect");
+    let (mut stalled, _) = tokio_tungstenite::client_async(
+        server.ws_url("/ws/terminal"),
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .expect("handshake");
+    let auth =
+        json!({"type": "auth", "token": server.token(), "clientId": client_id, "binary": true});
+    stalled
+        .send(Message::Text(auth.to_string().into()))
+        .await
+        .expect("auth");
+
     let mut live = Terminal::connect(&server, &client_id, true).await;
-    live.send_text("seq 1 60000; echo done-$((40+2))\r").await;
+    live.send_text("seq 1 200000; echo done-$((40+2))\r").await;
     live.read_until("done-42", true).await;
-    // And the stalled one does not keep the live one from new output.
     live.send_text("echo again-$((1+1))\r").await;
     live.read_until("again-2", true).await;
+    drop(stalled);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

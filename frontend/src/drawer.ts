@@ -68,6 +68,8 @@ export interface DrawerActions {
   closePane(): void;
   killWindow(): void;
   setTheme(id: string): void;
+  /** Present only with `?debug=1`: shows the client-side event log. */
+  showLog?: () => void;
 }
 
 export class Drawer {
@@ -118,6 +120,7 @@ export class Drawer {
         h("section", {}, h("h3", {}, "Actions"),
           h("div", { class: "actions" }, b.splitH, b.splitV, b.zoom, b.sticky, b.closePane, b.killWindow)),
         h("section", {}, h("h3", {}, "Appearance"), h("label", { class: "label" }, "Theme", this.theme)),
+        act.showLog ? h("section", {}, h("h3", {}, "Debug"), btn("debug-log-button", "Debug log", () => act.showLog?.())) : null,
       ),
     );
     this.backdrop = h("div", { class: "backdrop", testid: "drawer-backdrop", hidden: true });

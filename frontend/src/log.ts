@@ -1,5 +1,6 @@
-// Client-side event log, on with `?debug=1`: console lines plus the last
-// entries in `window.tmuxMobileLog` for inspection from DevTools.
+// Client-side event log, on with `?debug=1`: console lines, the last entries
+// in `window.tmuxMobileLog` for DevTools, and a "Debug log" viewer in the
+// drawer for phones, where there are no DevTools.
 
 const MAX = 500;
 let enabled = false;
@@ -12,6 +13,11 @@ export function enableDebugLog(): void {
 
 export function debugEnabled(): boolean {
   return enabled;
+}
+
+/** The entries so far (newest last). */
+export function logEntries(): readonly string[] {
+  return entries;
 }
 
 /** Logs an event when debug logging is on. Never pass secrets here. */

@@ -9,10 +9,10 @@ import { h, keepFocus, on, setChildren } from "./dom";
 import { activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
 import { applyToTyped } from "./keys";
 import { installViewportLayout } from "./layout";
-import { enableDebugLog, logEvent } from "./log";
+import { debugEnabled, enableDebugLog, logEntries, logEvent } from "./log";
 import { confirmDialog, promptDialog, showCard, toast } from "./overlays";
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
-import { Scrollback } from "./scrollback";
+import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
 import { TerminalView } from "./terminal";
 import { applyChrome, DEFAULT_THEME, themeById } from "./themes";
@@ -167,6 +167,7 @@ function main(): void {
           if (ok) mutate({ type: "kill_window", session: mySession(), windowIndex: w.index });
         });
       },
+      showLog: debugEnabled() ? () => showDebugLog() : undefined,
       setTheme: (id) => {
         const t = themeById(id);
         vm.themeId = t.id;
@@ -195,6 +196,25 @@ function main(): void {
     focusBefore = null;
     if (el === composeInput) composeInput.focus({ preventScroll: true });
     else if (el) view.term.focus();
+  }
+
+  // ---- debug log viewer (only with ?debug=1) ----------------------------------
+  function showDebugLog(): void {
+    const pre = h("pre", { class: "scrollback-text", testid: "debug-log-text" }, logEntries().join("\n"));
+    const copy = h("button", { class: "btn", type: "button" }, "Copy");
+    const close = h("button", { class: "btn btn-primary", type: "button" }, "Close");
+    const el = h(
+      "div",
+      { class: "overlay", testid: "debug-log", role: "dialog", "aria-label": "Debug log" },
+      h("div", { class: "overlay-head" }, h("span", { class: "overlay-title" }, "Debug log")),
+      pre,
+      h("div", { class: "overlay-foot" }, copy, close),
+    );
+    on(copy, "click", () => void copyText(pre.textContent ?? "").then((ok) => toast(ok ? "Log copied." : "Copy failed.", ok ? "info" : "error")));
+    on(close, "click", () => el.remove());
+    drawer.open(false);
+    document.body.append(el);
+    pre.scrollTop = pre.scrollHeight;
   }
 
   // ---- session picker --------------------------------------------------------

@@ -142,9 +142,14 @@ impl ControlClient {
     /// Starts the control client: creates the watcher session if needed and
     /// attaches to it (`new-session -A`), without ever starting a server
     /// (`-N`). The session runs `true` and keeps the dead pane
-    /// (`remain-on-exit`), so it costs no process, and destroys itself when
-    /// its last client goes (`destroy-unattached`), so a crash leaves
-    /// nothing behind.
+    /// (`remain-on-exit`), so it costs no process.
+    ///
+    /// `destroy-unattached` is set *off* explicitly (whatever the user's
+    /// global option or an older tmux-mobile set): tmux 3.3a frees a
+    /// `destroy-unattached` session while a client that is on its way out
+    /// still points at it, then crashes on that client (see
+    /// [`ControlClient::leave`]). The session is removed by
+    /// [`remove_watcher_session`] instead, once this client is gone.
     pub(crate) async fn connect(tmux: &Tmux) -> Result<ControlClient, TmuxError> {
         let scope = format!("={WATCHER_SESSION}:");
         let mut cmd = tmux.command(&["-N", "-C"]);
@@ -172,7 +177,7 @@ impl ControlClient {
             "-t",
             scope.as_str(),
             "destroy-unattached",
-            "on",
+            "off",
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -263,16 +268,60 @@ impl ControlClient {
         }
     }
 
-    /// Detaches (closing stdin makes tmux detach the client) and waits for
-    /// the process, killing it if it takes longer than `grace`.
-    pub(crate) async fn close(mut self, grace: std::time::Duration) {
-        self.stdin = None;
-        if tokio::time::timeout(grace, self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.kill().await;
+    /// Leaves cleanly: asks tmux to detach this client (`detach-client`,
+    /// then EOF on its stdin) and waits for the process to exit, killing it
+    /// only if that takes longer than `grace`. Returns whether it exited by
+    /// itself.
+    ///
+    /// When the process has exited by itself, tmux has already let go of
+    /// the client: it answers the client's last message (`MSG_EXITING`) only
+    /// after clearing the client's session and recounting attached clients.
+    /// So a command sent afterwards sees the watcher session unattached,
+    /// and the session can be removed without a client still pointing at
+    /// it.
+    pub(crate) async fn leave(mut self, grace: std::time::Duration) -> bool {
+        let exited = tokio::time::timeout(grace, async {
+            let _ = self.send("detach-client\n").await;
+            self.stdin = None;
+            self.child.wait().await
+        })
+        .await;
+        match exited {
+            Ok(Ok(_)) => true,
+            Ok(Err(_)) | Err(_) => {
+                let _ = self.child.kill().await;
+                false
+            }
         }
+    }
+}
+
+/// Removes the watcher session unless a client is attached to it (another
+/// tmux-mobile on the same server, or a person looking at it): one
+/// `if-shell -F` command, so checking and killing happen in one step inside
+/// tmux. A missing session or server is not an error. Call it only after
+/// this process's control client has left ([`ControlClient::leave`]).
+pub(crate) async fn remove_watcher_session(tmux: &Tmux) -> Result<(), TmuxError> {
+    let scope = format!("={WATCHER_SESSION}:");
+    // Single quotes: tmux's parser expands nothing inside them (the name
+    // holds a `~`).
+    let kill = format!("kill-session -t '={WATCHER_SESSION}'");
+    match tmux
+        .run(
+            "if-shell",
+            [
+                "-F",
+                "-t",
+                scope.as_str(),
+                "#{==:#{session_attached},0}",
+                kill.as_str(),
+            ],
+            Some(WATCHER_SESSION),
+        )
+        .await
+    {
+        Ok(_) | Err(TmuxError::NoServer) | Err(TmuxError::NotFound { .. }) => Ok(()),
+        Err(other) => Err(other),
     }
 }
 

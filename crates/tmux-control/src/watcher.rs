@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::control::{ControlClient, Event, invalidates};
+use crate::control::{ControlClient, Event, invalidates, remove_watcher_session};
 use crate::error::TmuxError;
 use crate::snapshot::{SNAPSHOT_CONTROL_COMMAND, Snapshot, WATCHER_SESSION, parse_snapshot};
 use crate::tmux::Tmux;
@@ -76,9 +76,9 @@ enum Request {
 ///   tmux command run *outside* tmux without `-t` picks the most recently
 ///   active session, which can be this one right after it was created;
 /// - the session's only pane runs `true` and is kept dead
-///   (`remain-on-exit`), so it costs no process; it destroys itself when its
-///   last control client goes (`destroy-unattached`), even if tmux-mobile is
-///   killed; [`Snapshot::to_wire`] never shows it;
+///   (`remain-on-exit`), so it costs no process; [`Snapshot::to_wire`] and
+///   [`Snapshot::user_sessions`] never show it. The watcher removes it
+///   itself when it stops (see *Stopping* below);
 /// - notifications (`%window-add`, `%sessions-changed`, `%window-renamed`,
 ///   `%unlinked-window-*`, `%session-window-changed`, `%window-pane-changed`,
 ///   `%layout-change`, …) mark the state dirty; after a short debounce the
@@ -106,10 +106,46 @@ enum Request {
 /// mutation may just have started a server). The watcher never starts a
 /// server itself (`-N`).
 ///
-/// When the watcher's session is the only one left, the watcher detaches, so
-/// that tmux can exit as it would without tmux-mobile (tmux exits when its
-/// last session closes). If the server stays up anyway (`exit-empty off`),
-/// it attaches again and stays until a user session has come and gone.
+/// When the watcher's session is the only one left, the watcher detaches and
+/// removes that session (as when stopping, below), so that tmux can exit as
+/// it would without tmux-mobile (tmux exits when its last session closes).
+/// If the server stays up anyway (`exit-empty off`), it attaches again and
+/// stays until a user session has come and gone.
+///
+/// # Stopping
+///
+/// [`StateWatcher::shutdown`] (or dropping every handle, inside a running
+/// runtime) stops in two steps, in this order:
+///
+/// 1. the control client leaves: `detach-client`, EOF on its stdin, and a
+///    wait for the process to exit. tmux answers the client's last message
+///    only after it has let go of the client, so once the process is gone
+///    no client of ours points at the session any more;
+/// 2. a separate command removes the session, unless some other client is
+///    attached to it (another tmux-mobile on the same server, or a person):
+///    `if-shell -F -t '=tmux-mobile-client-~watcher:'
+///    '#{==:#{session_attached},0}' "kill-session -t '=…'"`, one command, so
+///    the check and the kill happen in one step inside tmux.
+///
+/// The session is never `destroy-unattached` (the option is set *off*
+/// explicitly, whatever the user's configuration says). tmux 3.3a frees a
+/// `destroy-unattached` session as soon as it counts no attached client,
+/// and it stops counting a client that is on its way out (detached, stdin
+/// closed) before that client has let go of the session: any other client
+/// ending in that moment (every tmux command is a short-lived client) made
+/// tmux free the session, then crash on the leaving client, taking every
+/// user session with it. `kill-session`, by contrast, detaches attached
+/// clients first and is safe at any time.
+///
+/// A watcher that never gets to stop (tmux-mobile killed, or the runtime
+/// dropped with the watcher still running: its control client is killed
+/// with `SIGKILL`, which tmux handles as a lost client, safely) leaves the
+/// session behind, with its dead pane and no process. It goes at the next
+/// start: [`Tmux::remove_stale_managed_sessions`] removes it (it is a
+/// managed, unattached session), and a new watcher re-attaches to it
+/// (`new-session -A`) and removes it when it stops. Until then `tmux ls`
+/// lists it, it keeps a server with no other session alive, and a bare
+/// `tmux attach` may pick it.
 ///
 /// ```no_run
 /// use tmux_mobile_tmux_control::{StateWatcher, Tmux, TmuxOptions, WatcherOptions};
@@ -154,6 +190,7 @@ impl StateWatcher {
                 waiters: Vec::new(),
                 left_empty_server: false,
                 detach_when_empty: true,
+                session_left: false,
             }
             .run(),
         );
@@ -187,8 +224,9 @@ impl StateWatcher {
         rx.await.unwrap_or_else(|_| self.current())
     }
 
-    /// Stops watching: detaches the control client and waits for the task.
-    /// Idempotent.
+    /// Stops watching: the control client leaves, then the watcher's
+    /// session is removed (unless another client is attached to it); returns
+    /// when both are done. See *Stopping* on [`StateWatcher`]. Idempotent.
     pub async fn shutdown(&self) {
         let _ = self.requests.send(Request::Shutdown);
         let task = self.task.lock().ok().and_then(|mut task| task.take());
@@ -216,16 +254,41 @@ struct Worker {
     left_empty_server: bool,
     /// Whether to detach when only our session is left.
     detach_when_empty: bool,
+    /// Our session may still exist: we attached since it was last removed
+    /// (or the server last went away).
+    session_left: bool,
 }
 
 impl Worker {
     async fn run(mut self) {
+        self.watch().await;
+        // However the watcher stopped (shutdown, or every handle dropped),
+        // its control client has left by now: remove its session.
+        if self.session_left {
+            self.remove_session().await;
+        }
+    }
+
+    /// Removes our session if no client is attached to it; see
+    /// [`remove_watcher_session`].
+    async fn remove_session(&mut self) {
+        match remove_watcher_session(&self.tmux).await {
+            Ok(()) => self.session_left = false,
+            Err(error) => log::warn!(
+                "tmux state watcher: could not remove its session {WATCHER_SESSION}: {error}"
+            ),
+        }
+    }
+
+    /// Watches until shutdown.
+    async fn watch(&mut self) {
         let min_backoff = Duration::from_millis(50);
         let mut backoff = min_backoff;
         loop {
             let started = Instant::now();
             match ControlClient::connect(&self.tmux).await {
                 Ok(client) => {
+                    self.session_left = true;
                     if self.left_empty_server {
                         // We left an empty server but it stayed up: stay
                         // attached until a user session shows up.
@@ -235,6 +298,9 @@ impl Worker {
                     match self.attached(client).await {
                         Ended::Shutdown => return,
                         Ended::DetachedEmpty => {
+                            // Our client has left; removing our session,
+                            // the last one, lets tmux exit.
+                            self.remove_session().await;
                             self.left_empty_server = true;
                             backoff = min_backoff;
                         }
@@ -250,6 +316,7 @@ impl Worker {
                     backoff = (backoff * 2).min(self.options.max_backoff);
                 }
                 Err(TmuxError::NoServer) => {
+                    self.session_left = false;
                     self.publish(Snapshot::empty());
                     self.answer_waiters();
                     if !self.wait_for_server().await {
@@ -352,7 +419,7 @@ impl Worker {
         let waiters = std::mem::take(&mut self.waiters);
         if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
             self.waiters = waiters;
-            client.close(timeout).await;
+            client.leave(timeout).await;
             return Ended::Lost;
         }
         in_flight.push_back((Instant::now(), waiters));
@@ -407,8 +474,9 @@ impl Worker {
                         }
                         self.answer(waiters);
                         if only_ours && self.detach_when_empty && in_flight.is_empty() {
-                            // Let tmux exit as it would without us.
-                            let _ = client.send("detach-client\n").await;
+                            // Let tmux exit as it would without us (our
+                            // client leaves below, then `watch` removes our
+                            // session).
                             break Ended::DetachedEmpty;
                         }
                     }
@@ -453,7 +521,13 @@ impl Worker {
         if matches!(ended, Ended::Shutdown) {
             self.answer_waiters();
         }
-        client.close(timeout).await;
+        // Always leave cleanly and wait for tmux to let go of the client
+        // before anything removes the session (see `ControlClient::leave`).
+        if !client.leave(timeout).await {
+            log::warn!(
+                "tmux state watcher: the control client did not exit within {timeout:?}; killed it"
+            );
+        }
         ended
     }
 }

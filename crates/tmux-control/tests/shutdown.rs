@@ -1,0 +1,233 @@
+//! Stopping the state watcher, in every way it can stop, never takes the
+//! tmux server (and so the user's sessions) down, and a clean stop leaves
+//! no watcher session behind.
+//!
+//! tmux 3.3a used to crash here: the watcher's session was
+//! `destroy-unattached`, and while its control client was on its way out
+//! (`CLIENT_EXIT`, still attached) any other client ending (every tmux
+//! command is a client) made tmux recount attached clients without the
+//! exiting one and free the session under it. The rounds below keep short
+//! tmux commands running while the watcher stops, which hit that window in
+//! a few rounds out of 30.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WATCHER_SESSION, WatcherOptions};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+const ROUNDS: usize = 30;
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// `pid session_id pane_pid` of the tmux server and the user's session
+/// `main`: the same answer after every round means the server and the
+/// session (with its shell) survived. Panics when tmux no longer answers.
+async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
+    match sandbox
+        .run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "=main:",
+            "#{pid} #{session_id} #{pane_pid}",
+        ])
+        .await
+    {
+        Ok(identity) => identity,
+        Err(error) => panic!("{when}: tmux lost the session main or died: {error}"),
+    }
+}
+
+async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
+    sandbox
+        .run(&["list-sessions", "-F", "#{session_name}"])
+        .await
+        .map(|out| out.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Waits until the watcher is attached: its first snapshot lists `main`
+/// and its own, attached, session.
+async fn wait_attached(rx: &mut watch::Receiver<Arc<Snapshot>>, when: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let attached = {
+            let current = rx.borrow_and_update();
+            current.session("main").is_some()
+                && current
+                    .session(WATCHER_SESSION)
+                    .is_some_and(|s| s.is_attached())
+        };
+        if attached {
+            return;
+        }
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            _ => panic!("{when}: the watcher never attached"),
+        }
+    }
+}
+
+/// Short-lived tmux commands in a loop, on two tasks, until stopped: each
+/// one is a client that tmux loses when it ends.
+struct Churn {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Churn {
+    fn start(sandbox: &Arc<IsolatedTmux>) -> Churn {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = (0..2)
+            .map(|_| {
+                let sandbox = Arc::clone(sandbox);
+                let stop = Arc::clone(&stop);
+                tokio::spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = sandbox.run(&["display-message", "-p", "x"]).await;
+                    }
+                })
+            })
+            .collect();
+        Churn { stop, tasks }
+    }
+
+    async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// `shutdown()`, and dropping the watcher inside a running runtime (its
+/// task then stops the same way), both while other clients come and go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_watcher_never_takes_tmux_down() {
+    let sandbox = Arc::new(IsolatedTmux::new().unwrap());
+    sandbox.start("main").await.unwrap();
+    let identity = main_identity(&sandbox, "at the start").await;
+    // The server's pid, to match against the kernel log (`dmesg`) by hand.
+    eprintln!("tmux server: {identity}");
+
+    for round in 0..ROUNDS {
+        let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+        wait_attached(&mut rx, &format!("round {round}")).await;
+        if round == 0 {
+            // Explicitly off, whatever the user's global option says.
+            let option = sandbox
+                .run(&[
+                    "show-options",
+                    "-v",
+                    "-t",
+                    &format!("={WATCHER_SESSION}:"),
+                    "destroy-unattached",
+                ])
+                .await
+                .unwrap();
+            assert_eq!(option.trim(), "off");
+        }
+        let churn = Churn::start(&sandbox);
+        // Let the churn get going before the watcher stops.
+        let _ = sandbox.run(&["display-message", "-p", "x"]).await;
+        if round % 2 == 0 {
+            watcher.shutdown().await;
+        } else {
+            drop(watcher);
+            // The task ends (and drops the publisher) once it has stopped.
+            let ended =
+                tokio::time::timeout(DEADLINE, async { while rx.changed().await.is_ok() {} }).await;
+            assert!(
+                ended.is_ok(),
+                "round {round}: the dropped watcher never stopped"
+            );
+        }
+        // Right after the stop, while commands still run.
+        let sessions = session_names(&sandbox).await;
+        churn.stop().await;
+
+        let when = format!(
+            "round {round} ({})",
+            if round % 2 == 0 { "shutdown" } else { "drop" }
+        );
+        assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
+        assert!(
+            !sessions.iter().any(|s| s == WATCHER_SESSION),
+            "{when}: the watcher session is left behind: {sessions:?}"
+        );
+        assert_eq!(session_names(&sandbox).await, ["main"], "{when}");
+    }
+}
+
+/// A watcher whose runtime goes away without a shutdown (its control
+/// client is SIGKILLed, as when tmux-mobile is killed) leaves tmux running;
+/// its session stays until the next start removes it, either through
+/// `remove_stale_managed_sessions` or by the next watcher's clean shutdown.
+#[test]
+fn a_killed_watcher_leaves_tmux_running_and_is_cleaned_up_next_time() {
+    let outer = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sandbox = Arc::new(IsolatedTmux::new().unwrap());
+    outer.block_on(sandbox.start("main")).unwrap();
+    let identity = outer.block_on(main_identity(&sandbox, "at the start"));
+    eprintln!("tmux server: {identity}");
+
+    for round in 0..ROUNDS / 3 {
+        let when = format!("round {round}");
+        let churn = outer.block_on(async { Churn::start(&sandbox) });
+        let inner = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let watcher = inner.block_on(async {
+            let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+            wait_attached(&mut rx, &when).await;
+            watcher
+        });
+        // The runtime goes first: the worker task is dropped mid-flight and
+        // its control client killed (`kill_on_drop`), no shutdown runs.
+        drop(inner);
+        drop(watcher);
+
+        outer.block_on(async {
+            churn.stop().await;
+            assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
+            if round % 2 == 0 {
+                // What tmux-mobile's server does at start.
+                let deadline = Instant::now() + DEADLINE;
+                while session_names(&sandbox)
+                    .await
+                    .iter()
+                    .any(|s| s == WATCHER_SESSION)
+                {
+                    assert!(
+                        Instant::now() < deadline,
+                        "{when}: the stale watcher session stays"
+                    );
+                    sandbox
+                        .tmux()
+                        .remove_stale_managed_sessions()
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            } else {
+                // The next watcher attaches to the stale session and removes
+                // it when it stops.
+                let (watcher, mut rx) =
+                    StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+                wait_attached(&mut rx, &when).await;
+                watcher.shutdown().await;
+            }
+            assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
+            assert_eq!(session_names(&sandbox).await, ["main"], "{when}");
+        });
+    }
+}

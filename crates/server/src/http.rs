@@ -52,7 +52,9 @@ pub(crate) async fn handle(
 }
 
 fn route(req: Request<Incoming>, shared: &Arc<Shared>, peer: SocketAddr) -> Response<Body> {
+    // The path only: the query string carries the access token.
     let path = req.uri().path().to_owned();
+    log::debug!("{peer} {} {path}", req.method());
     let is_ws_path = path == "/ws" || path.starts_with("/ws/");
 
     if upgrade::wants_websocket(req.headers()) {

@@ -93,6 +93,13 @@ async fn echo_through_the_real_stack_in_text_and_binary() {
             .is_ok_and(|out| out.lines().any(|l| l == "100x30"))
     })
     .await;
+    // Lots of multi-byte characters: PTY reads end mid-character, text
+    // frames must still be whole, valid UTF-8.
+    text.send_text("seq 1 3000 | sed 's/.*/üü€€😀😀/'; echo utf-$((8*8))\r")
+        .await;
+    let seen = text.read_until("utf-64", false).await;
+    assert!(!seen.contains('\u{fffd}'), "no replacement characters");
+    assert!(seen.contains("üü€€😀😀"));
     // Binary input frames are input too.
     binary
         .ws

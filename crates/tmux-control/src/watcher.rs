@@ -147,6 +147,14 @@ enum Request {
 /// lists it, it keeps a server with no other session alive, and a bare
 /// `tmux attach` may pick it.
 ///
+/// One tmux 3.3a crash remains outside the watcher's reach: tmux sends some
+/// control-mode notifications (`%client-detached`, `%sessions-changed`, …)
+/// to a control client that is still identifying itself (later tmux
+/// versions skip such clients), so a notification in the few milliseconds
+/// in which the control client *starts* can crash the server. The watcher
+/// starts its client once per server (and again only after losing it), so
+/// the exposure is that moment, typically right after a server appears.
+///
 /// ```no_run
 /// use tmux_mobile_tmux_control::{StateWatcher, Tmux, TmuxOptions, WatcherOptions};
 /// # async fn demo() {

@@ -46,10 +46,21 @@ impl Endpoint {
         }
     }
 
+    /// Initial read buffer: browsers send small frames here (it grows for a
+    /// large one), and tungstenite's default of 128 KiB per socket would be
+    /// most of a client's memory.
+    fn read_buffer(self) -> usize {
+        match self {
+            Self::Control => 8 * 1024,
+            Self::Terminal => 16 * 1024,
+        }
+    }
+
     /// The tungstenite configuration with this endpoint's limits.
     pub(crate) fn config(self) -> WebSocketConfig {
         let limit = self.limit();
         WebSocketConfig::default()
+            .read_buffer_size(self.read_buffer())
             .max_message_size(Some(limit))
             .max_frame_size(Some(limit))
             // Bounds what a peer that does not read can make us buffer.

@@ -398,13 +398,12 @@ async fn read_only_clients_watch_but_cannot_change() {
         .send(json!({"type": "capture_scrollback", "paneId": pane}))
         .await;
     viewer.recv_type("scrollback").await;
-    let flags = server
-        .tmux_run(&["list-clients", "-F", "#{client_readonly}"])
-        .expect("clients");
-    assert!(
-        flags.lines().any(|l| l == "1"),
-        "viewer's tmux client is read-only: {flags}"
-    );
+    eventually("the viewer's tmux client is read-only", || {
+        server
+            .tmux_run(&["list-clients", "-F", "#{client_readonly}"])
+            .is_ok_and(|flags| flags.lines().any(|l| l == "1"))
+    })
+    .await;
 
     // Terminal input is refused too (and reported on the control socket).
     let id = ok["clientId"].as_str().expect("id").to_owned();

@@ -8,8 +8,7 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tmux_mobile_protocol::SessionName;
-use tmux_mobile_tmux_control::{Snapshot, StateWatcher, Tmux, WATCHER_SESSION, WatcherOptions};
+use tmux_mobile_tmux_control::{Snapshot, StateWatcher, Tmux, WatcherOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -203,20 +202,10 @@ impl Server {
     }
 }
 
-/// Stops the state watcher. Its control-mode client is attached to a
-/// session that destroys itself when that client detaches; with tmux 3.3a
-/// that self-destruction can crash the tmux server (taking every user
-/// session with it), so the session is killed first, while the client is
-/// still attached, which tmux handles cleanly.
+/// Stops the state watcher; its own shutdown detaches the control client
+/// and then removes the watcher's session (see
+/// [`StateWatcher::shutdown`](tmux_mobile_tmux_control::StateWatcher::shutdown)).
 async fn stop_watcher(shared: &Shared) {
-    match SessionName::try_from(WATCHER_SESSION) {
-        Ok(name) => {
-            if let Err(error) = shared.tmux().kill_session(&name).await {
-                log::debug!("removing the watcher's session: {error}");
-            }
-        }
-        Err(error) => log::debug!("watcher session name: {error}"),
-    }
     shared.watcher.shutdown().await;
 }
 

@@ -309,15 +309,6 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.handle.shutdown();
-        // The watcher's session first, while its control client is still
-        // attached: tmux 3.3a can crash when that session destroys itself.
-        let _ = self
-            .tmux_command()
-            .args(["kill-session", "-t"])
-            .arg(format!("={}", tmux_mobile_tmux_control::WATCHER_SESSION))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
         if let Some(task) = self.task.take() {
             task.abort();
         }

@@ -149,6 +149,9 @@ async fn serve(
     options.scrollback_lines = config.scrollback;
     options.resume_grace = config.resume_grace;
     options.shutdown_timeout = SERVER_SHUTDOWN;
+    // Behind the local cloudflared every client comes from 127.0.0.1;
+    // Cloudflare's CF-Connecting-IP tells them apart for throttling.
+    options.trust_cf_connecting_ip = matches!(tunnel_plan, TunnelPlan::Start { .. });
     let server = Server::bind(options).await.map_err(|e| match e {
         ServerError::Bind { addr, source } if source.kind() == std::io::ErrorKind::AddrInUse => {
             AppError::PortInUse { port: addr.port() }

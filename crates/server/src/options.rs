@@ -68,6 +68,15 @@ pub struct ServerOptions {
     pub terminal_queue_bytes: usize,
     /// The browser UI. Default: the UI embedded in this crate.
     pub assets: Assets,
+    /// Believe `CF-Connecting-IP` for connections from loopback. Turn it on
+    /// only when a `cloudflared` tunnel on this machine forwards to the
+    /// server: every tunnelled connection then comes from 127.0.0.1, and
+    /// without the header all tunnel clients would share one throttling
+    /// source (an attacker's failures would delay the owner). Cloudflare's
+    /// edge overwrites the header, so a remote client cannot choose it; a
+    /// local process can, but only to spread its own guesses over sources,
+    /// which the global limiter still slows. Default off.
+    pub trust_cf_connecting_ip: bool,
 }
 
 impl ServerOptions {
@@ -89,6 +98,7 @@ impl ServerOptions {
             shutdown_timeout: Duration::from_secs(2),
             terminal_queue_bytes: 2 * 1024 * 1024,
             assets: Assets::embedded(),
+            trust_cf_connecting_ip: false,
         }
     }
 }

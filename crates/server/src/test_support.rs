@@ -39,6 +39,7 @@ pub struct TestServerBuilder {
     default_session: String,
     sessions: Vec<String>,
     assets: Option<Assets>,
+    trust_cf_connecting_ip: bool,
 }
 
 impl TestServerBuilder {
@@ -94,6 +95,13 @@ impl TestServerBuilder {
     /// Allow WebSocket upgrades from this origin too.
     pub fn allow_origin(mut self, origin: &str) -> Self {
         self.allowed_origins.push(origin.to_owned());
+        self
+    }
+
+    /// Believe `CF-Connecting-IP` from loopback, as behind a tunnel (see
+    /// [`ServerOptions::trust_cf_connecting_ip`]).
+    pub fn trust_cf_connecting_ip(mut self) -> Self {
+        self.trust_cf_connecting_ip = true;
         self
     }
 
@@ -160,6 +168,7 @@ impl TestServerBuilder {
             SessionName::try_from(self.default_session.as_str()).expect("valid session name");
         options.resume_grace = self.resume_grace;
         options.auth_timeout = self.auth_timeout;
+        options.trust_cf_connecting_ip = self.trust_cf_connecting_ip;
         if let Some(assets) = self.assets {
             options.assets = assets;
         }
@@ -208,6 +217,7 @@ impl TestServer {
             resume_grace: Duration::from_secs(30),
             auth_timeout: Duration::from_secs(10),
             throttle: ThrottlePolicy::default(),
+            trust_cf_connecting_ip: false,
             terminal_queue_bytes: None,
             allowed_origins: Vec::new(),
             default_session: "main".into(),

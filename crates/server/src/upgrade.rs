@@ -144,6 +144,7 @@ pub(crate) fn accept(
         return status_only(StatusCode::SERVICE_UNAVAILABLE);
     }
 
+    let peer = client_address(peer, req.headers(), shared.options.trust_cf_connecting_ip);
     let upgrade = hyper::upgrade::on(&mut req);
     let token = shared.tasks.token();
     let task_shared = Arc::clone(shared);
@@ -179,6 +180,21 @@ pub(crate) fn accept(
     response
 }
 
+/// The address a client is throttled and logged by: the TCP peer, or, when
+/// [`ServerOptions::trust_cf_connecting_ip`](crate::ServerOptions::trust_cf_connecting_ip)
+/// is on and the peer is loopback (the local `cloudflared`), the client
+/// address Cloudflare's edge put in `CF-Connecting-IP`.
+fn client_address(peer: SocketAddr, headers: &HeaderMap, trust_cloudflare: bool) -> SocketAddr {
+    if !trust_cloudflare || !peer.ip().is_loopback() {
+        return peer;
+    }
+    headers
+        .get("cf-connecting-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+        .map_or(peer, |ip| SocketAddr::new(ip, peer.port()))
+}
+
 /// A `Sec-WebSocket-Key` is the base64 of 16 bytes: 22 characters and `==`.
 fn valid_key(key: &[u8]) -> bool {
     key.len() == 24
@@ -212,6 +228,23 @@ mod tests {
         assert!(valid_key(b"dGhlIHNhbXBsZSBub25jZQ=="));
         assert!(!valid_key(b"short=="));
         assert!(!valid_key(b"dGhlIHNhbXBsZSBub25jZQ!="));
+    }
+
+    #[test]
+    fn cloudflare_client_address_only_from_loopback_and_when_trusted() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "cf-connecting-ip",
+            HeaderValue::from_static(" 203.0.113.7 "),
+        );
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "198.51.100.1:5000".parse().unwrap();
+        let forwarded: SocketAddr = "203.0.113.7:5000".parse().unwrap();
+        assert_eq!(client_address(local, &headers, true), forwarded);
+        assert_eq!(client_address(local, &headers, false), local);
+        assert_eq!(client_address(remote, &headers, true), remote);
+        headers.insert("cf-connecting-ip", HeaderValue::from_static("not-an-ip"));
+        assert_eq!(client_address(local, &headers, true), local);
     }
 
     #[test]

@@ -138,6 +138,29 @@ pub async fn ws_connect(server: &TestServer, path: &str) -> Ws {
     ws
 }
 
+/// Opens a WebSocket to `path` with extra request headers.
+pub async fn ws_connect_with_headers(
+    server: &TestServer,
+    path: &str,
+    headers: &[(&'static str, &str)],
+) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = server
+        .ws_url(path)
+        .into_client_request()
+        .expect("a valid WebSocket URL");
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, value.parse().expect("a valid header value"));
+    }
+    let (ws, _) = tokio::time::timeout(DEADLINE, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("connect in time")
+        .expect("WebSocket handshake");
+    ws
+}
+
 /// What a socket delivered next.
 #[derive(Debug)]
 pub enum Next {

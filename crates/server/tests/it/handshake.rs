@@ -6,7 +6,9 @@ use serde_json::json;
 use tmux_mobile_auth::{Backoff, ThrottlePolicy};
 use tmux_mobile_server::TestServer;
 
-use crate::common::{Control, Next, attached_client, managed_sessions, session};
+use crate::common::{
+    Control, Next, attached_client, managed_sessions, session, ws_connect_with_headers,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_session_creates_the_default_and_attaches() {
@@ -223,6 +225,52 @@ async fn failed_attempts_are_throttled_then_admitted() {
         .send(json!({"type": "auth", "token": server.token()}))
         .await;
     assert_eq!(control.recv().await["type"], "auth_ok");
+}
+
+/// Behind a tunnel every connection comes from loopback: with the option on,
+/// one client's failures (by `CF-Connecting-IP`) do not throttle another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tunnel_clients_are_throttled_by_their_own_address() {
+    let mut policy = ThrottlePolicy::default();
+    policy.per_source = Backoff::new(
+        2,
+        Duration::from_secs(30),
+        Duration::from_secs(30),
+        Duration::from_secs(60),
+    );
+    let server = TestServer::builder()
+        .throttle(policy)
+        .trust_cf_connecting_ip()
+        .start()
+        .await;
+    let connect = |ip: &'static str| {
+        let server = &server;
+        async move {
+            Control {
+                ws: ws_connect_with_headers(server, "/ws/control", &[("cf-connecting-ip", ip)])
+                    .await,
+            }
+        }
+    };
+    let mut attacker = connect("203.0.113.66").await;
+    let mut reasons = Vec::new();
+    for _ in 0..4 {
+        attacker
+            .send(json!({"type": "auth", "token": "guess"}))
+            .await;
+        let reply = attacker.recv().await;
+        reasons.push(reply["reason"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        reasons.last().map(String::as_str),
+        Some("too many attempts"),
+        "{reasons:?}"
+    );
+    let mut owner = connect("198.51.100.20").await;
+    owner
+        .send(json!({"type": "auth", "token": server.token()}))
+        .await;
+    assert_eq!(owner.recv().await["type"], "auth_ok");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

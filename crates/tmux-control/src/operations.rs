@@ -47,6 +47,16 @@ impl Tmux {
         }
     }
 
+    /// [`Tmux::snapshot`] for the watcher while it waits for a quiet
+    /// moment: not counted as activity, and no server is
+    /// [`TmuxError::NoServer`].
+    pub(crate) async fn probe_snapshot(&self) -> Result<Snapshot, TmuxError> {
+        let output = self
+            .run_unnoticed("list-panes", ["-a", "-F", SNAPSHOT_FORMAT], None)
+            .await?;
+        parse_snapshot(&output.stdout)
+    }
+
     /// Every session (including managed ones), in tmux's order. No server
     /// running gives an empty list.
     pub async fn list_sessions(&self) -> Result<Vec<SessionInfo>, TmuxError> {

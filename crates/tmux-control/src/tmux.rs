@@ -12,8 +12,9 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::process::Command;
 
@@ -78,6 +79,41 @@ struct Inner {
     socket: Socket,
     timeout: Duration,
     tmpdir: Option<PathBuf>,
+    activity: Arc<Activity>,
+}
+
+/// The commands this handle (and its clones) runs, as the
+/// [`crate::StateWatcher`] needs to know them to start its control client
+/// at a quiet moment (see *Starting* on [`crate::StateWatcher`]).
+#[derive(Debug, Default)]
+struct Activity {
+    /// Commands running now.
+    running: AtomicUsize,
+    /// When the last command ended.
+    last_end: Mutex<Option<Instant>>,
+    /// Held shared by every command while it runs, and exclusively while
+    /// the watcher's control client is identifying itself, so that none of
+    /// our own commands makes tmux notify in that moment.
+    gate: tokio::sync::RwLock<()>,
+}
+
+/// Marks one command as running until dropped.
+struct Running<'a>(&'a Activity);
+
+impl<'a> Running<'a> {
+    fn start(activity: &'a Activity) -> Self {
+        activity.running.fetch_add(1, Ordering::SeqCst);
+        Running(activity)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut last_end) = self.0.last_end.lock() {
+            *last_end = Some(Instant::now());
+        }
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for Tmux {
@@ -105,6 +141,7 @@ impl Tmux {
                 socket: options.socket,
                 timeout: options.timeout,
                 tmpdir: None,
+                activity: Arc::default(),
             }),
         }
     }
@@ -119,6 +156,7 @@ impl Tmux {
                 socket: self.inner.socket.clone(),
                 timeout: self.inner.timeout,
                 tmpdir: Some(dir.into()),
+                activity: Arc::clone(&self.inner.activity),
             }),
         }
     }
@@ -236,7 +274,43 @@ impl Tmux {
     {
         let mut cmd = self.command(global);
         cmd.arg(command);
+        let _gate = self.inner.activity.gate.read().await;
+        let _running = Running::start(&self.inner.activity);
         self.finish(cmd, command, args, target).await
+    }
+
+    /// [`Tmux::run`], not counted as activity by
+    /// [`Tmux::last_activity`]: for the watcher's own probes while it waits
+    /// for a quiet moment.
+    pub(crate) async fn run_unnoticed<I, S>(
+        &self,
+        command: &'static str,
+        args: I,
+        target: Option<&str>,
+    ) -> Result<Output, TmuxError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(&[]);
+        cmd.arg(command);
+        self.finish(cmd, command, args, target).await
+    }
+
+    /// Waits until no command runs through this handle (or a clone) and
+    /// keeps new ones waiting until the guard is dropped.
+    pub(crate) async fn hold_commands(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.inner.activity.gate.write().await
+    }
+
+    /// When a command run through this handle (or a clone) last ended:
+    /// `None` if none ever ran, now if one is running.
+    pub(crate) fn last_activity(&self) -> Option<Instant> {
+        let activity = &self.inner.activity;
+        if activity.running.load(Ordering::SeqCst) > 0 {
+            return Some(Instant::now());
+        }
+        activity.last_end.lock().ok().and_then(|last_end| *last_end)
     }
 
     /// Runs a command line that may hold several tmux commands separated by
@@ -251,6 +325,8 @@ impl Tmux {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let _gate = self.inner.activity.gate.read().await;
+        let _running = Running::start(&self.inner.activity);
         self.finish(self.command(&[]), label, args, target).await
     }
 

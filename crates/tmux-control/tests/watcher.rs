@@ -33,6 +33,12 @@ async fn wait_for(
     }
 }
 
+fn watcher_attached(snapshot: &Snapshot) -> bool {
+    snapshot
+        .session(WATCHER_SESSION)
+        .is_some_and(|s| s.is_attached())
+}
+
 fn windows(snapshot: &Snapshot, session: &str) -> usize {
     snapshot.session(session).map_or(0, |s| s.windows.len())
 }
@@ -42,8 +48,10 @@ async fn outside_changes_produce_snapshot_events() {
     let sandbox = IsolatedTmux::new().unwrap();
     sandbox.start("base").await.unwrap();
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
-    let first = wait_for(&mut rx, "the first snapshot", |s| {
-        s.session("base").is_some()
+    // The first snapshots come from one-shot probes while the watcher
+    // waits for a quiet moment; then its control client attaches.
+    let first = wait_for(&mut rx, "the control client", |s| {
+        s.session("base").is_some() && watcher_attached(s)
     })
     .await;
     // The watcher's control client is not counted on the user's session.
@@ -246,9 +254,11 @@ async fn survives_kill_server_and_finds_the_next_server() {
 }
 
 /// An idle server: no snapshot events and no tmux process spawned. The
-/// tmux binary is a wrapper that logs every invocation; the control-mode
-/// client itself is the only one. The idle window is 20 s (not a minute) to
-/// keep CI fast; it spans many re-check intervals (1.5 s).
+/// tmux binary is a wrapper that logs every invocation; before the idle
+/// window there is the control-mode client and the one-shot snapshots the
+/// watcher took while waiting for a quiet moment to start it. The idle
+/// window is 20 s (not a minute) to keep CI fast; it spans many re-check
+/// intervals (1.5 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_server_costs_no_process_and_no_event() {
     let probe = IsolatedTmux::new().unwrap();
@@ -270,8 +280,8 @@ async fn an_idle_server_costs_no_process_and_no_event() {
     let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
     sandbox.start("idle").await.unwrap();
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
-    wait_for(&mut rx, "the first snapshot", |s| {
-        s.session("idle").is_some()
+    wait_for(&mut rx, "the control client", |s| {
+        s.session("idle").is_some() && watcher_attached(s)
     })
     .await;
     // Let the shell in the pane settle (its command must not change).
@@ -279,10 +289,19 @@ async fn an_idle_server_costs_no_process_and_no_event() {
     let _ = watcher.refresh().await;
     rx.borrow_and_update();
     let before = std::fs::read_to_string(&log).unwrap_or_default();
+    // One line per invocation (the snapshot format holds a newline, whose
+    // continuation does not start with `-u`).
+    let invocations: Vec<&str> = before.lines().filter(|l| l.starts_with("-u ")).collect();
     assert_eq!(
-        before.lines().count(),
+        invocations.iter().filter(|l| l.contains(" -C ")).count(),
         1,
-        "expected only the control client: {before}"
+        "expected one control client: {before}"
+    );
+    assert!(
+        invocations
+            .iter()
+            .all(|l| l.contains(" -C ") || l.contains(" list-panes ")),
+        "expected only the control client and one-shot snapshots: {before}"
     );
 
     tokio::time::sleep(Duration::from_secs(20)).await;

@@ -1,0 +1,147 @@
+//! Starting the state watcher while the server is busy never takes the tmux
+//! server (and so the user's sessions) down, and what happens meanwhile is
+//! seen.
+//!
+//! tmux 3.3a writes some control-mode notifications (`%client-detached`,
+//! `%sessions-changed`, …) to a control client that is still identifying
+//! itself, and crashes. The watcher therefore waits for a quiet moment
+//! before its control client starts. Each round below starts a watcher in
+//! the middle of a burst like tmux-mobile's first connection (sessions
+//! created, a grouped one, clients attaching and leaving, refreshes): the
+//! rounds cannot prove that a rare crash is gone, but they run the path,
+//! check that the server and the user's session survive, and that refresh
+//! and events keep showing the current state while the watcher waits.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tmux_mobile_protocol::SessionName;
+use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WATCHER_SESSION, WatcherOptions};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+const ROUNDS: usize = 8;
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// `pid session_id pane_pid` of the server and the user's session `main`.
+async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
+    match sandbox
+        .run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "=main:",
+            "#{pid} #{session_id} #{pane_pid}",
+        ])
+        .await
+    {
+        Ok(identity) => identity,
+        Err(error) => panic!("{when}: tmux lost the session main or died: {error}"),
+    }
+}
+
+/// Waits until a published snapshot satisfies `condition`.
+async fn wait_for(
+    rx: &mut watch::Receiver<Arc<Snapshot>>,
+    what: &str,
+    condition: impl Fn(&Snapshot) -> bool,
+) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if condition(&rx.borrow_and_update()) {
+            return;
+        }
+        match tokio::time::timeout_at(deadline, rx.changed()).await {
+            Ok(Ok(())) => {}
+            _ => panic!("timed out waiting for {what}: {:#?}", rx.borrow()),
+        }
+    }
+}
+
+fn watcher_attached(snapshot: &Snapshot) -> bool {
+    snapshot
+        .session(WATCHER_SESSION)
+        .is_some_and(|s| s.is_attached())
+}
+
+/// A control client attaching to `main` and leaving at once: tmux sends
+/// `%client-detached` to every control client when it goes.
+async fn attach_and_leave(sandbox: &IsolatedTmux) {
+    let mut client = tokio::process::Command::new("tmux")
+        .env_remove("TMUX")
+        .env_remove("TMUX_PANE")
+        .env("TMUX_TMPDIR", sandbox.dir())
+        .args(sandbox.tmux().base_args())
+        .args(["-C", "attach-session", "-t", "=main"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    drop(client.stdin.take());
+    let _ = tokio::time::timeout(DEADLINE, client.wait()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starting_during_a_burst_never_takes_tmux_down() {
+    let sandbox = Arc::new(IsolatedTmux::new().unwrap());
+    sandbox.start("main").await.unwrap();
+    let identity = main_identity(&sandbox, "at the start").await;
+    // The server's pid, to match against the kernel log (`dmesg`) by hand.
+    eprintln!("tmux server: {identity}");
+    let tmux = sandbox.tmux();
+    let main = SessionName::try_from("main").unwrap();
+
+    for round in 0..ROUNDS {
+        let when = format!("round {round}");
+        let (watcher, mut rx) = StateWatcher::spawn(tmux.clone(), WatcherOptions::default());
+        // What tmux-mobile does when a phone connects, twice over, with an
+        // outside client coming and going in between.
+        for step in 0..2 {
+            let name = SessionName::try_from(format!("burst-{round}-{step}")).unwrap();
+            tmux.new_grouped_session(&name, &main).await.unwrap();
+            attach_and_leave(&sandbox).await;
+            // Refresh after a mutation returns the fresh state, whether the
+            // control client is up yet or not.
+            let snapshot = watcher.refresh().await;
+            assert!(
+                snapshot.session(name.as_str()).is_some(),
+                "{when}: refresh missed {name:?}: {snapshot:#?}"
+            );
+            sandbox
+                .run(&["kill-session", "-t", &format!("={name}")])
+                .await
+                .unwrap();
+            let snapshot = watcher.refresh().await;
+            assert!(
+                snapshot.session(name.as_str()).is_none(),
+                "{when}: refresh still shows {name:?}"
+            );
+        }
+        // A change from outside, right when the watcher may be connecting:
+        // it must be published, connected or not.
+        let outside = format!("outside-{round}");
+        sandbox
+            .run(&["new-session", "-d", "-s", &outside])
+            .await
+            .unwrap();
+        wait_for(&mut rx, "the outside session", |s| {
+            s.session(&outside).is_some()
+        })
+        .await;
+        wait_for(&mut rx, "the control client", watcher_attached).await;
+        sandbox
+            .run(&["kill-session", "-t", &format!("={outside}")])
+            .await
+            .unwrap();
+        wait_for(&mut rx, "the outside session to go", |s| {
+            s.session(&outside).is_none()
+        })
+        .await;
+        watcher.shutdown().await;
+        assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
+    }
+}

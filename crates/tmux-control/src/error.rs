@@ -127,6 +127,17 @@ impl TmuxError {
                 };
             }
         }
+        // tmux's answer when the server has no session at all (it is
+        // exiting, or runs with `exit-empty off`): whatever was addressed
+        // does not exist.
+        if first == "no current target" {
+            if let Some(target) = target {
+                return TmuxError::NotFound {
+                    kind: "session",
+                    target: target.to_owned(),
+                };
+            }
+        }
         if let Some(name) = first.strip_prefix("duplicate session: ") {
             return TmuxError::DuplicateSession {
                 name: target.map(str::to_owned).unwrap_or_else(|| name.to_owned()),

@@ -43,6 +43,7 @@ impl Tmux {
         {
             Ok(output) => parse_snapshot(&output.stdout),
             Err(TmuxError::NoServer) => Ok(Snapshot::empty()),
+            Err(error) if no_sessions(&error) => Ok(Snapshot::empty()),
             Err(other) => Err(other),
         }
     }
@@ -51,10 +52,14 @@ impl Tmux {
     /// moment: not counted as activity, and no server is
     /// [`TmuxError::NoServer`].
     pub(crate) async fn probe_snapshot(&self) -> Result<Snapshot, TmuxError> {
-        let output = self
+        match self
             .run_unnoticed("list-panes", ["-a", "-F", SNAPSHOT_FORMAT], None)
-            .await?;
-        parse_snapshot(&output.stdout)
+            .await
+        {
+            Ok(output) => parse_snapshot(&output.stdout),
+            Err(error) if no_sessions(&error) => Ok(Snapshot::empty()),
+            Err(other) => Err(other),
+        }
     }
 
     /// Every session (including managed ones), in tmux's order. No server
@@ -505,6 +510,13 @@ fn parse_sized_lines(command: &'static str, mut bytes: &[u8]) -> Result<Vec<Stri
         bytes = &bytes[end + 1..];
     }
     Ok(values)
+}
+
+/// Whether `error` is tmux's answer to `list-panes -a` on a server that has
+/// no session (it is exiting, or runs with `exit-empty off`): "no current
+/// target". That is an empty snapshot, not a failure.
+fn no_sessions(error: &TmuxError) -> bool {
+    matches!(error, TmuxError::Failed { stderr, .. } if stderr.contains("no current target"))
 }
 
 #[cfg(test)]

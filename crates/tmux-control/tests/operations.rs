@@ -40,6 +40,22 @@ async fn no_server_is_a_normal_outcome() {
     assert!(version.is_supported(), "{version:?}");
 }
 
+/// A server that is up but has no session (`exit-empty off`, or exiting)
+/// answers `list-panes -a` with "no current target": that is an empty
+/// snapshot, not an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_sessions_is_an_empty_snapshot() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox
+        .run(&["start-server", ";", "set", "-g", "exit-empty", "off"])
+        .await
+        .unwrap();
+    let tmux = sandbox.tmux();
+    assert_eq!(tmux.snapshot().await.unwrap(), Snapshot::empty());
+    assert!(tmux.list_sessions().await.unwrap().is_empty());
+    assert!(!tmux.has_session(&name("main")).await.unwrap());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_created_listed_and_killed_exactly() {
     let sandbox = IsolatedTmux::new().unwrap();

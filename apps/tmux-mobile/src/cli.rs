@@ -37,7 +37,7 @@ pub const MAX_SCROLLBACK: u32 = 50_000;
 #[derive(FromArgs, PartialEq, Eq)]
 #[argh(
     example = "tmux-mobile                      # tunnel + generated password\n\
-               tmux-mobile --no-tunnel -p 9000  # local network only, port 9000\n\
+               tmux-mobile --no-tunnel -p 9000  # this machine only, port 9000\n\
                tmux-mobile --session work --read-only-link",
     note = "Environment:\n\
   TMUX_MOBILE_SOCKET_NAME  use a private tmux server (`tmux -L <name>`)\n\

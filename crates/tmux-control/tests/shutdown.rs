@@ -10,6 +10,9 @@
 //! tmux commands running while the watcher stops, which hit that window in
 //! a few rounds out of 30.
 
+mod common;
+
+use common::{DEADLINE, main_identity, wait_for, watcher_attached};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -21,26 +24,6 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 const ROUNDS: usize = 30;
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// `pid session_id pane_pid` of the tmux server and the user's session
-/// `main`: the same answer after every round means the server and the
-/// session (with its shell) survived. Panics when tmux no longer answers.
-async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
-    match sandbox
-        .run(&[
-            "display-message",
-            "-p",
-            "-t",
-            "=main:",
-            "#{pid} #{session_id} #{pane_pid}",
-        ])
-        .await
-    {
-        Ok(identity) => identity,
-        Err(error) => panic!("{when}: tmux lost the session main or died: {error}"),
-    }
-}
 
 async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
     sandbox
@@ -53,23 +36,10 @@ async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
 /// Waits until the watcher is attached: its first snapshot lists `main`
 /// and its own, attached, session.
 async fn wait_attached(rx: &mut watch::Receiver<Arc<Snapshot>>, when: &str) {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let attached = {
-            let current = rx.borrow_and_update();
-            current.session("main").is_some()
-                && current
-                    .session(WATCHER_SESSION)
-                    .is_some_and(|s| s.is_attached())
-        };
-        if attached {
-            return;
-        }
-        match tokio::time::timeout_at(deadline, rx.changed()).await {
-            Ok(Ok(())) => {}
-            _ => panic!("{when}: the watcher never attached"),
-        }
-    }
+    wait_for(rx, &format!("{when}: the watcher to attach"), |s| {
+        s.session("main").is_some() && watcher_attached(s)
+    })
+    .await;
 }
 
 /// Short-lived tmux commands in a loop, on two tasks, until stopped: each

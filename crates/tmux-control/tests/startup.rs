@@ -12,59 +12,17 @@
 //! check that the server and the user's session survive, and that refresh
 //! and events keep showing the current state while the watcher waits.
 
+mod common;
+
+use common::{DEADLINE, main_identity, wait_for, watcher_attached};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
-use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WATCHER_SESSION, WatcherOptions};
-use tokio::sync::watch;
-use tokio::time::Instant;
+use tmux_mobile_tmux_control::{StateWatcher, WatcherOptions};
 
 const ROUNDS: usize = 8;
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// `pid session_id pane_pid` of the server and the user's session `main`.
-async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
-    match sandbox
-        .run(&[
-            "display-message",
-            "-p",
-            "-t",
-            "=main:",
-            "#{pid} #{session_id} #{pane_pid}",
-        ])
-        .await
-    {
-        Ok(identity) => identity,
-        Err(error) => panic!("{when}: tmux lost the session main or died: {error}"),
-    }
-}
-
-/// Waits until a published snapshot satisfies `condition`.
-async fn wait_for(
-    rx: &mut watch::Receiver<Arc<Snapshot>>,
-    what: &str,
-    condition: impl Fn(&Snapshot) -> bool,
-) {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if condition(&rx.borrow_and_update()) {
-            return;
-        }
-        match tokio::time::timeout_at(deadline, rx.changed()).await {
-            Ok(Ok(())) => {}
-            _ => panic!("timed out waiting for {what}: {:#?}", rx.borrow()),
-        }
-    }
-}
-
-fn watcher_attached(snapshot: &Snapshot) -> bool {
-    snapshot
-        .session(WATCHER_SESSION)
-        .is_some_and(|s| s.is_attached())
-}
 
 /// A control client attaching to `main` and leaving at once: tmux sends
 /// `%client-detached` to every control client when it goes.

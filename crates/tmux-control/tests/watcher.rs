@@ -2,42 +2,15 @@
 //! changes become snapshot events, an idle server costs no process, and the
 //! watcher survives the server going away and coming back.
 
-use std::sync::Arc;
+mod common;
+
+use common::{DEADLINE, wait_for, watcher_attached};
 use std::time::Duration;
 
 use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WATCHER_SESSION, WatcherOptions};
-use tokio::sync::watch;
 use tokio::time::Instant;
-
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Waits (without timing assertions) until a published snapshot satisfies
-/// `condition`; panics with the last snapshot after a generous deadline.
-async fn wait_for(
-    rx: &mut watch::Receiver<Arc<Snapshot>>,
-    what: &str,
-    condition: impl Fn(&Snapshot) -> bool,
-) -> Arc<Snapshot> {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let current = rx.borrow_and_update().clone();
-        if condition(&current) {
-            return current;
-        }
-        match tokio::time::timeout_at(deadline, rx.changed()).await {
-            Ok(Ok(())) => {}
-            _ => panic!("timed out waiting for {what}; last snapshot: {current:#?}"),
-        }
-    }
-}
-
-fn watcher_attached(snapshot: &Snapshot) -> bool {
-    snapshot
-        .session(WATCHER_SESSION)
-        .is_some_and(|s| s.is_attached())
-}
 
 fn windows(snapshot: &Snapshot, session: &str) -> usize {
     snapshot.session(session).map_or(0, |s| s.windows.len())

@@ -23,10 +23,11 @@ const STANDALONE: &[&str] = &[
     "crates/auth",
     "crates/pty-bridge",
     "crates/tunnel",
+    "crates/push",
 ];
 
 /// Workspace members that are never published.
-const UNPUBLISHED: &[&str] = &["tests", "xtask"];
+const UNPUBLISHED: &[&str] = &["tests", "tests/shaper", "xtask"];
 
 /// What a published crate's manifest must say for its registry page.
 const REGISTRY_FIELDS: &[&str] = &[

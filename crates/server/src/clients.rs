@@ -261,7 +261,9 @@ impl Client {
         }
         // Input typed before a switch was asked for goes to the PTY it was
         // typed into, even if that one is only just starting.
-        self.input.deliver_before_switch(DELIVER_BEFORE_SWITCH).await;
+        self.input
+            .deliver_before_switch(DELIVER_BEFORE_SWITCH)
+            .await;
         if self.input.typed_into_current() {
             // tmux reads the PTY when it gets to it; a command answered
             // after the write means it has (its event loop went round), so

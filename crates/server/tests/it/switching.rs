@@ -17,7 +17,13 @@ use crate::common::{Control, DEADLINE, Terminal};
 fn log_pane(server: &TestServer, session: &str, log: &Path) {
     let command = format!("exec cat > '{}'", log.display());
     server
-        .tmux_run(&["respawn-pane", "-k", "-t", &format!("={session}:"), &command])
+        .tmux_run(&[
+            "respawn-pane",
+            "-k",
+            "-t",
+            &format!("={session}:"),
+            &command,
+        ])
         .expect("respawn the pane with cat");
 }
 
@@ -71,6 +77,9 @@ async fn input_after_each_of_50_switches_lands_in_the_new_session_in_order() {
         .await;
     control.recv_type("attached").await;
     let mut terminal = Terminal::connect(&server, &client_id, false).await;
+    // The terminal socket is bound once it shows something (it authenticates
+    // on its own, in parallel with the control socket).
+    terminal.read_until("", false).await;
 
     const SWITCHES: usize = 50;
     let mut expected = [String::new(), String::new()];

@@ -32,7 +32,7 @@ const PTY_KILL_GRACE: Duration = Duration::from_millis(300);
 /// How long a switch waits for input typed before it to reach the PTY it
 /// was typed into (that PTY may have been started just before, by a
 /// previous switch, and not be up yet).
-const DELIVER_BEFORE_SWITCH: Duration = Duration::from_secs(2);
+const DELIVER_BEFORE_SWITCH: Duration = Duration::from_secs(5);
 
 /// All clients known to a server, by id.
 #[derive(Debug, Default)]

@@ -631,11 +631,22 @@ impl Control {
             ClientMessage::SplitPane {
                 pane_id,
                 orientation,
+                sticky_zoom,
             } => {
                 self.require_own_pane(client, &pane_id).await?;
-                tmux.split_pane(&pane_id, orientation)
+                let split = if sticky_zoom == Some(true) {
+                    tmux.split_pane_zoomed(&pane_id, orientation).await
+                } else {
+                    tmux.split_pane(&pane_id, orientation).await
+                };
+                split.map_err(|e| user_message(&format!("split pane {pane_id}"), &e))?;
+                Ok(true)
+            }
+            ClientMessage::ScrollPane { pane_id, lines } => {
+                self.require_own_pane(client, &pane_id).await?;
+                tmux.scroll_pane(&pane_id, lines)
                     .await
-                    .map_err(|e| user_message(&format!("split pane {pane_id}"), &e))?;
+                    .map_err(|e| user_message(&format!("scroll pane {pane_id}"), &e))?;
                 Ok(true)
             }
             ClientMessage::KillPane { pane_id } => {

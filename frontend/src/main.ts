@@ -123,8 +123,9 @@ function main(): void {
   };
   const sendInput = (data: string): void => {
     if (vm.readOnly || data === "") return;
-    touch.beforeInput();
-    if (!conn.sendInput(data)) notConnected();
+    touch.whenLive(() => {
+      if (!conn.sendInput(data)) notConnected();
+    });
   };
 
   const toolbar = new Toolbar({
@@ -381,7 +382,9 @@ function main(): void {
   view.term.onBinary((data) => {
     if (vm.readOnly) return;
     const bytes = Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff);
-    if (!conn.sendInput(bytes)) notConnected();
+    touch.whenLive(() => {
+      if (!conn.sendInput(bytes)) notConnected();
+    });
   });
 
   async function paste(): Promise<void> {
@@ -414,9 +417,13 @@ function main(): void {
   const sendCompose = () => {
     if (vm.readOnly) return;
     const text = composeInput.value;
-    touch.beforeInput();
-    if (conn.send({ type: "send_compose", text })) composeInput.value = "";
-    else notConnected();
+    composeInput.value = "";
+    touch.whenLive(() => {
+      if (!conn.send({ type: "send_compose", text })) {
+        composeInput.value = text;
+        notConnected();
+      }
+    });
   };
   on(composeInput, "keydown", (e) => {
     if (e.key !== "Enter") return;
@@ -634,6 +641,9 @@ function main(): void {
           break;
         case "scrollback":
           scrollback.receive(msg.paneId, msg.text, msg.lines);
+          break;
+        case "scrolled":
+          touch.scrolled(msg.position);
           break;
         case "error":
           toast(msg.message === "read-only" ? "Read-only link: input and changes are disabled." : msg.message, "error");

@@ -43,6 +43,7 @@ export type ServerMessage =
   | { type: "session_picker"; sessions: SessionSummary[] }
   | { type: "tmux_state"; state: TmuxState }
   | { type: "scrollback"; paneId: string; text: string; lines: number }
+  | { type: "scrolled"; paneId: string; position: number }
   | { type: "error"; message: string }
   | { type: "info"; message: string };
 

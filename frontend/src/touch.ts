@@ -36,6 +36,10 @@ export class TerminalTouch {
   private pendingLines = 0;
   private flushTimer: number | undefined;
   private selectMode = false;
+  /** Leaving copy mode: input waits in `held` until the server answers. */
+  private leaving = false;
+  private leaveTimer: number | undefined;
+  private readonly held: (() => void)[] = [];
   private anchor: Cell | null = null;
   private readonly live: HTMLButtonElement;
   private readonly bar: HTMLElement;
@@ -90,9 +94,25 @@ export class TerminalTouch {
     this.hooks.selecting(v);
   }
 
-  /** Input goes to the pane: leave copy mode first (tmux would eat the keys). */
-  beforeInput(): void {
-    if (this.scrolledBack > 0 || this.pendingLines !== 0) this.backToLive();
+  /**
+   * Runs `send` (input for the pane) once the pane is live: while it shows
+   * history in copy mode, tmux would take the keys as copy-mode commands,
+   * so copy mode is left first and the input waits for the server's answer.
+   */
+  whenLive(send: () => void): void {
+    if (this.scrolledBack <= 0 && this.pendingLines === 0 && !this.leaving) {
+      send();
+      return;
+    }
+    this.held.push(send);
+    if (!this.leaving) this.backToLive();
+  }
+
+  /** The server's answer to a scroll: how many lines back the pane is. */
+  scrolled(position: number): void {
+    this.scrolledBack = position;
+    this.live.hidden = position <= 0;
+    if (position <= 0 && this.leaving) this.release();
   }
 
   backToLive(): void {
@@ -101,7 +121,18 @@ export class TerminalTouch {
     this.pendingLines = 0;
     this.scrolledBack = 0;
     this.live.hidden = true;
+    this.leaving = true;
+    // Should the answer never come (connection lost), do not hold input for long.
+    window.clearTimeout(this.leaveTimer);
+    this.leaveTimer = window.setTimeout(() => this.release(), 1500);
     this.hooks.scroll(0);
+  }
+
+  private release(): void {
+    window.clearTimeout(this.leaveTimer);
+    this.leaving = false;
+    const held = this.held.splice(0);
+    for (const send of held) send();
   }
 
   private queueScroll(lines: number): void {

@@ -371,6 +371,15 @@ pub enum ServerMessage {
         /// How many lines were asked for.
         lines: u32,
     },
+    /// `scrolled` (extension): the answer to `scroll_pane`: how far back
+    /// the pane's copy mode now is (`0`: live, not in copy mode).
+    #[serde(rename_all = "camelCase")]
+    Scrolled {
+        /// The pane scrolled.
+        pane_id: String,
+        /// Lines above the live screen now shown.
+        position: u32,
+    },
     /// `error`: something the client asked for failed.
     Error {
         /// What went wrong, for a person.
@@ -397,6 +406,7 @@ impl ServerMessage {
             ServerMessage::SessionPicker { .. } => "session_picker",
             ServerMessage::TmuxState { .. } => "tmux_state",
             ServerMessage::Scrollback { .. } => "scrollback",
+            ServerMessage::Scrolled { .. } => "scrolled",
             ServerMessage::Error { .. } => "error",
             ServerMessage::Info { .. } => "info",
         }
@@ -439,6 +449,11 @@ impl fmt::Debug for ServerMessage {
             ServerMessage::TmuxState { state } => {
                 f.debug_struct("TmuxState").field("state", state).finish()
             }
+            ServerMessage::Scrolled { pane_id, position } => f
+                .debug_struct("Scrolled")
+                .field("pane_id", pane_id)
+                .field("position", position)
+                .finish(),
             ServerMessage::Scrollback {
                 pane_id,
                 text,

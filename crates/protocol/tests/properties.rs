@@ -188,6 +188,8 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
                 lines,
             }
         }),
+        (any::<String>(), any::<u32>())
+            .prop_map(|(pane_id, position)| ServerMessage::Scrolled { pane_id, position }),
         any::<String>().prop_map(|message| ServerMessage::Error { message }),
         any::<String>().prop_map(|message| ServerMessage::Info { message }),
     ]

@@ -321,6 +321,7 @@ fn server_fixture_file_round_trips_and_covers_every_type() {
         "session_picker",
         "tmux_state",
         "scrollback",
+        "scrolled",
         "error",
         "info",
     ];

@@ -644,10 +644,16 @@ impl Control {
             }
             ClientMessage::ScrollPane { pane_id, lines } => {
                 self.require_own_pane(client, &pane_id).await?;
-                tmux.scroll_pane(&pane_id, lines)
+                let position = tmux
+                    .scroll_pane(&pane_id, lines)
                     .await
                     .map_err(|e| user_message(&format!("scroll pane {pane_id}"), &e))?;
-                Ok(true)
+                Ok(self
+                    .send(&ServerMessage::Scrolled {
+                        pane_id: pane_id.to_string(),
+                        position,
+                    })
+                    .await)
             }
             ClientMessage::KillPane { pane_id } => {
                 self.require_own_pane(client, &pane_id).await?;

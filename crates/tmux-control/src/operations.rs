@@ -391,33 +391,43 @@ impl Tmux {
     /// Scrolls `pane`'s history in copy mode by `lines` (negative: back in
     /// time), entering copy mode first (`-e`: it ends by itself once
     /// scrolled back to the bottom); `0` leaves copy mode. The pane's own
-    /// program sees nothing of it.
-    pub async fn scroll_pane(&self, pane: &PaneId, lines: i32) -> Result<(), TmuxError> {
+    /// program sees nothing of it. Returns how many lines back the pane
+    /// now shows (`0`: live).
+    pub async fn scroll_pane(&self, pane: &PaneId, lines: i32) -> Result<u32, TmuxError> {
+        let target = pane.as_str();
+        let mut args: Vec<OsString> = Vec::new();
         if lines == 0 {
-            return self
-                .run("copy-mode", ["-q", "-t", pane.as_str()], Some(pane.as_str()))
-                .await
-                .map(drop);
+            args.extend(["copy-mode".into(), "-q".into(), "-t".into(), target.into()]);
+        } else {
+            let direction = if lines < 0 { "scroll-up" } else { "scroll-down" };
+            args.extend([
+                "copy-mode".into(),
+                "-e".into(),
+                "-t".into(),
+                target.into(),
+                ";".into(),
+                "send-keys".into(),
+                "-X".into(),
+                "-N".into(),
+                lines.unsigned_abs().to_string().into(),
+                "-t".into(),
+                target.into(),
+                direction.into(),
+            ]);
         }
-        let count = lines.unsigned_abs().to_string();
-        let direction = if lines < 0 { "scroll-up" } else { "scroll-down" };
-        let args: Vec<OsString> = vec![
-            "copy-mode".into(),
-            "-e".into(),
-            "-t".into(),
-            pane.as_str().into(),
+        args.extend([
             ";".into(),
-            "send-keys".into(),
-            "-X".into(),
-            "-N".into(),
-            count.into(),
+            "display-message".into(),
+            "-p".into(),
             "-t".into(),
-            pane.as_str().into(),
-            direction.into(),
-        ];
-        self.run_sequence("copy-mode", args, Some(pane.as_str()))
-            .await
-            .map(drop)
+            target.into(),
+            "#{?pane_in_mode,#{scroll_position},0}".into(),
+        ]);
+        let output = self.run_sequence("copy-mode", args, Some(target)).await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let last = text.lines().last().unwrap_or("").trim();
+        // An empty position (a mode without one) counts as live.
+        Ok(last.parse().unwrap_or(0))
     }
 
     /// Makes `managed`'s status line name `base` instead of the managed

@@ -616,12 +616,27 @@ async fn scroll_pane_uses_copy_mode() {
             .await
             .unwrap()
     };
-    tmux.scroll_pane(&pane, -5).await.unwrap();
-    assert!(in_mode().await.starts_with("1:"), "not in copy mode");
-    tmux.scroll_pane(&pane, 0).await.unwrap();
+    // Something to scroll back to.
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "-l", "seq 1 100"])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "Enter"])
+        .await
+        .unwrap();
+    until_capture(&tmux, &pane, "seq output", |t| t.lines().any(|l| l == "100")).await;
+    assert_eq!(tmux.scroll_pane(&pane, -5).await.unwrap(), 5);
+    assert!(in_mode().await.starts_with("1:5"), "not in copy mode");
+    assert_eq!(tmux.scroll_pane(&pane, 2).await.unwrap(), 3);
+    assert_eq!(tmux.scroll_pane(&pane, 0).await.unwrap(), 0);
     assert_eq!(in_mode().await.trim(), "0:");
     // Leaving when not in copy mode is fine too.
-    tmux.scroll_pane(&pane, 0).await.unwrap();
+    assert_eq!(tmux.scroll_pane(&pane, 0).await.unwrap(), 0);
+    // Scrolling down to the bottom ends copy mode by itself (`-e`).
+    assert_eq!(tmux.scroll_pane(&pane, -4).await.unwrap(), 4);
+    assert_eq!(tmux.scroll_pane(&pane, 10).await.unwrap(), 0);
+    assert_eq!(in_mode().await.trim(), "0:");
 }
 
 /// The status line of a managed session names its base session while the

@@ -61,8 +61,12 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
                 sticky_zoom,
             }
         }),
-        (pane_id(), any::<bool>(), proptest::option::of(any::<bool>())).prop_map(
-            |(pane_id, h, sticky_zoom)| ClientMessage::SplitPane {
+        (
+            pane_id(),
+            any::<bool>(),
+            proptest::option::of(any::<bool>())
+        )
+            .prop_map(|(pane_id, h, sticky_zoom)| ClientMessage::SplitPane {
                 pane_id,
                 orientation: if h {
                     Orientation::Horizontal
@@ -70,8 +74,7 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
                     Orientation::Vertical
                 },
                 sticky_zoom,
-            }
-        ),
+            }),
         (pane_id(), -10_000i32..=10_000)
             .prop_map(|(pane_id, lines)| ClientMessage::ScrollPane { pane_id, lines }),
         pane_id().prop_map(|pane_id| ClientMessage::KillPane { pane_id }),

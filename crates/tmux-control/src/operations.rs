@@ -306,9 +306,7 @@ impl Tmux {
             args.push("-Z");
         }
         args.extend(["-t", pane.as_str(), "-P", "-F", "#{pane_id}"]);
-        let output = self
-            .run("split-window", args, Some(pane.as_str()))
-            .await?;
+        let output = self.run("split-window", args, Some(pane.as_str())).await?;
         let text = String::from_utf8_lossy(&output.stdout);
         PaneId::try_from(text.trim()).map_err(|_| {
             TmuxError::parse("split-window", format!("not a pane id: {:?}", text.trim()))
@@ -385,7 +383,9 @@ impl Tmux {
                 Some(pane.as_str()),
             )
             .await?;
-        Ok(joined_capture_text(&String::from_utf8_lossy(&output.stdout)))
+        Ok(joined_capture_text(&String::from_utf8_lossy(
+            &output.stdout,
+        )))
     }
 
     /// Scrolls `pane`'s history in copy mode by `lines` (negative: back in
@@ -399,7 +399,11 @@ impl Tmux {
         if lines == 0 {
             args.extend(["copy-mode".into(), "-q".into(), "-t".into(), target.into()]);
         } else {
-            let direction = if lines < 0 { "scroll-up" } else { "scroll-down" };
+            let direction = if lines < 0 {
+                "scroll-up"
+            } else {
+                "scroll-down"
+            };
             args.extend([
                 "copy-mode".into(),
                 "-e".into(),
@@ -457,7 +461,9 @@ impl Tmux {
         let target = session_scope(managed.as_str())?;
         // status-left goes through strftime and then the format expander.
         let left = format!("[{}] ", escape_format(&base.as_str().replace('%', "%%")));
-        let length = (base.as_str().chars().count() + 3).clamp(10, 40).to_string();
+        let length = (base.as_str().chars().count() + 3)
+            .clamp(10, 40)
+            .to_string();
         let args: Vec<OsString> = vec![
             "set-option".into(),
             "-t".into(),

@@ -592,7 +592,8 @@ async fn capture_joins_wrapped_lines() {
     let long = format!("{}Z", "W".repeat(199));
     // The line starts with sh's prompt (`# `) on screen row one.
     let text = until_capture(&tmux, &pane, "the long line", |t| {
-        t.lines().any(|l| l.ends_with(&long) && l.len() <= long.len() + 2)
+        t.lines()
+            .any(|l| l.ends_with(&long) && l.len() <= long.len() + 2)
     })
     .await;
     assert!(
@@ -612,7 +613,13 @@ async fn scroll_pane_uses_copy_mode() {
         .clone();
     let in_mode = || async {
         sandbox
-            .run(&["display-message", "-p", "-t", pane.as_str(), "#{pane_in_mode}:#{scroll_position}"])
+            .run(&[
+                "display-message",
+                "-p",
+                "-t",
+                pane.as_str(),
+                "#{pane_in_mode}:#{scroll_position}",
+            ])
             .await
             .unwrap()
     };
@@ -625,7 +632,10 @@ async fn scroll_pane_uses_copy_mode() {
         .run(&["send-keys", "-t", pane.as_str(), "Enter"])
         .await
         .unwrap();
-    until_capture(&tmux, &pane, "seq output", |t| t.lines().any(|l| l == "100")).await;
+    until_capture(&tmux, &pane, "seq output", |t| {
+        t.lines().any(|l| l == "100")
+    })
+    .await;
     assert_eq!(tmux.scroll_pane(&pane, -5).await.unwrap(), 5);
     assert!(in_mode().await.starts_with("1:5"), "not in copy mode");
     assert_eq!(tmux.scroll_pane(&pane, 2).await.unwrap(), 3);
@@ -651,18 +661,37 @@ async fn managed_status_line_names_the_base_session() {
     tmux.new_grouped_session(&managed, &name("work#1"))
         .await
         .unwrap();
-    assert!(tmux.name_base_in_status(&managed, &name("work#1")).await.unwrap());
+    assert!(
+        tmux.name_base_in_status(&managed, &name("work#1"))
+            .await
+            .unwrap()
+    );
     let left = sandbox
-        .run(&["show-options", "-v", "-t", "=tmux-mobile-client-abc:", "status-left"])
+        .run(&[
+            "show-options",
+            "-v",
+            "-t",
+            "=tmux-mobile-client-abc:",
+            "status-left",
+        ])
         .await
         .unwrap();
     assert_eq!(left.trim_end_matches('\n'), "[work##1] ");
     let shown = sandbox
-        .run(&["display-message", "-p", "-t", "=tmux-mobile-client-abc:", "#{T:status-left}"])
+        .run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "=tmux-mobile-client-abc:",
+            "#{T:status-left}",
+        ])
         .await
         .unwrap();
     assert_eq!(shown.trim_end_matches('\n'), "[work#1] ");
-    let global = sandbox.run(&["show-options", "-gv", "status-left"]).await.unwrap();
+    let global = sandbox
+        .run(&["show-options", "-gv", "status-left"])
+        .await
+        .unwrap();
     assert_eq!(global.trim_end_matches('\n'), "[#{session_name}] ");
     // The user's base session is untouched.
     let base = sandbox
@@ -677,15 +706,31 @@ async fn managed_status_line_names_the_base_session() {
         .await
         .unwrap();
     let other = name("tmux-mobile-client-def");
-    tmux.new_grouped_session(&other, &name("work#1")).await.unwrap();
-    assert!(!tmux.name_base_in_status(&other, &name("work#1")).await.unwrap());
+    tmux.new_grouped_session(&other, &name("work#1"))
+        .await
+        .unwrap();
+    assert!(
+        !tmux
+            .name_base_in_status(&other, &name("work#1"))
+            .await
+            .unwrap()
+    );
     let left = sandbox
-        .run(&["show-options", "-t", "=tmux-mobile-client-def:", "status-left"])
+        .run(&[
+            "show-options",
+            "-t",
+            "=tmux-mobile-client-def:",
+            "status-left",
+        ])
         .await
         .unwrap();
     assert_eq!(left.trim(), "");
     // Only managed sessions.
-    assert!(tmux.name_base_in_status(&name("work#1"), &name("x")).await.is_err());
+    assert!(
+        tmux.name_base_in_status(&name("work#1"), &name("x"))
+            .await
+            .is_err()
+    );
 }
 
 /// With zoom, the split's new pane fills the window.

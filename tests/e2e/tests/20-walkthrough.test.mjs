@@ -12,8 +12,8 @@ import { waitFor } from "../lib/wait.mjs";
 
 const LANDSCAPE = { viewport: { width: 844, height: 390 } };
 
-test("14 back button closes the drawer, the scrollback and dialogs instead of leaving", { timeout: 180_000 }, () =>
-  scenario("14-back-button", {}, async ({ app, page }) => {
+test("20 back button closes the drawer, the scrollback and dialogs instead of leaving", { timeout: 180_000 }, () =>
+  scenario("20-back-button", {}, async ({ app, page }) => {
     await login(page, app.url, app.password);
     const url = page.url();
     const drawer = byTestId(page, "drawer");
@@ -52,8 +52,8 @@ test("14 back button closes the drawer, the scrollback and dialogs instead of le
   }),
 );
 
-test("14 scrollback joins wrapped lines and counts lines, not screen rows", { timeout: 180_000 }, () =>
-  scenario("14-wrapped-scrollback", { context: { permissions: ["clipboard-read", "clipboard-write"] } }, async ({ app, page }) => {
+test("20 scrollback joins wrapped lines and counts lines, not screen rows", { timeout: 180_000 }, () =>
+  scenario("20-wrapped-scrollback", { context: { permissions: ["clipboard-read", "clipboard-write"] } }, async ({ app, page }) => {
     await login(page, app.url, app.password);
     // 240 characters: several rows on a 390 px screen (about 50 columns).
     await runInTerminal(page, "printf 'https://example.com/%s\\n' $(printf 'a%.0s' $(seq 1 220)); echo wrap-done");
@@ -72,8 +72,8 @@ test("14 scrollback joins wrapped lines and counts lines, not screen rows", { ti
   }),
 );
 
-test("14 after the resume grace expired the phone comes back to its window and pane, and says so", { timeout: 240_000 }, () =>
-  scenario("14-view-restored", { app: { args: ["--resume-grace", "1"] } }, async ({ app, context, page, sandbox, shot }) => {
+test("20 after the resume grace expired the phone comes back to its window and pane, and says so", { timeout: 240_000 }, () =>
+  scenario("20-view-restored", { app: { args: ["--resume-grace", "1"] } }, async ({ app, context, page, sandbox, shot }) => {
     await login(page, app.url, app.password);
     const old = await attachedSession(page);
     await byTestId(page, "drawer-button").click();
@@ -99,8 +99,8 @@ test("14 after the resume grace expired the phone comes back to its window and p
   }),
 );
 
-test("14 split in landscape with sticky zoom zooms the new pane and says pane 2/2", { timeout: 180_000 }, () =>
-  scenario("14-split-sticky-zoom", { context: LANDSCAPE }, async ({ app, page, sandbox, shot }) => {
+test("20 split in landscape with sticky zoom zooms the new pane and says pane 2/2", { timeout: 180_000 }, () =>
+  scenario("20-split-sticky-zoom", { context: LANDSCAPE }, async ({ app, page, sandbox, shot }) => {
     await login(page, app.url, app.password);
     const session = await attachedSession(page);
     await byTestId(page, "drawer-button").click();
@@ -122,8 +122,8 @@ test("14 split in landscape with sticky zoom zooms the new pane and says pane 2/
   }),
 );
 
-test("14 swipe on the live terminal scrolls the pane's history; typing returns to live", { timeout: 180_000 }, () =>
-  scenario("14-swipe-scroll", {}, async ({ app, page, sandbox }) => {
+test("20 swipe on the live terminal scrolls the pane's history; typing returns to live", { timeout: 180_000 }, () =>
+  scenario("20-swipe-scroll", {}, async ({ app, page, sandbox }) => {
     await login(page, app.url, app.password);
     const session = await attachedSession(page);
     await runInTerminal(page, "seq 1 400; echo seq-done");
@@ -145,8 +145,8 @@ test("14 swipe on the live terminal scrolls the pane's history; typing returns t
   }),
 );
 
-test("14 not-connected feedback stays off the retry banner and goes when connected", { timeout: 180_000 }, () =>
-  scenario("14-reconnect-toast", {}, async ({ app, context, page }) => {
+test("20 not-connected feedback stays off the retry banner and goes when connected", { timeout: 180_000 }, () =>
+  scenario("20-reconnect-toast", {}, async ({ app, context, page }) => {
     await login(page, app.url, app.password);
     await context.setOffline(true);
     const banner = byTestId(page, "connection-banner");

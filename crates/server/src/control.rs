@@ -135,6 +135,11 @@ impl Control {
                             self.close(CloseCode::Size, "message too large").await;
                             return End::Gone;
                         }
+                        Some(Err(WsError::Utf8(_))) => {
+                            log::info!("control socket from {}: text frame is not UTF-8", self.peer);
+                            self.close(CloseCode::Invalid, "text frame is not UTF-8").await;
+                            return End::Gone;
+                        }
                         Some(Err(error)) => {
                             log::debug!("control socket from {}: {error}", self.peer);
                             return End::Gone;

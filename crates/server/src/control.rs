@@ -708,6 +708,7 @@ impl Control {
                 sticky_zoom,
             } => {
                 self.require_own_pane(client, &pane_id).await?;
+                let orientation = crate::state::split_orientation(orientation);
                 let split = if sticky_zoom == Some(true) {
                     tmux.split_pane_zoomed(&pane_id, orientation).await
                 } else {

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use tmux_mobile_protocol::{Orientation, PaneId, ScrollbackLines, SessionName, WindowIndex};
+use tmux_mobile_protocol::{ScrollbackLines, SessionName, WindowIndex};
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{Orientation, PaneId};
 use tmux_mobile_tmux_control::{Snapshot, TmuxError};
 
 fn name(s: &str) -> SessionName {
@@ -129,9 +130,8 @@ async fn grouped_sessions_share_windows_but_not_the_current_one() {
     owners.sort();
     assert_eq!(owners, ["base", "tmux-mobile-client-abc"]);
     assert!(tmux.pane_in_session(&pane, &client).await.unwrap());
-    let wire = snap.to_wire("t".into(), false);
-    assert_eq!(wire.sessions.len(), 1);
-    assert_eq!(snap.to_wire("t".into(), true).sessions.len(), 2);
+    assert_eq!(snap.user_sessions().count(), 1);
+    assert_eq!(snap.sessions().len(), 2);
     // A group target that does not exist is an error, and creates nothing.
     assert!(matches!(
         tmux.new_grouped_session(&name("tmux-mobile-client-x"), &name("nope"))
@@ -247,12 +247,14 @@ async fn panes_split_select_zoom_capture_and_die() {
     tmux.toggle_zoom(&first).await.unwrap();
     assert!(tmux.is_zoomed(&first).await.unwrap());
     assert!(!tmux.is_zoomed(&right).await.unwrap());
-    let wire = snapshot(&sandbox).await.to_wire("t".into(), false);
-    let zoomed: Vec<_> = wire.sessions[0].window_states[0]
+    let snap = snapshot(&sandbox).await;
+    let window = &snap.sessions()[0].windows[0];
+    assert!(window.zoomed);
+    let zoomed: Vec<_> = window
         .panes
         .iter()
-        .filter(|p| p.zoomed)
-        .map(|p| p.id.clone())
+        .filter(|p| p.active)
+        .map(|p| p.id.to_string())
         .collect();
     assert_eq!(zoomed, [first.to_string()]);
     tmux.toggle_zoom(&first).await.unwrap();
@@ -534,7 +536,7 @@ async fn a_hostile_program_name_cannot_forge_records() {
     assert!(command.starts_with("evil $9 1 @9"), "{command:?}");
     assert!(!command.contains(['\n', '\t']), "{command:?}");
     assert!(
-        snap.sessions_with_pane(&"%99".parse().unwrap())
+        snap.sessions_with_pane("%99")
             .next()
             .is_none()
     );

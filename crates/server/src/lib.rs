@@ -33,7 +33,8 @@
 //! Modules: `http` routes requests, `upgrade` performs the
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
 //! `clients` keeps per-client sessions and PTYs across reconnects, `fanout`
-//! copies terminal output to sockets, `state` shapes `tmux_state`, and
+//! copies terminal output to sockets, `state` shapes `tmux_state`, `scrollback` sends pane histories in
+//! bounded parts, and
 //! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
@@ -44,6 +45,7 @@ mod error;
 mod fanout;
 mod http;
 mod options;
+mod scrollback;
 mod server;
 mod shutdown;
 mod state;

@@ -30,7 +30,7 @@
 
 use std::time::Duration;
 
-use futures_util::SinkExt;
+use futures_util::{Sink, SinkExt};
 use tmux_mobile_protocol::{PaneId, ServerMessage, encode_server};
 use tmux_mobile_tmux_control::PaneCapture;
 use tokio_tungstenite::tungstenite::Message;
@@ -38,7 +38,6 @@ use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 use crate::state::user_message;
-use crate::upgrade::Socket;
 
 /// Largest `scrollback` message of a stream, and largest frame of a
 /// fragmented one, in bytes (JSON included).
@@ -69,14 +68,17 @@ pub(crate) enum Outcome {
 
 /// Reads `capture` to its end and sends it on `ws` (see the module
 /// documentation for the two forms).
-pub(crate) async fn send(
-    ws: &mut Socket,
+pub(crate) async fn send<S>(
+    ws: &mut S,
     mut capture: PaneCapture,
     pane: &PaneId,
     lines: u32,
     stream: bool,
     send_timeout: Duration,
-) -> Outcome {
+) -> Outcome
+where
+    S: Sink<Message> + Unpin,
+{
     let mut out = Writer {
         ws,
         pane: pane.to_string(),
@@ -125,8 +127,8 @@ pub(crate) async fn send(
 }
 
 /// Writes the parts in the form the client asked for.
-struct Writer<'a> {
-    ws: &'a mut Socket,
+struct Writer<'a, S> {
+    ws: &'a mut S,
     pane: String,
     lines: u32,
     stream: bool,
@@ -137,7 +139,7 @@ struct Writer<'a> {
     fragmenting: bool,
 }
 
-impl Writer<'_> {
+impl<S: Sink<Message> + Unpin> Writer<'_, S> {
     /// Sends one part (halved until each half fits [`PART_BYTES`] once
     /// escaped); `false` if the socket broke.
     async fn part(&mut self, text: String, last: bool) -> bool {
@@ -276,14 +278,18 @@ fn char_ceil(text: &str, mut at: usize) -> usize {
 
 /// Cuts text arriving in arbitrary pieces into parts of at most `budget`
 /// bytes, ending a part after a newline when there is one in its second
-/// half; holds back trailing newlines until more text follows (so the
-/// blank lines at the end of a capture are dropped).
+/// half. Removes what the viewer does not show, as
+/// [`Tmux::capture_pane`](tmux_mobile_tmux_control::Tmux::capture_pane)
+/// does: the spaces at the end of every line (`capture-pane -J` keeps
+/// them) and the blank lines at the end. So it holds back the newlines and
+/// spaces at the end of what it has, until other text follows.
 #[derive(Debug)]
 struct Parts {
     budget: usize,
     pending: String,
-    /// Newlines seen after the last other character.
+    /// Held back: this many newlines, then `held_spaces` spaces.
     held_newlines: usize,
+    held_spaces: usize,
 }
 
 impl Parts {
@@ -292,17 +298,34 @@ impl Parts {
             budget,
             pending: String::new(),
             held_newlines: 0,
+            held_spaces: 0,
         }
     }
 
     fn push(&mut self, piece: &str) {
-        let body = piece.trim_end_matches('\n');
+        let mut lines = piece.split('\n');
+        if let Some(first) = lines.next() {
+            self.push_line_text(first);
+        }
+        for line in lines {
+            // The spaces before a newline are the end of a line: dropped.
+            self.held_spaces = 0;
+            self.held_newlines += 1;
+            self.push_line_text(line);
+        }
+    }
+
+    /// Text without newlines.
+    fn push_line_text(&mut self, text: &str) {
+        let body = text.trim_end_matches(' ');
         if body.is_empty() {
-            self.held_newlines += piece.len();
+            self.held_spaces += text.len();
             return;
         }
-        let held = std::mem::replace(&mut self.held_newlines, piece.len() - body.len());
-        self.pending.extend(std::iter::repeat_n('\n', held));
+        let newlines = std::mem::take(&mut self.held_newlines);
+        let spaces = std::mem::replace(&mut self.held_spaces, text.len() - body.len());
+        self.pending.extend(std::iter::repeat_n('\n', newlines));
+        self.pending.extend(std::iter::repeat_n(' ', spaces));
         self.pending.push_str(body);
     }
 
@@ -323,7 +346,7 @@ impl Parts {
         Some(std::mem::replace(&mut self.pending, rest))
     }
 
-    /// What is left at the end (trailing newlines dropped).
+    /// What is left at the end (trailing newlines and spaces dropped).
     fn finish(self) -> String {
         self.pending
     }
@@ -374,7 +397,7 @@ mod tests {
                 assert!(!part.is_empty());
             }
             let joined = parts.concat() + &last;
-            assert_eq!(joined, input.trim_end_matches('\n'));
+            assert_eq!(joined, input.trim_end_matches('\n'), "budget {budget}");
             // Most parts end at a line end.
             let at_line_end = parts.iter().filter(|p| p.ends_with('\n')).count();
             assert!(at_line_end * 2 >= parts.len(), "budget {budget}");
@@ -382,12 +405,20 @@ mod tests {
     }
 
     #[test]
-    fn trailing_blank_lines_are_dropped_but_inner_ones_kept() {
-        let (parts, last) = cut(1000, &["a\n\n", "\n", "b\n", "\n\n\n"]);
+    fn trailing_blank_lines_and_spaces_are_dropped_but_inner_ones_kept() {
+        let (parts, last) = cut(1000, &["a  \n\n", "\n", "b\n", "\n\n\n"]);
         assert!(parts.is_empty());
         assert_eq!(last, "a\n\n\nb");
         let (_, last) = cut(1000, &["\n\n"]);
         assert_eq!(last, "");
+        // Spaces split from their line's end or its next word by a piece
+        // boundary.
+        let (_, last) = cut(1000, &["x ", " ", " y  ", "  ", "\n ", " z", "   "]);
+        assert_eq!(last, "x   y\n  z");
+        // The same as the whole-capture text of Tmux::capture_pane.
+        let raw = "  indented  \n\n tail \n   \n\n";
+        let (_, last) = cut(1000, &[raw]);
+        assert_eq!(last, "  indented\n\n tail");
     }
 
     #[test]

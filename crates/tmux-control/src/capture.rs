@@ -33,7 +33,7 @@ const READ_SIZE: usize = 64 * 1024;
 /// Most of tmux's error output kept (its messages are one line).
 const STDERR_LIMIT: u64 = 16 * 1024;
 
-/// A running `capture-pane -p`: read its text with [`PaneCapture::read`]
+/// A running `capture-pane -p -J`: read its text with [`PaneCapture::read`]
 /// until it returns `Ok(None)`. Dropping it kills the process.
 #[derive(Debug)]
 pub struct PaneCapture {
@@ -51,8 +51,10 @@ pub struct PaneCapture {
 
 impl Tmux {
     /// Starts capturing the last `lines` lines of history of `pane` (and its
-    /// visible screen), as [`Tmux::capture_pane`] does, to be read piece by
-    /// piece (see [`PaneCapture`]).
+    /// visible screen), as [`Tmux::capture_pane`] does (`-J`: lines the
+    /// terminal wrapped come joined), to be read piece by piece (see
+    /// [`PaneCapture`]). Unlike [`Tmux::capture_pane`] the text is as tmux
+    /// prints it: `-J` keeps trailing spaces, which the caller may remove.
     ///
     /// ```no_run
     /// # async fn demo(tmux: tmux_mobile_tmux_control::Tmux) -> Result<(), tmux_mobile_tmux_control::TmuxError> {
@@ -75,6 +77,7 @@ impl Tmux {
         cmd.args([
             "capture-pane",
             "-p",
+            "-J",
             "-t",
             pane.as_str(),
             "-S",

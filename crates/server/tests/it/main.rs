@@ -3,9 +3,11 @@
 //! parallel, each with its own `TestServer`.
 
 mod common;
+mod examples;
 mod handshake;
 mod http;
 mod lifecycle;
 mod mutations;
 mod scrollback;
+mod switching;
 mod terminal;

@@ -4,6 +4,7 @@
 //! `bench`, `tidy`.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod ci;
 mod e2e;
 mod frontend;
@@ -23,8 +24,11 @@ fn main() -> ExitCode {
         "tidy" => tidy::tidy(rest),
         "frontend" => frontend::frontend(rest),
         "e2e" => e2e::e2e(rest),
+        "bench" => bench::bench(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|test|tidy|frontend [--check]|e2e>");
+            println!(
+                "usage: cargo xtask <ci|test|tidy|frontend [--check]|e2e|bench [--quick] [--vs-ttyd PATH]>"
+            );
             Ok(())
         }
         other => Err(format!(

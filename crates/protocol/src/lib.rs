@@ -39,6 +39,7 @@ pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, TERMINAL_FRAME_LIMIT};
 pub use state::{PaneState, SessionState, SessionSummary, TmuxState, WindowState};
 pub use terminal::{
-    Resize, TerminalAuth, TerminalFrame, classify_terminal_frame, decode_terminal_auth,
+    DEFLATE_SUBPROTOCOL, Resize, TerminalAuth, TerminalFrame, classify_terminal_frame,
+    decode_terminal_auth,
 };
 pub use time::rfc3339_now;

@@ -24,6 +24,8 @@ const LAYERS: &[(&str, &str, &[&str])] = &[
     ),
     ("crates/pty-bridge", "tmux-mobile-pty-bridge", &[]),
     ("crates/tunnel", "tmux-mobile-tunnel", &[]),
+    // Web Push is its own security boundary: it depends on no crate of ours.
+    ("crates/push", "tmux-mobile-push", &[]),
     (
         "crates/server",
         "tmux-mobile-server",

@@ -43,5 +43,5 @@ pub use error::AuthError;
 pub use origin::OriginPolicy;
 pub use secret::{MAX_SECRET_LEN, Secret};
 pub use session_keys::{MAX_SESSION_KEY_TTL, SESSION_KEY_BYTES, SessionKeyPolicy};
-pub use throttle::{Backoff, MAX_GLOBAL_DELAY, MAX_SOURCE_DELAY, ThrottlePolicy};
+pub use throttle::{Backoff, MAX_GLOBAL_DELAY, MAX_GUESS_DELAY, MAX_SOURCE_DELAY, ThrottlePolicy};
 pub use verify::{Attempt, Authenticator, Grant, Role};

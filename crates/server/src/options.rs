@@ -75,7 +75,7 @@ pub struct ServerOptions {
     /// source (an attacker's failures would delay the owner). Cloudflare's
     /// edge overwrites the header, so a remote client cannot choose it; a
     /// local process can, but only to spread its own guesses over sources,
-    /// which the global limiter still slows. Default off.
+    /// which the password-guess budget still bounds overall. Default off.
     pub trust_cf_connecting_ip: bool,
 }
 

@@ -256,6 +256,10 @@ impl Client {
         tmux.new_grouped_session(&self.managed, base)
             .await
             .map_err(AttachError::Tmux)?;
+        // The status line names the user's session, not ours (`[tmux-mobi`).
+        if let Err(error) = tmux.name_base_in_status(&self.managed, base).await {
+            log::debug!("status line of {}: {error}", self.managed);
+        }
         let mut argv = tmux
             .attach_argv(self.managed.as_str())
             .map_err(AttachError::Tmux)?;

@@ -135,6 +135,11 @@ impl Control {
                             self.close(CloseCode::Size, "message too large").await;
                             return End::Gone;
                         }
+                        Some(Err(WsError::Utf8(_))) => {
+                            log::info!("control socket from {}: text frame is not UTF-8", self.peer);
+                            self.close(CloseCode::Invalid, "text frame is not UTF-8").await;
+                            return End::Gone;
+                        }
                         Some(Err(error)) => {
                             log::debug!("control socket from {}: {error}", self.peer);
                             return End::Gone;
@@ -631,12 +636,29 @@ impl Control {
             ClientMessage::SplitPane {
                 pane_id,
                 orientation,
+                sticky_zoom,
             } => {
                 self.require_own_pane(client, &pane_id).await?;
-                tmux.split_pane(&pane_id, orientation)
-                    .await
-                    .map_err(|e| user_message(&format!("split pane {pane_id}"), &e))?;
+                let split = if sticky_zoom == Some(true) {
+                    tmux.split_pane_zoomed(&pane_id, orientation).await
+                } else {
+                    tmux.split_pane(&pane_id, orientation).await
+                };
+                split.map_err(|e| user_message(&format!("split pane {pane_id}"), &e))?;
                 Ok(true)
+            }
+            ClientMessage::ScrollPane { pane_id, lines } => {
+                self.require_own_pane(client, &pane_id).await?;
+                let position = tmux
+                    .scroll_pane(&pane_id, lines)
+                    .await
+                    .map_err(|e| user_message(&format!("scroll pane {pane_id}"), &e))?;
+                Ok(self
+                    .send(&ServerMessage::Scrolled {
+                        pane_id: pane_id.to_string(),
+                        position,
+                    })
+                    .await)
             }
             ClientMessage::KillPane { pane_id } => {
                 self.require_own_pane(client, &pane_id).await?;

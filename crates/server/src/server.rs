@@ -21,6 +21,14 @@ use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
 /// How long a client may take to send its request headers (slowloris).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Largest request head (and read buffer) hyper accepts from a connection:
+/// a browser's upgrade request is under 2 KiB; hyper's default (≈ 400 KiB)
+/// lets every idle connection hold far more. Larger heads get `431`.
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+/// Most request headers accepted (browsers send about 15); more get `431`.
+const MAX_HEADERS: usize = 64;
+
 /// What every connection task shares.
 pub(crate) struct Shared {
     /// The configuration.
@@ -223,7 +231,9 @@ fn spawn_connection(shared: &Arc<Shared>, stream: tokio::net::TcpStream, peer: S
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT);
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_buf_size(MAX_REQUEST_HEAD)
+            .max_headers(MAX_HEADERS);
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)
             .with_upgrades();

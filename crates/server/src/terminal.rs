@@ -116,6 +116,10 @@ async fn authenticate(
             close_socket(ws, CloseCode::Size, "message too large").await;
             return None;
         }
+        Ok(Some(Err(WsError::Utf8(_)))) => {
+            close_socket(ws, CloseCode::Invalid, "text frame is not UTF-8").await;
+            return None;
+        }
         Ok(Some(Err(_))) => return None,
         Ok(Some(Ok(Message::Text(text)))) => text,
         Ok(Some(Ok(_))) => {
@@ -258,6 +262,16 @@ async fn read_input(
             Err(WsError::Capacity(error)) => {
                 log::info!("terminal socket of client {}: {error}", client.id);
                 return Some((CloseCode::Size, "message too large"));
+            }
+            Err(WsError::Utf8(_)) => {
+                log::info!(
+                    "terminal socket of client {}: text frame is not UTF-8",
+                    client.id
+                );
+                return Some((
+                    CloseCode::Invalid,
+                    "text frame is not UTF-8 (send binary frames)",
+                ));
             }
             Err(error) => {
                 log::debug!("terminal socket of client {}: {error}", client.id);

@@ -4,6 +4,7 @@
 
 mod common;
 mod deflate;
+mod examples;
 mod handshake;
 mod http;
 mod lifecycle;

@@ -42,6 +42,7 @@
 mod assets;
 mod clients;
 mod control;
+mod deflate;
 mod error;
 mod fanout;
 mod http;

@@ -3,6 +3,7 @@
 //! parallel, each with its own `TestServer`.
 
 mod common;
+mod deflate;
 mod examples;
 mod handshake;
 mod http;

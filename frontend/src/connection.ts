@@ -35,7 +35,8 @@ export interface ConnectionEvents {
   config(c: ServerConfig): void;
   /** The password prompt must be shown (error text or null, and an optional wait). */
   needPassword(error: string | null, waitMs?: number): void;
-  authOk(info: { clientId: string; readOnly: boolean; resumed: boolean }): void;
+  /** `expired`: this page asked to resume a client the server no longer had (the grace period passed). */
+  authOk(info: { clientId: string; readOnly: boolean; resumed: boolean; expired: boolean }): void;
   /** Every control message after auth (attached, tmux_state, errors, ...). */
   message(msg: ServerMessage): void;
   terminalOpen(): void;
@@ -385,6 +386,7 @@ export class Connection {
       case "auth_ok": {
         window.clearTimeout(this.connectTimer);
         const resumed = this.clientId === msg.clientId;
+        const expired = this.clientId !== null && !resumed;
         this.authed = true;
         this.attached = false;
         this.clientId = msg.clientId;
@@ -394,7 +396,7 @@ export class Connection {
         this.termAttempt = 0;
         this.termAuthFailures = 0;
         this.everConnected = true;
-        this.ev.authOk({ clientId: msg.clientId, readOnly: msg.readOnly === true, resumed });
+        this.ev.authOk({ clientId: msg.clientId, readOnly: msg.readOnly === true, resumed, expired });
         this.setPhase("attaching");
         this.openTerminal();
         return;

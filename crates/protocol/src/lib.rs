@@ -36,7 +36,7 @@ pub use args::{Orientation, ScrollbackLines};
 pub use control::{AuthRequest, ClientMessage, ServerMessage, decode_control, encode_server};
 pub use error::ProtocolError;
 pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};
-pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, TERMINAL_FRAME_LIMIT};
+pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT, TERMINAL_FRAME_LIMIT};
 pub use state::{PaneState, SessionState, SessionSummary, TmuxState, WindowState};
 pub use terminal::{
     Resize, TerminalAuth, TerminalFrame, classify_terminal_frame, decode_terminal_auth,

@@ -32,7 +32,8 @@
 //!
 //! Modules: `http` routes requests, `upgrade` performs the
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
-//! `clients` keeps per-client sessions and PTYs across reconnects, `fanout`
+//! `clients` keeps per-client sessions and PTYs across reconnects, `input`
+//! holds keystrokes while a PTY is replaced, `fanout`
 //! copies terminal output to sockets, `state` shapes `tmux_state`, and
 //! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
@@ -43,6 +44,7 @@ mod control;
 mod error;
 mod fanout;
 mod http;
+mod input;
 mod options;
 mod server;
 mod shutdown;

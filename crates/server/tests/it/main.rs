@@ -7,4 +7,5 @@ mod handshake;
 mod http;
 mod lifecycle;
 mod mutations;
+mod switching;
 mod terminal;

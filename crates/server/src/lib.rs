@@ -41,6 +41,7 @@
 mod assets;
 mod clients;
 mod control;
+mod deflate;
 mod error;
 mod fanout;
 mod http;
@@ -62,3 +63,9 @@ pub use server::Server;
 pub use shutdown::ShutdownHandle;
 #[cfg(feature = "test-support")]
 pub use test_support::{TestServer, TestServerBuilder};
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

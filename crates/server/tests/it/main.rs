@@ -3,6 +3,8 @@
 //! parallel, each with its own `TestServer`.
 
 mod common;
+mod deflate;
+mod examples;
 mod handshake;
 mod http;
 mod lifecycle;

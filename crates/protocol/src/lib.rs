@@ -40,7 +40,8 @@ pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT, TERMINAL_FRAME_LIMIT};
 pub use state::{PaneState, SessionState, SessionSummary, TmuxState, WindowState};
 pub use terminal::{
-    Resize, TerminalAuth, TerminalFrame, classify_terminal_frame, decode_terminal_auth,
+    DEFLATE_SUBPROTOCOL, Resize, TerminalAuth, TerminalFrame, classify_terminal_frame,
+    decode_terminal_auth,
 };
 pub use time::rfc3339_now;
 

@@ -670,7 +670,7 @@ impl Control {
                 ..
             } => {
                 self.require_attached(client).await?;
-                tmux.select_window(&managed, window_index)
+                tmux.select_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("select window {window_index}"), &e))?;
                 if sticky_zoom == Some(true) {
@@ -684,7 +684,7 @@ impl Control {
             }
             ClientMessage::KillWindow { window_index, .. } => {
                 self.require_attached(client).await?;
-                tmux.kill_window(&managed, window_index)
+                tmux.kill_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("close window {window_index}"), &e))?;
                 Ok(true)
@@ -753,7 +753,7 @@ impl Control {
                 let lines = lines
                     .unwrap_or_else(|| ScrollbackLines::new(self.shared.options.scrollback_lines));
                 let capture = tmux
-                    .capture_pane_stream(&pane_id, lines)
+                    .capture_pane_stream(&pane_id, lines.get())
                     .map_err(|e| user_message(&format!("capture pane {pane_id}"), &e))?;
                 let stream = stream == Some(true);
                 let outcome = crate::scrollback::send(

@@ -210,10 +210,9 @@ impl Tmux {
     pub async fn select_window(
         &self,
         session: impl AsRef<str>,
-        index: impl Into<u32>,
+        index: u32,
     ) -> Result<(), TmuxError> {
         let session = session.as_ref();
-        let index: u32 = index.into();
         let target = self.resolve_window(session, index).await?;
         self.run("select-window", ["-t", target.as_str()], Some(session))
             .await
@@ -222,13 +221,8 @@ impl Tmux {
 
     /// Kills the window at `index` of `session` (in every session it is
     /// linked into, as `kill-window` does).
-    pub async fn kill_window(
-        &self,
-        session: impl AsRef<str>,
-        index: impl Into<u32>,
-    ) -> Result<(), TmuxError> {
+    pub async fn kill_window(&self, session: impl AsRef<str>, index: u32) -> Result<(), TmuxError> {
         let session = session.as_ref();
-        let index: u32 = index.into();
         let target = self.resolve_window(session, index).await?;
         self.run("kill-window", ["-t", target.as_str()], Some(session))
             .await
@@ -371,10 +365,9 @@ impl Tmux {
     pub async fn capture_pane(
         &self,
         pane: impl AsRef<str>,
-        lines: impl Into<u32>,
+        lines: u32,
     ) -> Result<String, TmuxError> {
         let pane = PaneId::parse(pane.as_ref())?;
-        let lines: u32 = lines.into();
         let start = format!("-{lines}");
         let output = self
             .run(

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tmux_mobile_protocol::{ScrollbackLines, SessionName, WindowIndex};
+use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{Orientation, PaneId};
 use tmux_mobile_tmux_control::{Snapshot, TmuxError};
@@ -157,7 +157,7 @@ async fn windows_are_addressed_by_index_never_by_name() {
     );
     assert_eq!(session.active_window().unwrap().index, 2);
 
-    tmux.select_window(&s, WindowIndex::new(0)).await.unwrap();
+    tmux.select_window(&s, 0).await.unwrap();
     assert_eq!(
         snapshot(&sandbox)
             .await
@@ -169,7 +169,7 @@ async fn windows_are_addressed_by_index_never_by_name() {
         0
     );
 
-    tmux.kill_window(&s, WindowIndex::new(1)).await.unwrap();
+    tmux.kill_window(&s, 1).await.unwrap();
     let snap = snapshot(&sandbox).await;
     assert_eq!(
         snap.session("s")
@@ -192,8 +192,8 @@ async fn windows_are_addressed_by_index_never_by_name() {
         .await
         .unwrap();
     for result in [
-        tmux.kill_window(&s, WindowIndex::new(7)).await,
-        tmux.select_window(&s, WindowIndex::new(7)).await,
+        tmux.kill_window(&s, 7).await,
+        tmux.select_window(&s, 7).await,
     ] {
         assert!(
             matches!(result, Err(TmuxError::NotFound { kind: "window", ref target }) if target == "s:7"),
@@ -277,10 +277,7 @@ async fn panes_split_select_zoom_capture_and_die() {
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let text = tmux
-            .capture_pane(&first, ScrollbackLines::new(100))
-            .await
-            .unwrap();
+        let text = tmux.capture_pane(&first, 100).await.unwrap();
         if text.lines().any(|l| l == "MARK42") {
             break;
         }
@@ -400,8 +397,8 @@ async fn hostile_session_names_one_by_one() {
         );
         assert_eq!(snap.sessions().len(), 2, "{hostile:?}");
         tmux.new_window(&n).await.unwrap();
-        tmux.select_window(&n, WindowIndex::new(0)).await.unwrap();
-        tmux.kill_window(&n, WindowIndex::new(1)).await.unwrap();
+        tmux.select_window(&n, 0).await.unwrap();
+        tmux.kill_window(&n, 1).await.unwrap();
         assert_eq!(
             snapshot(&sandbox)
                 .await
@@ -535,11 +532,7 @@ async fn a_hostile_program_name_cannot_forge_records() {
     let command = &window.panes[0].current_command;
     assert!(command.starts_with("evil $9 1 @9"), "{command:?}");
     assert!(!command.contains(['\n', '\t']), "{command:?}");
-    assert!(
-        snap.sessions_with_pane("%99")
-            .next()
-            .is_none()
-    );
+    assert!(snap.sessions_with_pane("%99").next().is_none());
 }
 
 /// Polls `capture` (a real tmux command each time) until `done` holds.
@@ -551,10 +544,7 @@ async fn until_capture(
 ) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let text = tmux
-            .capture_pane(pane, ScrollbackLines::new(100))
-            .await
-            .unwrap();
+        let text = tmux.capture_pane(pane, 100).await.unwrap();
         if done(&text) {
             return text;
         }

@@ -100,6 +100,7 @@ fn pane_state() -> impl Strategy<Value = PaneState> {
                 width,
                 height,
                 zoomed,
+                attention: None,
             },
         )
 }
@@ -117,6 +118,7 @@ fn tmux_state() -> impl Strategy<Value = TmuxState> {
             active,
             pane_count: u32::try_from(panes.len()).unwrap(),
             panes,
+            attention: None,
         });
     let session = (
         any::<String>(),

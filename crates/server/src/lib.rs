@@ -34,10 +34,13 @@
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
 //! `clients` keeps per-client sessions and PTYs across reconnects, `fanout`
 //! copies terminal output to sockets, `state` shapes `tmux_state`, and
-//! `shutdown` coordinates stopping.
+//! `shutdown` coordinates stopping, and `attention` decides which phone
+//! still has to see which pane's attention ([`AttentionFeed`] hands every
+//! new one to embedders such as Web Push).
 #![forbid(unsafe_code)]
 
 mod assets;
+mod attention;
 mod clients;
 mod control;
 mod error;
@@ -53,6 +56,7 @@ mod test_support;
 mod upgrade;
 
 pub use assets::Assets;
+pub use attention::AttentionFeed;
 pub use error::ServerError;
 pub use http::CONTENT_SECURITY_POLICY;
 pub use options::ServerOptions;

@@ -95,8 +95,8 @@ export class Drawer {
     this.buttons = {
       newSession: btn("new-session", "+ New Session", () => act.newSession(), "btn btn-add"),
       newWindow: btn("new-window", "+ New Window", () => act.newWindow(), "btn btn-add"),
-      splitH: btn("split-h", "Split H", () => act.split("h")),
-      splitV: btn("split-v", "Split V", () => act.split("v")),
+      splitH: btn("split-h", "Split side by side", () => act.split("h")),
+      splitV: btn("split-v", "Split top / bottom", () => act.split("v")),
       zoom: btn("zoom-pane", "Zoom Pane", () => act.zoomPane()),
       sticky: btn("sticky-zoom", "Sticky Zoom: Off", () => act.toggleStickyZoom()),
       closePane: btn("close-pane", "Close Pane", () => act.closePane(), "btn btn-danger"),
@@ -191,8 +191,8 @@ export class Drawer {
           "button",
           { class: `item${active ? " active" : ""}`, type: "button", testid: "pane-item", "data-pane-id": p.id, "data-active": String(active), "data-zoomed": String(p.zoomed), disabled: ro, "aria-current": active ? "true" : undefined },
           h("span", { class: "mark" }, active ? "●" : ""),
-          h("span", { class: "name" }, `%${p.index}: ${p.currentCommand}`),
-          h("span", { class: "meta" }, `${p.width}×${p.height}${p.zoomed ? " · zoomed" : ""}`),
+          h("span", { class: "name" }, `${p.index}: ${p.currentCommand}`),
+          h("span", { class: "meta" }, `${p.id} · ${p.width}×${p.height}${p.zoomed ? " · zoomed" : ""}`),
         );
         on(item, "click", () => this.act.selectPane(p.id));
         return h("li", {}, item);

@@ -1,15 +1,18 @@
 // Byte sequences for toolbar keys and typed input, with xterm-style
 // modifier encoding. Pure functions: no DOM, so the rules are easy to check.
 
-/** Modifiers in effect for one key press. `meta` covers the Meta and Cmd keys (ESC prefix). */
+/**
+ * Modifiers in effect for one key press. `alt` is tmux's only Meta modifier
+ * (`M-`): Alt, Meta, Option and Cmd all arrive in a pane as the same ESC
+ * prefix, so there is no separate Meta or Cmd.
+ */
 export interface Mods {
   ctrl: boolean;
   alt: boolean;
   shift: boolean;
-  meta: boolean;
 }
 
-export const NO_MODS: Mods = { ctrl: false, alt: false, shift: false, meta: false };
+export const NO_MODS: Mods = { ctrl: false, alt: false, shift: false };
 
 /** A key whose modified form follows xterm's `CSI 1;m X` / `CSI n;m ~` rules. */
 type Special =
@@ -56,12 +59,12 @@ export function isSpecialKey(id: string): boolean {
   return Object.prototype.hasOwnProperty.call(SPECIAL, id);
 }
 
-/** xterm modifier parameter: 1 + Shift(1) + Alt/Meta(2) + Ctrl(4). */
+/** xterm modifier parameter: 1 + Shift(1) + Alt(2) + Ctrl(4). */
 export function modifierParam(m: Mods): number {
-  return 1 + (m.shift ? 1 : 0) + (m.alt || m.meta ? 2 : 0) + (m.ctrl ? 4 : 0);
+  return 1 + (m.shift ? 1 : 0) + (m.alt ? 2 : 0) + (m.ctrl ? 4 : 0);
 }
 
-const escPrefix = (m: Mods) => m.alt || m.meta;
+const escPrefix = (m: Mods) => m.alt;
 
 /** Bytes for a named special key (`up`, `f5`, `tab`, `ctrl-c`, ...) under modifiers. */
 export function encodeKey(id: string, m: Mods): string {
@@ -184,7 +187,7 @@ export interface TypedResult {
  * (mouse reports, terminal replies) pass through untouched.
  */
 export function applyToTyped(data: string, m: Mods, caps: boolean): TypedResult {
-  const any = m.ctrl || m.alt || m.shift || m.meta;
+  const any = m.ctrl || m.alt || m.shift;
   if (!any && !caps) return { data, consumed: false };
   const key = FROM_XTERM[data];
   if (key) {

@@ -3,18 +3,21 @@ import "@xterm/xterm/css/xterm.css";
 import "./fonts.css";
 import "./style.css";
 
+import { onBack } from "./back";
 import { Connection, type Phase, type PhaseInfo } from "./connection";
 import { installCspStyleShims } from "./csp-styles";
 import { h, keepFocus, on, setChildren } from "./dom";
-import { activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
+import { activeBaseSession, activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
 import { applyToTyped } from "./keys";
 import { installViewportLayout } from "./layout";
 import { debugEnabled, enableDebugLog, logEntries, logEvent } from "./log";
-import { confirmDialog, promptDialog, showCard, toast } from "./overlays";
+import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./overlays";
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
 import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
 import { TerminalView } from "./terminal";
+import { TerminalTouch } from "./touch";
+import { rememberView, restoreView } from "./view-memory";
 import { applyChrome, DEFAULT_THEME, themeById } from "./themes";
 import { Toolbar } from "./toolbar";
 
@@ -64,7 +67,9 @@ function main(): void {
 
   // ---- top bar -------------------------------------------------------------
   const drawerBtn = h("button", { class: "icon-btn", type: "button", testid: "drawer-button", "aria-label": "Open menu" }, "☰");
-  const title = h("div", { class: "title", testid: "title" }, "tmux-mobile");
+  const titleSession = h("span", { class: "title-session", testid: "title-session" });
+  const titleWindow = h("span", { class: "title-window", testid: "title-window" }, "tmux-mobile");
+  const title = h("div", { class: "title", testid: "title" }, titleSession, titleWindow);
   const statusText = h("span", { class: "status-text" });
   const status = h("button", { class: "status", type: "button", testid: "status", "data-state": "pending", "aria-label": "Connection status" }, h("span", { class: "dot" }), statusText);
   const zoomBtn = h("button", { class: "tb-btn", type: "button", testid: "zoom-button", disabled: true, "data-zoomed": "false", title: "Zoom the active pane" }, "Zoom");
@@ -97,28 +102,48 @@ function main(): void {
   const composeBar = h("div", { class: "compose-bar", testid: "compose-bar" }, composeInput, composeSend);
 
   // ---- connection ------------------------------------------------------------
+  const NOT_CONNECTED = "Not connected. Reconnecting…";
+  /** Something could not be sent: the banner says so when it shows (a toast would cover it). */
+  const notConnected = (): void => {
+    if (!connBanner.hidden) {
+      connBanner.dataset.flash = String(Number(connBanner.dataset.flash ?? "0") + 1);
+      connBanner.classList.remove("flash");
+      void connBanner.offsetWidth;
+      connBanner.classList.add("flash");
+      return;
+    }
+    toast(NOT_CONNECTED, "error");
+  };
   const mutate = (msg: ClientMessage): void => {
     if (vm.readOnly) {
       toast("Read-only link: changes are disabled.", "info");
       return;
     }
-    if (!conn.send(msg)) toast("Not connected. Reconnecting…", "error");
+    if (!conn.send(msg)) notConnected();
   };
   const sendInput = (data: string): void => {
     if (vm.readOnly || data === "") return;
-    if (!conn.sendInput(data)) toast("Not connected. Reconnecting…", "error");
+    touch.whenLive(() => {
+      if (!conn.sendInput(data)) notConnected();
+    });
   };
 
   const toolbar = new Toolbar({
     send: sendInput,
     paste: () => void paste(),
+    select: () => touch.setSelectMode(!touch.isSelecting),
     layoutChanged: () => view.queueFit(),
   });
 
   const scrollback = new Scrollback({
     request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines }),
-    closed: () => restoreFocus(),
+    closed: () => {
+      releaseScrollback?.();
+      releaseScrollback = null;
+      restoreFocus();
+    },
   });
+  let releaseScrollback: (() => void) | null = null;
 
   const mySession = () => vm.attachedSession ?? currentSession(vm)?.name ?? "";
 
@@ -127,7 +152,7 @@ function main(): void {
       selectSession: (name) => {
         vm.baseSession = name;
         save(KEYS.baseSession, name, "session");
-        if (!conn.send({ type: "select_session", session: name })) toast("Not connected. Reconnecting…", "error");
+        if (!conn.send({ type: "select_session", session: name })) notConnected();
       },
       newSession: () => {
         void promptDialog("New Session", "Session name", "e.g. work", "Create").then((name) => {
@@ -137,12 +162,22 @@ function main(): void {
           mutate({ type: "new_session", name });
         });
       },
-      selectWindow: (index) => mutate({ type: "select_window", session: mySession(), windowIndex: index, stickyZoom: vm.stickyZoom }),
+      selectWindow: (index) => {
+        drawer.open(false);
+        mutate({ type: "select_window", session: mySession(), windowIndex: index, stickyZoom: vm.stickyZoom });
+      },
       newWindow: () => mutate({ type: "new_window", session: mySession() }),
-      selectPane: (id) => mutate({ type: "select_pane", paneId: id, stickyZoom: vm.stickyZoom }),
+      selectPane: (id) => {
+        drawer.open(false);
+        mutate({ type: "select_pane", paneId: id, stickyZoom: vm.stickyZoom });
+      },
       split: (orientation) => {
         const p = activePane(vm);
-        if (p) mutate({ type: "split_pane", paneId: p.id, orientation });
+        if (!p) return;
+        // With sticky zoom the new pane fills the screen (two half-width panes
+        // on a phone are too narrow to use); the drawer gets out of the way.
+        if (vm.stickyZoom) drawer.open(false);
+        mutate({ type: "split_pane", paneId: p.id, orientation, stickyZoom: vm.stickyZoom });
       },
       zoomPane: () => {
         const p = activePane(vm);
@@ -156,7 +191,7 @@ function main(): void {
       closePane: () => {
         const p = activePane(vm);
         if (!p) return;
-        void confirmDialog(`Close pane %${p.index}?`, `The pane and its process (${p.currentCommand}) end.`, "Close Pane").then((ok) => {
+        void confirmDialog(`Close pane ${p.id}?`, `The pane and its process (${p.currentCommand}) end.`, "Close Pane").then((ok) => {
           if (ok) mutate({ type: "kill_pane", paneId: p.id });
         });
       },
@@ -179,10 +214,17 @@ function main(): void {
     },
     (open) => {
       drawerBtn.setAttribute("aria-expanded", String(open));
-      if (open) rememberFocus();
-      else restoreFocus();
+      if (open) {
+        rememberFocus();
+        releaseDrawer = onBack(() => drawer.open(false));
+      } else {
+        releaseDrawer?.();
+        releaseDrawer = null;
+        restoreFocus();
+      }
     },
   );
+  let releaseDrawer: (() => void) | null = null;
 
   // Overlays give the focus back to where it was (the terminal or the compose
   // field) and only then, so closing one never pops up a keyboard by itself.
@@ -211,7 +253,11 @@ function main(): void {
       h("div", { class: "overlay-foot" }, copy, close),
     );
     on(copy, "click", () => void copyText(pre.textContent ?? "").then((ok) => toast(ok ? "Log copied." : "Copy failed.", ok ? "info" : "error")));
-    on(close, "click", () => el.remove());
+    const release = onBack(() => el.remove());
+    on(close, "click", () => {
+      el.remove();
+      release();
+    });
     drawer.open(false);
     document.body.append(el);
     pre.scrollTop = pre.scrollHeight;
@@ -238,7 +284,7 @@ function main(): void {
         on(b, "click", () => {
           vm.baseSession = s.name;
           save(KEYS.baseSession, s.name, "session");
-          if (!conn.send({ type: "select_session", session: s.name })) toast("Not connected. Reconnecting…", "error");
+          if (!conn.send({ type: "select_session", session: s.name })) notConnected();
         });
         return b;
       }),
@@ -313,6 +359,14 @@ function main(): void {
   drawer.el.inert = true;
 
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
+  const touch = new TerminalTouch(termEl, view.term, {
+    scroll: (lines) => {
+      const p = activePane(vm);
+      if (p && !vm.readOnly) conn.send({ type: "scroll_pane", paneId: p.id, lines });
+    },
+    copy: (text) => void copyText(text).then((ok) => toast(ok ? "Copied." : "Copy failed: the browser refused clipboard access.", ok ? "info" : "error")),
+    selecting: () => {},
+  });
   installViewportLayout(app, () => view.queueFit());
 
   view.term.onData((data) => {
@@ -328,7 +382,9 @@ function main(): void {
   view.term.onBinary((data) => {
     if (vm.readOnly) return;
     const bytes = Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff);
-    if (!conn.sendInput(bytes)) toast("Not connected. Reconnecting…", "error");
+    touch.whenLive(() => {
+      if (!conn.sendInput(bytes)) notConnected();
+    });
   });
 
   async function paste(): Promise<void> {
@@ -361,8 +417,13 @@ function main(): void {
   const sendCompose = () => {
     if (vm.readOnly) return;
     const text = composeInput.value;
-    if (conn.send({ type: "send_compose", text })) composeInput.value = "";
-    else toast("Not connected. Reconnecting…", "error");
+    composeInput.value = "";
+    touch.whenLive(() => {
+      if (!conn.send({ type: "send_compose", text })) {
+        composeInput.value = text;
+        notConnected();
+      }
+    });
   };
   on(composeInput, "keydown", (e) => {
     if (e.key !== "Enter") return;
@@ -398,6 +459,7 @@ function main(): void {
     }
     rememberFocus();
     scrollback.open(p.id, config?.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES);
+    releaseScrollback ??= onBack(() => scrollback.close());
   });
   on(connBanner, "click", () => (attachError ? conn.reconnect() : conn.retryNow()));
   on(status, "click", () => {
@@ -410,13 +472,24 @@ function main(): void {
   function render(): void {
     const w = activeWindow(vm);
     const p = activePane(vm);
-    const text = w ? `Window: ${w.index}: ${w.name}` : "tmux-mobile";
-    if (title.textContent !== text) title.textContent = text;
-    document.title = w ? `${w.name} · tmux-mobile` : "tmux-mobile";
+    const base = activeBaseSession(vm);
+    const session = base ?? "";
+    const windowText = w ? `${w.index}: ${w.name}` : "tmux-mobile";
+    if (titleSession.textContent !== session) titleSession.textContent = session;
+    if (titleWindow.textContent !== windowText) titleWindow.textContent = windowText;
+    title.dataset.session = session;
+    title.dataset.window = w ? String(w.index) : "";
+    title.title = w ? `Session ${session}, window ${w.index}: ${w.name}` : "";
+    document.title = w ? `${session ? `${session} · ` : ""}${w.name} · tmux-mobile` : "tmux-mobile";
     zoomBtn.disabled = vm.readOnly || !w || w.panes.length < 2;
-    zoomBtn.dataset.zoomed = String(Boolean(p?.zoomed));
-    zoomBtn.textContent = p?.zoomed ? "Unzoom" : "Zoom";
-    zoomBtn.setAttribute("aria-pressed", String(Boolean(p?.zoomed)));
+    const zoomed = Boolean(p?.zoomed);
+    zoomBtn.dataset.zoomed = String(zoomed);
+    // Zoomed: say which pane of how many fills the screen.
+    const pos = w && p ? [...w.panes].sort((a, b) => a.index - b.index).indexOf(p) + 1 : 0;
+    zoomBtn.textContent = zoomed && w ? `Pane ${pos}/${w.panes.length}` : "Zoom";
+    zoomBtn.title = zoomed && w ? `Pane ${pos} of ${w.panes.length} is zoomed; tap to show all panes` : "Zoom the active pane";
+    zoomBtn.setAttribute("aria-pressed", String(zoomed));
+    if (base && w && p && attachedNow && !restorePending) rememberView(base, w.index, p.id);
     scrollBtn.disabled = !p;
     composeInput.disabled = vm.readOnly;
     composeSend.disabled = vm.readOnly;
@@ -491,12 +564,25 @@ function main(): void {
   /** Whether `attached` came on the current connection. */
   let attachedNow = false;
   let lastPhase: { p: Phase; info: PhaseInfo } | null = null;
+  /** Set by a non-resumed `auth_ok`: restore this device's last view (and say whether the old client had expired). */
+  let restorePending: { expired: boolean } | null = null;
+  function tryRestore(): void {
+    if (!restorePending || !attachedNow || !vm.state) return;
+    const why = restorePending;
+    restorePending = null;
+    restoreView(vm, why.expired, {
+      selectWindow: (index) => conn.send({ type: "select_window", session: mySession(), windowIndex: index, stickyZoom: false }),
+      selectPane: (id) => conn.send({ type: "select_pane", paneId: id, stickyZoom: false }),
+      say: (text) => toast(text, "info"),
+    });
+  }
 
   const conn: Connection = new Connection(token, {
     phase(p, info) {
       phaseInfo = info;
       lastPhase = { p, info };
       if (p !== "attaching") attachError = null;
+      if (p === "ready") dismissToast(NOT_CONNECTED);
       renderStatus(p, info);
       if (p === "paused" && info.message) toast(info.message, "error");
       if (p === "fatal") {
@@ -520,6 +606,9 @@ function main(): void {
       view.term.options.disableStdin = info.readOnly;
       document.documentElement.dataset.readonly = String(info.readOnly);
       if (!info.resumed) logEvent("new-client");
+      // A new client (the old one expired, or a fresh start) comes back to
+      // where this device was, once the first state after `attached` is in.
+      restorePending = info.resumed ? null : { expired: info.expired };
       render();
     },
     message(msg: ServerMessage) {
@@ -531,6 +620,7 @@ function main(): void {
           picker.hidden = true;
           drawer.open(false);
           view.resetResize();
+          tryRestore();
           render();
           break;
         case "session_picker": {
@@ -546,10 +636,14 @@ function main(): void {
         }
         case "tmux_state":
           vm.state = msg.state;
+          tryRestore();
           render();
           break;
         case "scrollback":
           scrollback.receive(msg.paneId, msg.text, msg.lines);
+          break;
+        case "scrolled":
+          touch.scrolled(msg.position);
           break;
         case "error":
           toast(msg.message === "read-only" ? "Read-only link: input and changes are disabled." : msg.message, "error");

@@ -2,15 +2,17 @@
 // tap within 300 ms = locked, a tap when locked (or a late second tap) = off.
 import type { Mods } from "./keys";
 
-export type ModName = "ctrl" | "alt" | "shift" | "cmd" | "meta";
+// tmux has one Meta modifier (`M-`): Alt, Meta, Option and Cmd all reach a
+// pane as the same ESC prefix, so the toolbar has one key for them (Alt).
+export type ModName = "ctrl" | "alt" | "shift";
 export type ModState = "off" | "sticky" | "locked";
 
-export const MOD_NAMES: readonly ModName[] = ["ctrl", "alt", "shift", "cmd", "meta"];
+export const MOD_NAMES: readonly ModName[] = ["ctrl", "alt", "shift"];
 export const DOUBLE_TAP_MS = 300;
 
 export class Modifiers {
-  private state: Record<ModName, ModState> = { ctrl: "off", alt: "off", shift: "off", cmd: "off", meta: "off" };
-  private lastTap: Record<ModName, number> = { ctrl: -Infinity, alt: -Infinity, shift: -Infinity, cmd: -Infinity, meta: -Infinity };
+  private state: Record<ModName, ModState> = { ctrl: "off", alt: "off", shift: "off" };
+  private lastTap: Record<ModName, number> = { ctrl: -Infinity, alt: -Infinity, shift: -Infinity };
   /** Caps Lock: letters are upper case until tapped again. */
   caps = false;
 
@@ -44,7 +46,6 @@ export class Modifiers {
       ctrl: s.ctrl !== "off",
       alt: s.alt !== "off",
       shift: s.shift !== "off",
-      meta: s.meta !== "off" || s.cmd !== "off",
     };
   }
 

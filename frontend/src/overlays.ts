@@ -1,5 +1,6 @@
 // Toasts, confirmation and naming dialogs, and the full-screen cards
 // (missing token, fatal error). All in-app: no window.alert/confirm/prompt.
+import { onBack } from "./back";
 import { h, on, setChildren } from "./dom";
 
 // ---- toasts -----------------------------------------------------------
@@ -24,6 +25,11 @@ export function toast(message: string, kind: ToastKind = "info"): void {
   restartTimer(el, kind);
 }
 
+/** Removes the toast showing `message`, if any (e.g. "Not connected" once connected again). */
+export function dismissToast(message: string): void {
+  for (const el of Array.from(toastBox.children)) if (el.textContent === message) el.remove();
+}
+
 const timers = new WeakMap<HTMLElement, number>();
 function restartTimer(el: HTMLElement, kind: ToastKind): void {
   window.clearTimeout(timers.get(el));
@@ -41,15 +47,26 @@ function modal(testid: string, children: (Node | string)[]): HTMLElement {
   return wrap;
 }
 
+const releases = new WeakMap<HTMLElement, () => void>();
+
+/** Shows a dialog; the phone's Back button cancels it (`cancel`). */
+function present(el: HTMLElement, cancel: () => void): void {
+  document.body.append(el);
+  openDialog = el;
+  releases.set(el, onBack(cancel));
+}
+
 function close(el: HTMLElement, restoreFocus: Element | null): void {
   el.remove();
+  releases.get(el)?.();
+  releases.delete(el);
   if (openDialog === el) openDialog = null;
   if (restoreFocus instanceof HTMLElement) restoreFocus.focus({ preventScroll: true });
 }
 
 /** Asks to confirm a destructive action. Resolves true on OK. */
 export function confirmDialog(title: string, detail: string, okLabel: string): Promise<boolean> {
-  openDialog?.remove();
+  if (openDialog) close(openDialog, null);
   const before = document.activeElement;
   return new Promise((resolve) => {
     const ok = h("button", { class: "btn btn-danger", testid: "confirm-ok", type: "button" }, okLabel);
@@ -67,15 +84,14 @@ export function confirmDialog(title: string, detail: string, okLabel: string): P
     on(el, "click", (e) => {
       if (e.target === el) done(false);
     });
-    document.body.append(el);
-    openDialog = el;
+    present(el, () => done(false));
     cancel.focus();
   });
 }
 
 /** Asks for a line of text (e.g. a session name). Resolves null on cancel. */
 export function promptDialog(title: string, label: string, placeholder: string, okLabel: string): Promise<string | null> {
-  openDialog?.remove();
+  if (openDialog) close(openDialog, null);
   const before = document.activeElement;
   return new Promise((resolve) => {
     const input = h("input", {
@@ -111,8 +127,7 @@ export function promptDialog(title: string, label: string, placeholder: string, 
     on(el, "click", (e) => {
       if (e.target === el) done(null);
     });
-    document.body.append(el);
-    openDialog = el;
+    present(el, () => done(null));
     input.focus();
   });
 }

@@ -43,6 +43,7 @@ export type ServerMessage =
   | { type: "session_picker"; sessions: SessionSummary[] }
   | { type: "tmux_state"; state: TmuxState }
   | { type: "scrollback"; paneId: string; text: string; lines: number }
+  | { type: "scrolled"; paneId: string; position: number }
   | { type: "error"; message: string }
   | { type: "info"; message: string };
 
@@ -54,7 +55,8 @@ export type ClientMessage =
   | { type: "select_window"; session: string; windowIndex: number; stickyZoom?: boolean }
   | { type: "kill_window"; session: string; windowIndex: number }
   | { type: "select_pane"; paneId: string; stickyZoom?: boolean }
-  | { type: "split_pane"; paneId: string; orientation: "h" | "v" }
+  | { type: "split_pane"; paneId: string; orientation: "h" | "v"; stickyZoom?: boolean }
+  | { type: "scroll_pane"; paneId: string; lines: number }
   | { type: "kill_pane"; paneId: string }
   | { type: "zoom_pane"; paneId: string }
   | { type: "capture_scrollback"; paneId: string; lines?: number }

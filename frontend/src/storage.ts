@@ -5,6 +5,7 @@ export const KEYS = {
   theme: "tmux-mobile-theme",
   stickyZoom: "tmux-mobile-sticky-zoom",
   toolbarExpanded: "tmux-mobile-toolbar-expanded",
+  toolbarLayout: "tmux-mobile-toolbar-layout",
   sessionKey: "tmux-mobile-session-key",
   sessionKeyToken: "tmux-mobile-session-key-token",
   clientId: "tmux-mobile-client-id",
@@ -12,6 +13,7 @@ export const KEYS = {
   token: "tmux-mobile-token",
   compose: "tmux-mobile-compose",
   baseSession: "tmux-mobile-base-session",
+  view: "tmux-mobile-view",
 } as const;
 
 type Area = "local" | "session";

@@ -1,97 +1,130 @@
-// The key toolbar: two fixed rows, an expandable row and an F-key row.
-// Keys never take focus, so the soft keyboard stays open while tapping.
-import { h, keepFocus, on } from "./dom";
+// The key toolbar: two main rows, the "More" rows and an F-key row, in the
+// order the person arranged (per device). Keys never take focus, so the soft
+// keyboard stays open while tapping; a long press shows what a key does.
+import { onBack } from "./back";
+import { h, keepFocus, on, setChildren } from "./dom";
+import { FKEYS, keyDef, type KeyDef, MAIN_KEYS, moveKey, normalizeOrder, rows } from "./key-layout";
 import { encodeChar, encodeKey } from "./keys";
 import { MOD_NAMES, Modifiers, type ModName } from "./modifiers";
-import { KEYS, loadBool, save } from "./storage";
-
-interface KeyDef {
-  id: string;
-  label: string;
-  title: string;
-  cls?: string;
-}
-
-const k = (id: string, label: string, title: string, cls?: string): KeyDef => ({ id, label, title, cls });
-
-const ROW1: KeyDef[] = [
-  k("esc", "Esc", "Escape"),
-  k("ctrl", "Ctrl", "Control modifier (tap: next key, double tap: lock)", "mod"),
-  k("alt", "Alt", "Alt modifier (sends ESC prefix)", "mod"),
-  k("cmd", "Cmd", "Cmd modifier (sends ESC prefix)", "mod"),
-  k("meta", "Meta", "Meta modifier (sends ESC prefix)", "mod"),
-  k("slash", "/", "Slash"),
-  k("at", "@", "At sign"),
-  k("home", "Hm", "Home"),
-  k("up", "↑", "Up"),
-  k("end", "Ed", "End"),
-];
-const ROW2: KeyDef[] = [
-  k("ctrl-c", "^C", "Ctrl-C (interrupt)", "danger"),
-  k("ctrl-b", "^B", "Ctrl-B (tmux prefix)"),
-  k("ctrl-r", "^R", "Ctrl-R (history search)"),
-  k("shift", "Sft", "Shift modifier", "mod"),
-  k("tab", "Tab", "Tab"),
-  k("enter", "Enter", "Enter"),
-  k("more", "...", "More keys"),
-  k("left", "←", "Left"),
-  k("down", "↓", "Down"),
-  k("right", "→", "Right"),
-];
-const ROW3: KeyDef[] = [
-  k("ctrl-d", "^D", "Ctrl-D (end of input)"),
-  k("ctrl-l", "^L", "Ctrl-L (clear)"),
-  k("paste", "Paste", "Paste from the clipboard"),
-  k("del", "Del", "Delete"),
-  k("insert", "Insert", "Insert"),
-  k("pgup", "PgUp", "Page up"),
-  k("pgdn", "PgDn", "Page down"),
-  k("capslock", "CapsLk", "Caps Lock", "mod"),
-  k("fkeys", "F-Keys", "Show F1-F12"),
-  k("backspace", "⌫", "Backspace"),
-];
-const FROW: KeyDef[] = Array.from({ length: 12 }, (_, i) => k(`f${i + 1}`, `F${i + 1}`, `F${i + 1}`));
+import { KEYS, load, loadBool, remove, save } from "./storage";
 
 /** Keys that only change the toolbar itself and stay usable read-only. */
-const LOCAL_KEYS = new Set(["more", "fkeys"]);
+const LOCAL_KEYS = new Set(["more", "fkeys", "arrange", "select"]);
+/** Held this long, a key shows its hint instead of acting. */
+export const LONG_PRESS_MS = 500;
 
 export interface ToolbarHooks {
   /** Sends bytes to the terminal. */
   send(data: string): void;
   paste(): void;
+  /** The Select key: start selecting text on the screen. */
+  select(): void;
   /** The toolbar changed height: the terminal must fit again. */
   layoutChanged(): void;
+}
+
+function loadOrder(): string[] {
+  try {
+    return normalizeOrder(JSON.parse(load(KEYS.toolbarLayout) ?? "null"));
+  } catch {
+    return normalizeOrder(null);
+  }
 }
 
 export class Toolbar {
   readonly el: HTMLElement;
   readonly mods: Modifiers;
   private readonly buttons = new Map<string, HTMLButtonElement>();
-  private readonly rowMore: HTMLElement;
+  private readonly rowsMain = h("div", { class: "krows" });
+  private readonly rowsMore = h("div", { class: "krows krow-more", testid: "toolbar-more" });
   private readonly rowF: HTMLElement;
+  private readonly hint = h("div", { class: "key-hint", testid: "key-hint", role: "tooltip", hidden: true });
+  private hintTimer: number | undefined;
   private expanded: boolean;
   private fkeys = false;
+  private readOnly = false;
+  private order: string[];
 
   constructor(private readonly hooks: ToolbarHooks) {
     this.mods = new Modifiers(() => this.render());
     this.expanded = loadBool(KEYS.toolbarExpanded) ?? false;
-    const row = (defs: KeyDef[], cls = "") => h("div", { class: `krow ${cls}` }, ...defs.map((d) => this.button(d)));
-    this.rowMore = row(ROW3, "krow-more");
-    this.rowF = row(FROW, "krow-f");
-    this.el = h("nav", { class: "toolbar", testid: "toolbar", "aria-label": "Keys" }, row(ROW1), row(ROW2), this.rowMore, this.rowF);
+    this.order = loadOrder();
+    this.rowF = h("div", { class: "krow krow-f" }, ...FKEYS.map((d) => this.button(d)));
+    this.el = h("nav", { class: "toolbar", testid: "toolbar", "aria-label": "Keys" }, this.rowsMain, this.rowsMore, this.rowF, this.hint);
+    this.build();
+  }
+
+  /** The key ids in their current order (main rows first). */
+  get layout(): readonly string[] {
+    return this.order;
+  }
+
+  private build(): void {
+    const { main, more } = rows(this.order);
+    const row = (ids: string[]) => h("div", { class: "krow" }, ...ids.map((id) => this.buttonFor(id)));
+    setChildren(this.rowsMain, main.map(row));
+    setChildren(this.rowsMore, more.map(row));
+    this.setReadOnly(this.readOnly);
     this.render();
   }
 
+  private buttonFor(id: string): HTMLButtonElement {
+    const existing = this.buttons.get(id);
+    if (existing) return existing;
+    const d = keyDef(id);
+    if (!d) throw new Error(`unknown toolbar key ${id}`);
+    return this.button(d);
+  }
+
   private button(d: KeyDef): HTMLButtonElement {
-    const long = d.label.length >= 6 ? " long" : "";
-    const b = h("button", { class: `key ${d.cls ?? ""}${long}`, type: "button", testid: `key-${d.id}`, title: d.title, "aria-label": d.title }, d.label);
+    const b = h(
+      "button",
+      { class: `key ${d.cls ?? ""}${d.sub ? " has-sub" : ""}`, type: "button", testid: `key-${d.id}`, title: d.hint, "aria-label": d.hint, "data-key": d.id },
+      h("span", { class: "key-label" }, d.label),
+      d.sub ? h("span", { class: "key-sub" }, d.sub) : null,
+    );
     keepFocus(b);
-    on(b, "click", () => this.press(d.id));
+    let longPressed = false;
+    on(b, "pointerdown", () => {
+      longPressed = false;
+      window.clearTimeout(this.hintTimer);
+      this.hintTimer = window.setTimeout(() => {
+        longPressed = true;
+        this.showHint(b, d);
+      }, LONG_PRESS_MS);
+    });
+    const cancel = () => window.clearTimeout(this.hintTimer);
+    on(b, "pointerup", cancel);
+    on(b, "pointercancel", cancel);
+    on(b, "pointerleave", cancel);
+    on(b, "click", () => {
+      if (longPressed) {
+        // The press showed the hint; it does not also act.
+        longPressed = false;
+        return;
+      }
+      this.press(d.id);
+    });
     this.buttons.set(d.id, b);
     return b;
   }
 
+  private showHint(b: HTMLElement, d: KeyDef): void {
+    this.hint.textContent = d.hint;
+    this.hint.dataset.key = d.id;
+    this.hint.hidden = false;
+    const bar = this.el.getBoundingClientRect();
+    const r = b.getBoundingClientRect();
+    const w = Math.min(260, bar.width - 8);
+    const left = Math.max(4, Math.min(bar.width - w - 4, r.left - bar.left + r.width / 2 - w / 2));
+    this.hint.style.width = `${w}px`;
+    this.hint.style.left = `${left}px`;
+    this.hint.style.bottom = `${bar.bottom - r.top + 6}px`;
+    window.setTimeout(() => (this.hint.hidden = true), 2500);
+  }
+
   setReadOnly(ro: boolean): void {
+    this.readOnly = ro;
     for (const [id, b] of this.buttons) b.disabled = ro && !LOCAL_KEYS.has(id);
     if (ro) this.mods.reset();
   }
@@ -117,8 +150,14 @@ export class Toolbar {
         this.render();
         this.hooks.layoutChanged();
         return;
+      case "arrange":
+        this.arrange();
+        return;
       case "paste":
         this.hooks.paste();
+        return;
+      case "select":
+        this.hooks.select();
         return;
       case "slash":
       case "at":
@@ -128,6 +167,68 @@ export class Toolbar {
         this.hooks.send(encodeKey(id, this.mods.current()));
     }
     this.mods.consume();
+  }
+
+  /** Uses `order` (normalized), saves it for this device and rebuilds the rows. */
+  setLayout(order: readonly string[] | null): void {
+    this.order = normalizeOrder(order);
+    if (order === null) remove(KEYS.toolbarLayout);
+    else save(KEYS.toolbarLayout, JSON.stringify(this.order));
+    this.build();
+    this.hooks.layoutChanged();
+  }
+
+  /** The "Arrange keys" dialog: move keys up/down the order; the first 16 are the main rows. */
+  arrange(): void {
+    const list = h("ol", { class: "arrange-list", testid: "arrange-list" });
+    const draw = () => {
+      setChildren(
+        list,
+        this.order.map((id, i) => {
+          const d = keyDef(id);
+          const up = h("button", { class: "btn btn-small", type: "button", testid: "arrange-up", "aria-label": `Move ${d?.hint ?? id} earlier`, disabled: i === 0 }, "↑");
+          const down = h("button", { class: "btn btn-small", type: "button", testid: "arrange-down", "aria-label": `Move ${d?.hint ?? id} later`, disabled: i === this.order.length - 1 }, "↓");
+          on(up, "click", () => {
+            this.setLayout(moveKey(this.order, i, -1));
+            draw();
+          });
+          on(down, "click", () => {
+            this.setLayout(moveKey(this.order, i, +1));
+            draw();
+          });
+          const where = i < MAIN_KEYS ? "" : " arrange-more";
+          return h(
+            "li",
+            { class: `arrange-item${where}`, "data-key": id },
+            h("span", { class: "arrange-key" }, d?.label ?? id),
+            h("span", { class: "arrange-hint" }, d?.hint ?? ""),
+            up,
+            down,
+          );
+        }),
+      );
+    };
+    draw();
+    const reset = h("button", { class: "btn", type: "button", testid: "arrange-reset" }, "Reset");
+    const done = h("button", { class: "btn btn-primary", type: "button", testid: "arrange-done" }, "Done");
+    const el = h(
+      "div",
+      { class: "overlay arrange", testid: "arrange", role: "dialog", "aria-label": "Arrange keys" },
+      h("div", { class: "overlay-head" }, h("span", { class: "overlay-title" }, "Arrange keys"), h("span", { class: "scrollback-info" }, "first 16 always shown")),
+      list,
+      h("div", { class: "overlay-foot" }, reset, done),
+    );
+    const close = () => {
+      el.remove();
+      release();
+    };
+    const release = onBack(close);
+    on(reset, "click", () => {
+      this.setLayout(null);
+      draw();
+    });
+    on(done, "click", close);
+    document.body.append(el);
   }
 
   private render(): void {
@@ -144,9 +245,15 @@ export class Toolbar {
       caps.dataset.state = this.mods.caps ? "locked" : "off";
       caps.setAttribute("aria-pressed", String(this.mods.caps));
     }
-    this.rowMore.hidden = !this.expanded;
+    this.rowsMore.hidden = !this.expanded;
     this.rowF.hidden = !(this.expanded && this.fkeys);
-    this.buttons.get("more")?.setAttribute("aria-expanded", String(this.expanded));
+    const more = this.buttons.get("more");
+    if (more) {
+      more.setAttribute("aria-expanded", String(this.expanded));
+      more.dataset.state = this.expanded ? "on" : "off";
+      const label = more.querySelector(".key-label");
+      if (label) label.textContent = this.expanded ? "Less" : "More";
+    }
     this.buttons.get("fkeys")?.setAttribute("aria-expanded", String(this.fkeys));
     const fk = this.buttons.get("fkeys");
     if (fk) fk.dataset.state = this.fkeys ? "on" : "off";

@@ -8,14 +8,20 @@
 //!   line, signals it and waits for it with deadlines.
 //! - [`procs`]: the process tree under a pid, to prove nothing is left over.
 //! - [`ws`]: a small WebSocket client for the control and terminal sockets.
+//! - [`raw`]: a raw WebSocket client that writes whatever frames an
+//!   attacker could (invalid UTF-8, fragments, slow or oversize frames).
+//! - [`cloudflared`]: a fake `cloudflared` for the tunnel wiring.
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod cloudflared;
 pub mod procs;
+pub mod raw;
 pub mod sandbox;
 pub mod ws;
 
 pub use app::{App, AppCommand, Finished, LocalUrl};
+pub use cloudflared::FakeCloudflared;
 pub use sandbox::{TempDir, TmuxSandbox};
 
 /// The generous deadline for anything a test waits on: tests run on a loaded

@@ -12,6 +12,7 @@ fn help_documents_every_flag_and_variable() {
         "-p, --port",
         "--host",
         "--password",
+        "--password-file",
         "--no-require-password",
         "--read-only-link",
         "--session",
@@ -27,6 +28,7 @@ fn help_documents_every_flag_and_variable() {
         "TMUX_MOBILE_SOCKET_PATH",
         "TMUX_MOBILE_DEBUG_LOG",
         "TMUX_MOBILE_CLOUDFLARED",
+        "TMUX_MOBILE_PASSWORD",
         "RUST_LOG",
     ] {
         assert!(

@@ -94,6 +94,59 @@ fn given_password_is_printed_and_no_password_prints_none() {
     );
 }
 
+/// The command line of process `pid` as `ps` shows it to every local user.
+fn cmdline(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).expect("read /proc/<pid>/cmdline");
+    String::from_utf8_lossy(&raw).replace('\0', " ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_file_and_variable_stay_out_of_ps_and_work() {
+    let sandbox = TmuxSandbox::new();
+    let file = sandbox.tmpdir().join("password");
+    std::fs::write(&file, "from a file 7f3c\n").expect("write the password file");
+    let file = file.to_str().expect("UTF-8 temp path").to_owned();
+    // The first run starts the tmux server, with the variable set.
+    let runs = [
+        (
+            AppCommand::local(&[]).env("TMUX_MOBILE_PASSWORD", "from the environment 9e1d"),
+            "from the environment 9e1d",
+        ),
+        (
+            AppCommand::local(&["--password-file", &file]),
+            "from a file 7f3c",
+        ),
+    ];
+    for (command, password) in runs {
+        let app = command.spawn(&sandbox);
+        let local = app.local_url(DEADLINE);
+        assert_eq!(app.wait_for_stdout("Password: ", DEADLINE), password);
+        let shown = cmdline(app.pid());
+        assert!(
+            shown.contains("--no-tunnel"),
+            "read the right process: {shown}"
+        );
+        assert!(!shown.contains(password), "password visible in ps: {shown}");
+        let control = ws::control_attach(local.port, &local.token, Some(password), DEADLINE).await;
+        assert_eq!(control.auth_ok["requiresPassword"], true);
+        // The tmux server the app started, and so every shell in it, never
+        // received the variable.
+        let global = sandbox.tmux(&["show-environment", "-g"]);
+        let global = String::from_utf8_lossy(&global.stdout);
+        assert!(
+            global.contains("TMUX_TMPDIR"),
+            "read the environment: {global}"
+        );
+        assert!(!global.contains("TMUX_MOBILE_PASSWORD"), "{global}");
+        assert!(!global.contains(password), "{global}");
+        drop(control);
+        app.signal(Signal::SIGTERM);
+        let out = app.finish(EXIT_DEADLINE);
+        assert!(out.status.success(), "{out:?}");
+        assert!(!out.stderr.contains(password), "password leaked to stderr");
+    }
+}
+
 #[test]
 fn port_in_use_is_a_clear_error() {
     let sandbox = TmuxSandbox::new();

@@ -6,73 +6,16 @@
 //! restarted tunnel's new origin replaces the old one, and that cloudflared
 //! is gone after SIGTERM of tmux-mobile.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use tmux_mobile_e2e::procs::{self, ProcessInfo};
 use tmux_mobile_e2e::ws;
-use tmux_mobile_e2e::{App, AppCommand, DEADLINE, TempDir, TmuxSandbox};
+use tmux_mobile_e2e::{App, AppCommand, DEADLINE, FakeCloudflared, TmuxSandbox};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/fake-cloudflared");
-const TUNNEL_ORIGIN: &str = "https://test-abc.trycloudflare.com";
-const RESTARTED_ORIGIN: &str = "https://test-def.trycloudflare.com";
+const TUNNEL_ORIGIN: &str = FakeCloudflared::ORIGIN;
+const RESTARTED_ORIGIN: &str = FakeCloudflared::RESTARTED_ORIGIN;
 const EXIT_BOUND: Duration = Duration::from_secs(5);
-
-/// A directory holding an executable `cloudflared` (a copy of the fixture,
-/// so the test does not depend on the checkout keeping the execute bit),
-/// and the log file the fixture appends a line to on every start.
-struct FakeCloudflared {
-    dir: TempDir,
-}
-
-impl FakeCloudflared {
-    fn new() -> Self {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = TempDir::new("tmux-mobile-e2e-cloudflared");
-        let bin = dir.path().join("cloudflared");
-        std::fs::copy(FIXTURE, &bin).expect("copy the fake cloudflared");
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))
-            .expect("make it executable");
-        Self { dir }
-    }
-
-    fn bin_dir(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn log(&self) -> PathBuf {
-        self.dir.path().join("starts.log")
-    }
-
-    /// `PATH` with the fake first (tmux must stay reachable).
-    fn path_var(&self) -> std::ffi::OsString {
-        let rest = std::env::var_os("PATH").unwrap_or_default();
-        let mut dirs = vec![self.bin_dir().to_owned()];
-        dirs.extend(std::env::split_paths(&rest));
-        std::env::join_paths(dirs).expect("PATH joins")
-    }
-
-    /// The command: tunnel on (no `--no-tunnel`), fake on PATH.
-    fn command(&self, mode: &str, extra: &[&str]) -> AppCommand {
-        AppCommand::new(["--port", "0", "--no-require-password"].iter().chain(extra))
-            .env("PATH", self.path_var())
-            .env("FAKE_CLOUDFLARED_LOG", self.log())
-            .env("FAKE_CLOUDFLARED_MODE", mode)
-    }
-
-    /// Every start so far: (pid, arguments).
-    fn starts(&self) -> Vec<(u32, String)> {
-        std::fs::read_to_string(self.log())
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| {
-                let (pid, args) = l.split_once(' ')?;
-                Some((pid.parse().ok()?, args.to_owned()))
-            })
-            .collect()
-    }
-}
 
 /// The running fake cloudflared processes among `app`'s children.
 fn cloudflared_children(app: &App) -> Vec<ProcessInfo> {

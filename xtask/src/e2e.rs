@@ -1,16 +1,17 @@
 //! `cargo xtask e2e`: the browser end-to-end tests of `tests/e2e/`.
 //!
-//! Builds the real binary, makes sure the node project's dependencies are
+//! Builds the real binary (and the link shaper of `tests/shaper`, which
+//! tests of slow links put between browser and app), makes sure the node project's dependencies are
 //! installed from its lockfile (never a browser download: the tests drive
 //! Debian's `/usr/bin/chromium`), and runs `node --test` over every
 //! `tests/e2e/tests/*.test.mjs`, one file at a time. Screenshots land in
 //! `target/e2e/`. Extra arguments go to `node --test` (for example
 //! `--test-name-pattern=toolbar`, or file names to run only those).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::ci::{run, workspace_root};
+use crate::ci::{run, target_dir, workspace_root};
 
 /// The browser the tests launch (installed by `.ci/run` when missing).
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -22,10 +23,16 @@ const INSTALL_HINT: &str = "run .ci/run or apt-get install chromium tmux";
 pub fn e2e(args: &[String]) -> Result<(), String> {
     preflight()?;
     let root = workspace_root();
-    run("cargo", &["build", "-p", "tmux-mobile"])?;
+    run(
+        "cargo",
+        &["build", "-p", "tmux-mobile", "-p", "tmux-mobile-shaper"],
+    )?;
     let bin = target_dir(&root).join("debug").join("tmux-mobile");
-    if !bin.is_file() {
-        return Err(format!("the build did not produce {}", bin.display()));
+    let shaper = target_dir(&root).join("debug").join("tmux-mobile-shaper");
+    for built in [&bin, &shaper] {
+        if !built.is_file() {
+            return Err(format!("the build did not produce {}", built.display()));
+        }
     }
 
     let dir = root.join("tests").join("e2e");
@@ -55,6 +62,7 @@ pub fn e2e(args: &[String]) -> Result<(), String> {
     cmd.args(&node_args)
         .current_dir(&dir)
         .env("TMUX_MOBILE_BIN", &bin)
+        .env("TMUX_MOBILE_SHAPER_BIN", &shaper)
         .env("E2E_OUT_DIR", &out)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .env_remove("TMUX")
@@ -95,14 +103,6 @@ fn preflight() -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `<root>/target`.
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => root.join(dir),
-        _ => root.join("target"),
-    }
 }
 
 /// Every `*.test.mjs` in `dir`, sorted, relative to `tests/e2e/`.

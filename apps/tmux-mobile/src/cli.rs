@@ -23,6 +23,9 @@ pub const ENV_SOCKET_PATH: &str = "TMUX_MOBILE_SOCKET_PATH";
 pub const ENV_DEBUG_LOG: &str = "TMUX_MOBILE_DEBUG_LOG";
 /// Environment variable: same as `--cloudflared <path>`.
 pub const ENV_CLOUDFLARED: &str = "TMUX_MOBILE_CLOUDFLARED";
+/// Environment variable: the password (unlike `--password`, not visible to
+/// other local users in `ps`; see [`password_choice`]).
+pub const ENV_PASSWORD: &str = "TMUX_MOBILE_PASSWORD";
 
 /// Largest `--scrollback` accepted (the protocol clamps capture requests to it).
 pub const MAX_SCROLLBACK: u32 = 50_000;
@@ -45,6 +48,8 @@ pub const MAX_SCROLLBACK: u32 = 50_000;
   (set at most one of the two socket variables)\n\
   TMUX_MOBILE_DEBUG_LOG    same as --debug-log\n\
   TMUX_MOBILE_CLOUDFLARED  same as --cloudflared\n\
+  TMUX_MOBILE_PASSWORD     the password, kept out of `ps` (--password and\n\
+                           --password-file take precedence)\n\
   RUST_LOG                 log filter for stderr (default: info for tmux-mobile)\n\
 \n\
 Needs tmux 3.2 or newer; the tunnel needs cloudflared (never downloaded\n\
@@ -62,9 +67,15 @@ pub struct Args {
     pub host: String,
 
     /// password the browser must enter (default: a random one is generated
-    /// and printed)
+    /// and printed); other local users can read it in `ps`, so prefer
+    /// --password-file or TMUX_MOBILE_PASSWORD
     #[argh(option)]
     pub password: Option<String>,
+
+    /// read the password from this file (its first line; keep the file
+    /// private, e.g. chmod 600); never visible in `ps`
+    #[argh(option)]
+    pub password_file: Option<PathBuf>,
 
     /// do not ask for a password: the token in the URL is the only secret
     #[argh(switch)]
@@ -129,6 +140,7 @@ impl fmt::Debug for Args {
             .field("port", &self.port)
             .field("host", &self.host)
             .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("password_file", &self.password_file)
             .field("no_require_password", &self.no_require_password)
             .field("read_only_link", &self.read_only_link)
             .field("session", &self.session)
@@ -203,28 +215,12 @@ impl Config {
         let non_empty = |key: &str| env(key).filter(|v| !v.is_empty());
 
         let ip = parse_host(&args.host)?;
-        let password = match (args.password, args.no_require_password) {
-            (Some(_), true) => {
-                return Err(AppError::Usage(
-                    "--password and --no-require-password contradict each other; use one".into(),
-                ));
-            }
-            (Some(p), false) if p.is_empty() => {
-                return Err(AppError::Usage(
-                    "--password must not be empty (use --no-require-password to run without one)"
-                        .into(),
-                ));
-            }
-            (Some(p), false) if p.len() > MAX_SECRET_LEN => {
-                return Err(AppError::Usage(format!(
-                    "--password is {} bytes long; the limit is {MAX_SECRET_LEN} bytes",
-                    p.len()
-                )));
-            }
-            (Some(p), false) => PasswordChoice::Given(p),
-            (None, true) => PasswordChoice::Disabled,
-            (None, false) => PasswordChoice::Generate,
-        };
+        let password = password_choice(
+            args.password,
+            args.password_file.as_deref(),
+            env(ENV_PASSWORD),
+            args.no_require_password,
+        )?;
         let session = parse_session(&args.session)?;
         if args.scrollback == 0 || args.scrollback > MAX_SCROLLBACK {
             return Err(AppError::Usage(format!(
@@ -301,6 +297,92 @@ impl Config {
     pub fn exposes_plain_http(&self) -> bool {
         !self.bind.ip().is_loopback()
     }
+}
+
+/// Where the password comes from: `--password`, `--password-file` or
+/// [`ENV_PASSWORD`], in that order of precedence (a flag is the more
+/// explicit wish; giving both flags is a mistake), or none of them with
+/// `--no-require-password` (which contradicts every one of them, the
+/// variable included: a person who exported it expects to be protected).
+///
+/// The file's first line is the password (a trailing `\n` or `\r\n` is
+/// not part of it). Errors name the source, never the secret.
+pub fn password_choice(
+    flag: Option<String>,
+    file: Option<&std::path::Path>,
+    env: Option<OsString>,
+    no_require_password: bool,
+) -> Result<PasswordChoice, AppError> {
+    let (given, source) = match (flag, file) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::Usage(
+                "--password and --password-file contradict each other; use one \
+                 (--password-file keeps the password out of `ps`)"
+                    .into(),
+            ));
+        }
+        (Some(password), None) => (Some(password), "--password"),
+        (None, Some(path)) => (Some(read_password_file(path)?), "--password-file"),
+        (None, None) => match env.filter(|v| !v.is_empty()) {
+            Some(value) => {
+                let value = value
+                    .into_string()
+                    .map_err(|_| AppError::Usage(format!("{ENV_PASSWORD} must be valid UTF-8")))?;
+                (Some(value), ENV_PASSWORD)
+            }
+            None => (None, ""),
+        },
+    };
+    match (given, no_require_password) {
+        (Some(_), true) => Err(AppError::Usage(format!(
+            "{source} and --no-require-password contradict each other; use one"
+        ))),
+        (Some(p), false) if p.is_empty() => Err(AppError::Usage(format!(
+            "{source} must not give an empty password (use --no-require-password to run \
+             without one)"
+        ))),
+        (Some(p), false) if p.len() > MAX_SECRET_LEN => Err(AppError::Usage(format!(
+            "{source}: the password is {} bytes long; the limit is {MAX_SECRET_LEN} bytes",
+            p.len()
+        ))),
+        (Some(p), false) => Ok(PasswordChoice::Given(p)),
+        (None, true) => Ok(PasswordChoice::Disabled),
+        (None, false) => Ok(PasswordChoice::Generate),
+    }
+}
+
+/// The first line of `path`, read with a bound (a password file is tiny;
+/// pointing the flag at a huge file by mistake must not read it all).
+fn read_password_file(path: &std::path::Path) -> Result<String, AppError> {
+    use std::io::Read as _;
+    let unreadable = |error: std::io::Error| {
+        AppError::Usage(format!(
+            "--password-file {}: cannot read it: {error}",
+            path.display()
+        ))
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET_LEN as u64 + 3)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    let line_end = bytes.iter().position(|b| *b == b'\n');
+    if line_end.is_none() && bytes.len() > MAX_SECRET_LEN {
+        return Err(AppError::Usage(format!(
+            "--password-file {}: the password is longer than the limit of {MAX_SECRET_LEN} bytes",
+            path.display()
+        )));
+    }
+    bytes.truncate(line_end.unwrap_or(bytes.len()));
+    if bytes.last() == Some(&b'\r') {
+        bytes.pop();
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        AppError::Usage(format!(
+            "--password-file {}: the password must be valid UTF-8",
+            path.display()
+        ))
+    })
 }
 
 /// `--host`: an IP address, or `localhost`.
@@ -521,6 +603,76 @@ mod tests {
             let err = config(argv, &[]).unwrap_err();
             assert!(err.to_string().contains("contradict"), "{err}");
         }
+    }
+
+    #[test]
+    fn password_comes_from_flag_file_or_environment() {
+        let dir = std::env::temp_dir().join(format!("tmux-mobile-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("password");
+        std::fs::write(&file, "from file\r\nsecond line\n").unwrap();
+        let path = file.to_str().unwrap();
+        let given = |c: Config| match c.password {
+            PasswordChoice::Given(p) => p,
+            other => panic!("expected a given password, got {other:?}"),
+        };
+        let env = [(ENV_PASSWORD, "from env")];
+        assert_eq!(given(config(&[], &env).unwrap()), "from env");
+        assert_eq!(
+            given(config(&["--password-file", path], &env).unwrap()),
+            "from file",
+            "the file wins over the variable; only its first line counts"
+        );
+        assert_eq!(
+            given(config(&["--password", "flag"], &env).unwrap()),
+            "flag"
+        );
+        assert!(matches!(
+            config(&[], &[(ENV_PASSWORD, "")]).unwrap().password,
+            PasswordChoice::Generate
+        ));
+        std::fs::write(&file, "no newline").unwrap();
+        assert_eq!(
+            given(config(&["--password-file", path], &[]).unwrap()),
+            "no newline"
+        );
+
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+        let refused: &[Case<'_>] = &[
+            (
+                &["--password", "x", "--password-file", path],
+                &[],
+                "contradict",
+            ),
+            (
+                &["--password-file", path, "--no-require-password"],
+                &[],
+                "contradict",
+            ),
+            (&["--no-require-password"], &env, ENV_PASSWORD),
+            (
+                &["--password-file", "/nonexistent/tmux-mobile-pw"],
+                &[],
+                "cannot read",
+            ),
+        ];
+        for (argv, env, needle) in refused {
+            let err = config(argv, env).unwrap_err();
+            assert!(err.to_string().contains(needle), "{argv:?}: {err}");
+        }
+        for (content, needle) in [
+            ("\n".to_owned(), "empty"),
+            ("x".repeat(MAX_SECRET_LEN + 1), "limit"),
+        ] {
+            std::fs::write(&file, &content).unwrap();
+            let err = config(&["--password-file", path], &[]).unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+            assert!(err.to_string().contains("--password-file"), "{err}");
+        }
+        std::fs::write(&file, "hunter2\n").unwrap();
+        let c = config(&["--password-file", path], &[]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

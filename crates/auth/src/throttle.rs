@@ -11,18 +11,25 @@
 //!   subscriber usually owns a whole /64), IPv4-mapped IPv6 addresses count
 //!   as their IPv4 address. A successful login resets the source.
 //! * **Global** (default: 20 free failures, then 250 ms doubling to at most
-//!   2 s; forgotten after 60 quiet seconds), against guessing spread over
-//!   many addresses. It only holds back sources that have failed
-//!   themselves recently; a source with a clean record is never delayed by
-//!   it. So an attacker with many addresses gets at most one check per
-//!   fresh address plus one every ≤ 2 s, and cannot shut out an owner who
-//!   has not failed. Its delay is capped at [`MAX_GLOBAL_DELAY`] so that
-//!   even an owner who mistyped once waits only briefly. Under a sustained
-//!   attack such an owner may lose the race for the reopened gate a few
-//!   times, but never for longer than the per-source `forget_after`
-//!   (15 min): refused attempts do not count, so by then the owner's
-//!   source is clean again and passes the global limiter. An owner holding
-//!   a session key is not held back at all (see [`crate::Authenticator`]).
+//!   2 s; forgotten after 60 quiet seconds), against any failures spread
+//!   over many addresses (wrong tokens included). It only holds back
+//!   sources that have failed themselves recently; a source with a clean
+//!   record is never delayed by it, so somebody who does not even have the
+//!   link cannot shut out the owner by failing from many addresses.
+//! * **Password guesses** (default: 10 free wrong passwords, then 1 s
+//!   doubling to at most 4 s; forgotten after 2 quiet minutes): a budget of
+//!   password checks that *no address can multiply*. Only a wrong password
+//!   presented with a right token counts (an attacker who has the link),
+//!   and while it is exhausted every password check waits, from whatever
+//!   address, fresh or not. So however many addresses (or
+//!   `CF-Connecting-IP` values) a guesser has, at most one password per
+//!   [`Backoff::max_delay`] (4 s by default: 15 guesses a minute) is
+//!   judged once the free ones are spent. The price: while such a guesser
+//!   keeps going, an owner signing in on a *new* device shares those rare
+//!   checks with them; when the guessing stops the gate is open again
+//!   within one delay (≤ [`MAX_GUESS_DELAY`]). An owner holding a session
+//!   key is never held back (see [`crate::Authenticator`]), and a person
+//!   without the link cannot touch this budget at all.
 //!
 //! While a limiter holds a source back, attempts from it are refused with
 //! [`crate::AuthError::TooManyAttempts`] without their credentials being
@@ -50,6 +57,12 @@ pub const MAX_SOURCE_DELAY: Duration = Duration::from_secs(3600);
 /// The longest global delay; longer values are cut to this (see the module
 /// docs for why it is short).
 pub const MAX_GLOBAL_DELAY: Duration = Duration::from_secs(2);
+
+/// The longest wait the password-guess budget imposes on one check; longer
+/// [`ThrottlePolicy::password_guesses`] delays are cut to this, so that an
+/// owner typing the right password waits at most this long once guessing
+/// has stopped.
+pub const MAX_GUESS_DELAY: Duration = Duration::from_secs(10);
 
 /// One escalation curve: `free_failures` failures cost nothing, the next
 /// waits `base_delay`, and each further one doubles the wait up to
@@ -121,8 +134,13 @@ impl Backoff {
 pub struct ThrottlePolicy {
     /// Curve per client address (or IPv6 /64).
     pub per_source: Backoff,
-    /// Curve over all failures together (capped at [`MAX_GLOBAL_DELAY`]).
+    /// Curve over all failures together (capped at [`MAX_GLOBAL_DELAY`]);
+    /// holds back only sources that failed recently.
     pub global: Backoff,
+    /// Curve over wrong passwords given with a right token, from every
+    /// source together (capped at [`MAX_GUESS_DELAY`]); holds back every
+    /// password check. See the module docs.
+    pub password_guesses: Backoff,
     /// Most sources tracked at once (at least 1).
     pub max_sources: usize,
 }
@@ -142,6 +160,12 @@ impl Default for ThrottlePolicy {
                 MAX_GLOBAL_DELAY,
                 Duration::from_secs(60),
             ),
+            password_guesses: Backoff::new(
+                10,
+                Duration::from_secs(1),
+                Duration::from_secs(4),
+                Duration::from_secs(120),
+            ),
             max_sources: 4096,
         }
     }
@@ -154,6 +178,7 @@ impl ThrottlePolicy {
         ThrottlePolicy {
             per_source: Backoff::never(),
             global: Backoff::never(),
+            password_guesses: Backoff::never(),
             max_sources: 1,
         }
     }
@@ -222,9 +247,11 @@ impl Record {
 pub(crate) struct Throttle {
     per_source: Backoff,
     global_curve: Backoff,
+    guesses_curve: Backoff,
     max_sources: usize,
     sources: HashMap<SourceKey, Record>,
     global: Option<Record>,
+    guesses: Option<Record>,
 }
 
 impl Throttle {
@@ -232,9 +259,11 @@ impl Throttle {
         Throttle {
             per_source: policy.per_source.clone().capped(MAX_SOURCE_DELAY),
             global_curve: policy.global.clone().capped(MAX_GLOBAL_DELAY),
+            guesses_curve: policy.password_guesses.clone().capped(MAX_GUESS_DELAY),
             max_sources: policy.max_sources.max(1),
             sources: HashMap::new(),
             global: None,
+            guesses: None,
         }
     }
 
@@ -271,6 +300,26 @@ impl Throttle {
             log::warn!("auth: many failed attempts overall; delaying sources that fail");
         }
         self.global = Some(global);
+    }
+
+    /// How long every password check must still wait because the
+    /// password-guess budget is spent, or `None` if a password may be
+    /// compared now.
+    pub(crate) fn guess_wait(&self, now: Instant) -> Option<Duration> {
+        self.guesses.and_then(|g| g.remaining(now))
+    }
+
+    /// Counts a wrong password presented with a right token (on top of
+    /// [`Throttle::record_failure`]).
+    pub(crate) fn record_wrong_password(&mut self, now: Instant) {
+        let guesses = Record::fail(self.guesses, now, &self.guesses_curve);
+        if guesses.failures == self.guesses_curve.free_failures.saturating_add(1) {
+            log::warn!(
+                "auth: many wrong passwords with a valid link; someone else may have the link \
+                 (restart tmux-mobile for a new one). Delaying every password check"
+            );
+        }
+        self.guesses = Some(guesses);
     }
 
     /// Forgets the failures of `source` after a successful login.

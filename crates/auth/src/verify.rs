@@ -19,11 +19,16 @@
 //!    matches: [`AuthError::InvalidToken`] (`"invalid token"`).
 //! 3. **Password**, when one is required — for the read-only token too, so
 //!    the read-only link is exactly as hard to use as the control link. A
-//!    live session key issued for the same role stands in for it;
-//!    otherwise the password is compared in constant time. Wrong or
+//!    live session key issued for the same role stands in for it.
+//!    Otherwise, if the password-guess budget is spent (see
+//!    [`crate::ThrottlePolicy::password_guesses`]: wrong passwords from all
+//!    sources together), the attempt is refused with
+//!    [`AuthError::TooManyAttempts`] uncompared and uncounted, whatever its
+//!    source; else the password is compared in constant time. Wrong or
 //!    missing: [`AuthError::InvalidPassword`] (`"invalid password"`). A
 //!    right password issues a fresh session key in [`Grant::session_key`].
-//! 4. A failure (2 or 3) is counted against the source and globally; a
+//! 4. A failure (2 or 3) is counted against the source and globally, and a
+//!    wrong password that was given also against the guess budget; a
 //!    success clears the source's failures.
 //!
 //! The throttle lock is held for the whole attempt, so parallel attempts
@@ -180,13 +185,20 @@ impl Authenticator {
             }
             return Err(AuthError::TooManyAttempts { retry_after });
         }
-        match self.check(attempt, now) {
+        match self.check(attempt, &mut throttle, now) {
             Ok(grant) => {
                 throttle.record_success(source);
                 Ok(grant)
             }
-            Err(e @ (AuthError::InvalidToken | AuthError::InvalidPassword)) => {
+            Err(e @ AuthError::InvalidToken) => {
                 throttle.record_failure(source, now);
+                Err(e)
+            }
+            Err(e @ AuthError::InvalidPassword) => {
+                throttle.record_failure(source, now);
+                if attempt.password.is_some() {
+                    throttle.record_wrong_password(now);
+                }
                 Err(e)
             }
             Err(e) => Err(e),
@@ -229,7 +241,12 @@ impl Authenticator {
         self.session_keys.check(key, role, now).then_some(role)
     }
 
-    fn check(&self, attempt: &Attempt<'_>, now: Instant) -> Result<Grant, AuthError> {
+    fn check(
+        &self,
+        attempt: &Attempt<'_>,
+        throttle: &mut Throttle,
+        now: Instant,
+    ) -> Result<Grant, AuthError> {
         let role = self
             .role_for_token(attempt.token)
             .ok_or(AuthError::InvalidToken)?;
@@ -245,6 +262,11 @@ impl Authenticator {
                     role,
                     session_key: None,
                 });
+            }
+        }
+        if attempt.password.is_some() {
+            if let Some(retry_after) = throttle.guess_wait(now) {
+                return Err(AuthError::TooManyAttempts { retry_after });
             }
         }
         match attempt.password {
@@ -281,7 +303,7 @@ impl fmt::Debug for Authenticator {
 mod tests {
     use super::*;
     use crate::credentials::{CredentialOptions, PasswordChoice};
-    use crate::throttle::MAX_GLOBAL_DELAY;
+    use crate::throttle::{MAX_GLOBAL_DELAY, MAX_GUESS_DELAY};
     use std::net::Ipv4Addr;
     use std::time::Duration;
 
@@ -605,75 +627,102 @@ mod tests {
     }
 
     #[test]
-    fn a_distributed_attack_cannot_lock_the_owner_out() {
+    fn wrong_tokens_from_many_addresses_cannot_lock_the_owner_out() {
         let f = with_pw();
         let t0 = Instant::now();
-        let wrong = att(&f.token, Some("guess"), None);
+        let wrong_token = att("not-the-token", Some("guess"), None);
         let right = att(&f.token, Some(PW), None);
         // 500 addresses, 4 failures each: every one within its free allowance,
-        // 2000 failures in total.
+        // 2000 failures in total, none of them with the link.
         let mut now = t0;
         for round in 0..4 {
             for n in 0..500u32 {
                 now = t0 + Duration::from_millis(round * 500 + u64::from(n));
                 let src = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
-                let _ = f.auth.verify_at(&wrong, src, now);
+                let _ = f.auth.verify_at(&wrong_token, src, now);
             }
         }
         // An attacker address that failed is held back by the global limiter,
         // but never for long.
         let e = f
             .auth
-            .verify_at(&wrong, IpAddr::V4(Ipv4Addr::from(0x0a00_0001)), now)
+            .verify_at(&wrong_token, IpAddr::V4(Ipv4Addr::from(0x0a00_0001)), now)
             .unwrap_err();
         assert_eq!(e.reason(), "too many attempts");
         assert!(e.retry_after_ms().unwrap() <= MAX_GLOBAL_DELAY.as_millis() as u64);
-        // The owner, from an address that has not failed, gets straight in.
+        // The owner, from an address that has not failed, gets straight in:
+        // without the link nobody can spend the password-guess budget.
         assert!(f.auth.verify_at(&right, ip(200), now).is_ok());
         // An owner who mistyped once waits at most the global cap.
         let owner = ip(201);
         assert_eq!(
-            f.auth.verify_at(&wrong, owner, now).unwrap_err().reason(),
+            f.auth
+                .verify_at(&att(&f.token, Some("typo"), None), owner, now)
+                .unwrap_err()
+                .reason(),
             "invalid password"
         );
         let e = f.auth.verify_at(&right, owner, now).unwrap_err();
         let wait = Duration::from_millis(e.retry_after_ms().unwrap());
         assert!(wait <= MAX_GLOBAL_DELAY);
         assert!(f.auth.verify_at(&right, owner, now + wait).is_ok());
+    }
 
-        // Worst case: the attack never stops and the owner, having mistyped,
-        // keeps losing the race for the reopened gate. After the per-source
-        // quiet period (15 min; refused attempts do not count) the owner's
-        // source is clean again and gets in though the gate stays shut.
-        let owner = ip(202);
-        assert_eq!(
-            f.auth.verify_at(&wrong, owner, now).unwrap_err().reason(),
-            "invalid password"
-        );
-        let mut t = now;
-        let attacker = IpAddr::V4(Ipv4Addr::from(0x0a00_0002));
-        let end = now + Duration::from_secs(15 * 60);
-        while t < end {
-            let _ = f.auth.verify_at(&wrong, attacker, t);
-            let fresh = IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + (t - now).as_millis() as u32));
-            let _ = f.auth.verify_at(&wrong, fresh, t);
-            let e = f.auth.verify_at(&right, owner, t).unwrap_err();
-            assert_eq!(e.reason(), "too many attempts");
-            t += Duration::from_millis(500);
+    #[test]
+    fn password_guesses_from_fresh_addresses_share_one_budget() {
+        let f = with_pw();
+        let policy = ThrottlePolicy::default().password_guesses;
+        let t0 = Instant::now();
+        let wrong = att(&f.token, Some("guess"), None);
+        let right = att(&f.token, Some(PW), None);
+        let key = f
+            .auth
+            .verify_at(&right, ip(250), t0)
+            .unwrap()
+            .session_key
+            .unwrap();
+        // 1000 guesses with the link, each from a fresh address (as with a
+        // new `CF-Connecting-IP` value per attempt), 100 per second.
+        let mut judged = 0u32;
+        let mut now = t0;
+        for n in 0..1000u32 {
+            now = t0 + Duration::from_millis(u64::from(n) * 10);
+            let src = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
+            match f.auth.verify_at(&wrong, src, now).unwrap_err().reason() {
+                "invalid password" => judged += 1,
+                "too many attempts" => {}
+                other => panic!("unexpected {other}"),
+            }
         }
-        // A source with a single (free) failure is still held back at `end`:
-        // only the global gate can be holding it.
-        let once = IpAddr::V4(Ipv4Addr::from(0x0c00_0000));
-        assert_eq!(
-            f.auth.verify_at(&wrong, once, end).unwrap_err().reason(),
-            "invalid password"
+        // 10 s of guessing: the free ones, then at most one per max delay
+        // (plus the ramp up to it).
+        let ceiling = policy.free_failures + 4 + (10_000 / policy.max_delay.as_millis() as u32);
+        assert!(
+            judged <= ceiling,
+            "{judged} guesses judged in 10 s (ceiling {ceiling})"
         );
-        assert_eq!(
-            f.auth.verify_at(&wrong, once, end).unwrap_err().reason(),
-            "too many attempts",
-            "the global gate is still shut for failing sources"
+        assert!(judged > policy.free_failures, "the gate reopens");
+        // Meanwhile the owner's remembered device is never held back...
+        assert!(
+            f.auth
+                .verify_at(&att(&f.token, None, Some(key.expose())), ip(251), now)
+                .is_ok()
         );
-        assert!(f.auth.verify_at(&right, owner, end).is_ok());
+        // ...a new device from a clean address shares the budget...
+        let e = f.auth.verify_at(&right, ip(252), now).unwrap_err();
+        assert_eq!(e.reason(), "too many attempts");
+        let wait = Duration::from_millis(e.retry_after_ms().unwrap());
+        assert!(wait <= MAX_GUESS_DELAY);
+        // ...and once the guessing stops it gets in after that one wait.
+        assert!(f.auth.verify_at(&right, ip(252), now + wait).is_ok());
+        // A probe without a password spends nothing of the budget.
+        let later = now + Duration::from_secs(600);
+        for n in 0..100u32 {
+            let src = IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + n));
+            let e = f.auth.verify_at(&att(&f.token, None, None), src, later);
+            assert_eq!(e.unwrap_err().reason(), "invalid password");
+        }
+        assert!(f.auth.verify_at(&right, ip(253), later).is_ok());
     }
 
     #[test]

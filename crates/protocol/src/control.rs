@@ -35,7 +35,7 @@ use crate::args::{Orientation, ScrollbackLines};
 use crate::attention::Attention;
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
-use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION};
+use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
 use crate::state::{SessionSummary, TmuxState};
 
 /// A message from a browser on `/ws/control`, tagged by its `type`.
@@ -104,6 +104,18 @@ pub enum ClientMessage {
         pane_id: PaneId,
         /// Beside (`h`) or below (`v`).
         orientation: Orientation,
+        /// Zoom the new pane (a phone has no room for two).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sticky_zoom: Option<bool>,
+    },
+    /// `scroll_pane` (extension): scroll a pane's history in tmux's copy
+    /// mode by `lines` (negative: back in time); `0` leaves copy mode.
+    #[serde(rename_all = "camelCase")]
+    ScrollPane {
+        /// The pane to scroll.
+        pane_id: PaneId,
+        /// Lines to scroll, within ±[`SCROLL_LINES_LIMIT`].
+        lines: i32,
     },
     /// `kill_pane`: close a pane.
     #[serde(rename_all = "camelCase")]
@@ -154,6 +166,7 @@ impl ClientMessage {
             ClientMessage::KillWindow { .. } => "kill_window",
             ClientMessage::SelectPane { .. } => "select_pane",
             ClientMessage::SplitPane { .. } => "split_pane",
+            ClientMessage::ScrollPane { .. } => "scroll_pane",
             ClientMessage::KillPane { .. } => "kill_pane",
             ClientMessage::ZoomPane { .. } => "zoom_pane",
             ClientMessage::CaptureScrollback { .. } => "capture_scrollback",
@@ -207,10 +220,17 @@ impl fmt::Debug for ClientMessage {
             ClientMessage::SplitPane {
                 pane_id,
                 orientation,
+                sticky_zoom,
             } => f
                 .debug_struct("SplitPane")
                 .field("pane_id", pane_id)
                 .field("orientation", orientation)
+                .field("sticky_zoom", sticky_zoom)
+                .finish(),
+            ClientMessage::ScrollPane { pane_id, lines } => f
+                .debug_struct("ScrollPane")
+                .field("pane_id", pane_id)
+                .field("lines", lines)
                 .finish(),
             ClientMessage::KillPane { pane_id } => f
                 .debug_struct("KillPane")
@@ -364,6 +384,15 @@ pub enum ServerMessage {
         /// How many lines were asked for.
         lines: u32,
     },
+    /// `scrolled` (extension): the answer to `scroll_pane`: how far back
+    /// the pane's copy mode now is (`0`: live, not in copy mode).
+    #[serde(rename_all = "camelCase")]
+    Scrolled {
+        /// The pane scrolled.
+        pane_id: String,
+        /// Lines above the live screen now shown.
+        position: u32,
+    },
     /// `error`: something the client asked for failed.
     Error {
         /// What went wrong, for a person.
@@ -393,6 +422,7 @@ impl ServerMessage {
             ServerMessage::SessionPicker { .. } => "session_picker",
             ServerMessage::TmuxState { .. } => "tmux_state",
             ServerMessage::Scrollback { .. } => "scrollback",
+            ServerMessage::Scrolled { .. } => "scrolled",
             ServerMessage::Error { .. } => "error",
             ServerMessage::Info { .. } => "info",
             ServerMessage::Attention(_) => "attention",
@@ -436,6 +466,11 @@ impl fmt::Debug for ServerMessage {
             ServerMessage::TmuxState { state } => {
                 f.debug_struct("TmuxState").field("state", state).finish()
             }
+            ServerMessage::Scrolled { pane_id, position } => f
+                .debug_struct("Scrolled")
+                .field("pane_id", pane_id)
+                .field("position", position)
+                .finish(),
             ServerMessage::Scrollback {
                 pane_id,
                 text,
@@ -548,6 +583,11 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
         "split_pane" => ClientMessage::SplitPane {
             pane_id: fields.pane_id()?,
             orientation: fields.string("orientation")?.parse()?,
+            sticky_zoom: fields.opt_bool("stickyZoom")?,
+        },
+        "scroll_pane" => ClientMessage::ScrollPane {
+            pane_id: fields.pane_id()?,
+            lines: fields.scroll_lines()?,
         },
         "kill_pane" => ClientMessage::KillPane {
             pane_id: fields.pane_id()?,
@@ -622,6 +662,19 @@ impl<'a> Fields<'a> {
             .and_then(|n| u32::try_from(n).ok())
             .map(WindowIndex::new)
             .ok_or_else(window_index_error)
+    }
+
+    fn scroll_lines(&self) -> Result<i32, ProtocolError> {
+        self.required("lines")?
+            .as_i64()
+            .filter(|n| n.unsigned_abs() <= u64::from(SCROLL_LINES_LIMIT))
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| {
+                ProtocolError::field(
+                    "lines",
+                    "must be a whole number from -10000 to 10000 (0 leaves copy mode)",
+                )
+            })
     }
 
     fn opt_lines(&self) -> Result<Option<ScrollbackLines>, ProtocolError> {
@@ -797,6 +850,18 @@ mod tests {
             (
                 r#"{"type":"capture_scrollback","paneId":"%1","lines":"9"}"#,
                 "lines must be a number",
+            ),
+            (
+                r#"{"type":"scroll_pane","paneId":"%1","lines":10001}"#,
+                "lines must be a whole number from -10000 to 10000 (0 leaves copy mode)",
+            ),
+            (
+                r#"{"type":"scroll_pane","paneId":"%1","lines":-2.5}"#,
+                "lines must be a whole number from -10000 to 10000 (0 leaves copy mode)",
+            ),
+            (
+                r#"{"type":"scroll_pane","paneId":"%1"}"#,
+                "lines is required",
             ),
             (
                 r#"{"type":"send_compose","text":5}"#,

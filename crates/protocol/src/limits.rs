@@ -14,3 +14,6 @@ pub const CONTROL_FRAME_LIMIT: usize = 64 * 1024;
 
 /// The largest `/ws/terminal` frame accepted, in bytes (1 MiB).
 pub const TERMINAL_FRAME_LIMIT: usize = 1024 * 1024;
+
+/// The most lines one `scroll_pane` may scroll either way.
+pub const SCROLL_LINES_LIMIT: u32 = 10_000;

@@ -61,14 +61,22 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
                 sticky_zoom,
             }
         }),
-        (pane_id(), any::<bool>()).prop_map(|(pane_id, h)| ClientMessage::SplitPane {
-            pane_id,
-            orientation: if h {
-                Orientation::Horizontal
-            } else {
-                Orientation::Vertical
-            },
-        }),
+        (
+            pane_id(),
+            any::<bool>(),
+            proptest::option::of(any::<bool>())
+        )
+            .prop_map(|(pane_id, h, sticky_zoom)| ClientMessage::SplitPane {
+                pane_id,
+                orientation: if h {
+                    Orientation::Horizontal
+                } else {
+                    Orientation::Vertical
+                },
+                sticky_zoom,
+            }),
+        (pane_id(), -10_000i32..=10_000)
+            .prop_map(|(pane_id, lines)| ClientMessage::ScrollPane { pane_id, lines }),
         pane_id().prop_map(|pane_id| ClientMessage::KillPane { pane_id }),
         pane_id().prop_map(|pane_id| ClientMessage::ZoomPane { pane_id }),
         (pane_id(), proptest::option::of(any::<u32>())).prop_map(|(pane_id, lines)| {
@@ -185,6 +193,8 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
                 lines,
             }
         }),
+        (any::<String>(), any::<u32>())
+            .prop_map(|(pane_id, position)| ServerMessage::Scrolled { pane_id, position }),
         any::<String>().prop_map(|message| ServerMessage::Error { message }),
         any::<String>().prop_map(|message| ServerMessage::Info { message }),
     ]

@@ -117,6 +117,22 @@ fn every_client_message_of_the_spec() {
         ClientMessage::SplitPane {
             pane_id: PaneId::from(4),
             orientation: Orientation::Horizontal,
+            sticky_zoom: None,
+        },
+    );
+    assert_client(
+        r#"{"type":"split_pane","paneId":"%4","orientation":"h","stickyZoom":true}"#,
+        ClientMessage::SplitPane {
+            pane_id: PaneId::from(4),
+            orientation: Orientation::Horizontal,
+            sticky_zoom: Some(true),
+        },
+    );
+    assert_client(
+        r#"{"type":"scroll_pane","paneId":"%4","lines":-12}"#,
+        ClientMessage::ScrollPane {
+            pane_id: PaneId::from(4),
+            lines: -12,
         },
     );
     assert_client(
@@ -124,6 +140,7 @@ fn every_client_message_of_the_spec() {
         ClientMessage::SplitPane {
             pane_id: PaneId::from(4),
             orientation: Orientation::Vertical,
+            sticky_zoom: None,
         },
     );
     assert_client(
@@ -280,6 +297,7 @@ fn client_fixture_file_round_trips_and_covers_every_type() {
         "kill_window",
         "select_pane",
         "split_pane",
+        "scroll_pane",
         "kill_pane",
         "zoom_pane",
         "capture_scrollback",
@@ -306,6 +324,7 @@ fn server_fixture_file_round_trips_and_covers_every_type() {
         "session_picker",
         "tmux_state",
         "scrollback",
+        "scrolled",
         "error",
         "info",
         "attention",

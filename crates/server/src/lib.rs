@@ -32,7 +32,8 @@
 //!
 //! Modules: `http` routes requests, `upgrade` performs the
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
-//! `clients` keeps per-client sessions and PTYs across reconnects, `fanout`
+//! `clients` keeps per-client sessions and PTYs across reconnects, `input`
+//! holds keystrokes while a PTY is replaced, `fanout`
 //! copies terminal output to sockets, `state` shapes `tmux_state`, and
 //! `shutdown` coordinates stopping, and `attention` decides which phone
 //! still has to see which pane's attention ([`AttentionFeed`] hands every
@@ -43,9 +44,11 @@ mod assets;
 mod attention;
 mod clients;
 mod control;
+mod deflate;
 mod error;
 mod fanout;
 mod http;
+mod input;
 mod options;
 mod server;
 mod shutdown;
@@ -64,3 +67,9 @@ pub use server::Server;
 pub use shutdown::ShutdownHandle;
 #[cfg(feature = "test-support")]
 pub use test_support::{TestServer, TestServerBuilder};
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -67,7 +67,8 @@ pub struct ServerOptions {
     /// that falls further behind is closed instead of slowing the others or
     /// growing memory. Default 2 MiB.
     pub terminal_queue_bytes: usize,
-    /// The browser UI. Default: the UI embedded in this crate.
+    /// The browser UI. Default: the UI embedded in this crate (feature
+    /// `embedded-ui`), else none.
     pub assets: Assets,
     /// Believe `CF-Connecting-IP` for connections from loopback. Turn it on
     /// only when a `cloudflared` tunnel on this machine forwards to the
@@ -76,7 +77,7 @@ pub struct ServerOptions {
     /// source (an attacker's failures would delay the owner). Cloudflare's
     /// edge overwrites the header, so a remote client cannot choose it; a
     /// local process can, but only to spread its own guesses over sources,
-    /// which the global limiter still slows. Default off.
+    /// which the password-guess budget still bounds overall. Default off.
     pub trust_cf_connecting_ip: bool,
     /// What counts as a pane needing its person (bell, prompt, notify,
     /// per-window silence and activity; prompt patterns and quick
@@ -103,7 +104,7 @@ impl ServerOptions {
             auth_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(2),
             terminal_queue_bytes: 2 * 1024 * 1024,
-            assets: Assets::embedded(),
+            assets: Assets::default(),
             trust_cf_connecting_ip: false,
             attention: Some(AttentionOptions::default()),
         }

@@ -23,6 +23,14 @@ use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
 /// How long a client may take to send its request headers (slowloris).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Largest request head (and read buffer) hyper accepts from a connection:
+/// a browser's upgrade request is under 2 KiB; hyper's default (≈ 400 KiB)
+/// lets every idle connection hold far more. Larger heads get `431`.
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+/// Most request headers accepted (browsers send about 15); more get `431`.
+const MAX_HEADERS: usize = 64;
+
 /// What every connection task shares.
 pub(crate) struct Shared {
     /// The configuration.
@@ -117,6 +125,27 @@ impl Server {
                     addr: options.bind,
                     source,
                 })?;
+        Self::from_listener(listener, options).await
+    }
+
+    /// Serves on a listener the caller already bound (socket activation, a
+    /// port chosen elsewhere, a test's port 0); `options.bind` is not used.
+    ///
+    /// A `std::net::TcpListener` becomes one with
+    /// `set_nonblocking(true)` and `tokio::net::TcpListener::from_std`.
+    ///
+    /// ```no_run
+    /// # async fn demo(options: tmux_mobile_server::ServerOptions) -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let server = tmux_mobile_server::Server::from_listener(listener, options).await?;
+    /// println!("listening on {}", server.local_addr());
+    /// server.serve().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_listener(
+        listener: TcpListener,
+        options: ServerOptions,
+    ) -> Result<Server, ServerError> {
         let local_addr = listener.local_addr().map_err(ServerError::LocalAddr)?;
         match options.tmux.remove_stale_managed_sessions().await {
             Ok(removed) if !removed.is_empty() => {
@@ -256,7 +285,9 @@ fn spawn_connection(shared: &Arc<Shared>, stream: tokio::net::TcpStream, peer: S
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT);
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_buf_size(MAX_REQUEST_HEAD)
+            .max_headers(MAX_HEADERS);
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)
             .with_upgrades();

@@ -78,3 +78,9 @@ pub use operations::SessionInfo;
 pub use snapshot::{PaneSnapshot, SessionSnapshot, Snapshot, WATCHER_SESSION, WindowSnapshot};
 pub use tmux::{Socket, Tmux, TmuxOptions, TmuxVersion};
 pub use watcher::{StateWatcher, WatcherOptions};
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

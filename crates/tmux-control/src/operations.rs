@@ -30,6 +30,21 @@ pub struct SessionInfo {
     pub managed: bool,
 }
 
+/// tmux's default `status-left` (tmux 2.9 to 3.5).
+const DEFAULT_STATUS_LEFT: &str = "[#{session_name}] ";
+
+/// `capture-pane -J` output as the viewer shows it: trailing spaces of each
+/// line and trailing newlines removed.
+fn joined_capture_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for line in raw.trim_end_matches('\n').split('\n') {
+        out.push_str(line.trim_end_matches(' '));
+        out.push('\n');
+    }
+    out.pop();
+    out
+}
+
 /// `-F` format printed by `new-session -P`: id, then the name by length.
 const NEW_SESSION_FORMAT: &str = "#{session_id}:#{n:session_name}:#{session_name}";
 
@@ -266,20 +281,32 @@ impl Tmux {
         pane: &PaneId,
         orientation: Orientation,
     ) -> Result<PaneId, TmuxError> {
-        let output = self
-            .run(
-                "split-window",
-                [
-                    orientation.tmux_flag(),
-                    "-t",
-                    pane.as_str(),
-                    "-P",
-                    "-F",
-                    "#{pane_id}",
-                ],
-                Some(pane.as_str()),
-            )
-            .await?;
+        self.split(pane, orientation, false).await
+    }
+
+    /// [`Tmux::split_pane`], and the window zoomed onto the new pane
+    /// (`split-window -Z`): what a phone wants, where two half-width panes
+    /// are too narrow to use.
+    pub async fn split_pane_zoomed(
+        &self,
+        pane: &PaneId,
+        orientation: Orientation,
+    ) -> Result<PaneId, TmuxError> {
+        self.split(pane, orientation, true).await
+    }
+
+    async fn split(
+        &self,
+        pane: &PaneId,
+        orientation: Orientation,
+        zoom: bool,
+    ) -> Result<PaneId, TmuxError> {
+        let mut args = vec![orientation.tmux_flag()];
+        if zoom {
+            args.push("-Z");
+        }
+        args.extend(["-t", pane.as_str(), "-P", "-F", "#{pane_id}"]);
+        let output = self.run("split-window", args, Some(pane.as_str())).await?;
         let text = String::from_utf8_lossy(&output.stdout);
         PaneId::try_from(text.trim()).map_err(|_| {
             TmuxError::parse("split-window", format!("not a pane id: {:?}", text.trim()))
@@ -338,8 +365,11 @@ impl Tmux {
     }
 
     /// The text of `pane`: its visible screen plus up to `lines` lines of
-    /// history (`capture-pane -p -S -<lines>`), without trailing newlines.
-    /// Bytes that are not UTF-8 become U+FFFD.
+    /// history (`capture-pane -p -J -S -<lines>`), without trailing
+    /// newlines. Lines the terminal wrapped are joined again (`-J`), so a
+    /// long command or URL copies whole and each line of the result is one
+    /// line the program wrote; trailing spaces (which `-J` keeps) are
+    /// removed. Bytes that are not UTF-8 become U+FFFD.
     pub async fn capture_pane(
         &self,
         pane: &PaneId,
@@ -349,12 +379,107 @@ impl Tmux {
         let output = self
             .run(
                 "capture-pane",
-                ["-p", "-t", pane.as_str(), "-S", start.as_str()],
+                ["-p", "-J", "-t", pane.as_str(), "-S", start.as_str()],
                 Some(pane.as_str()),
             )
             .await?;
+        Ok(joined_capture_text(&String::from_utf8_lossy(
+            &output.stdout,
+        )))
+    }
+
+    /// Scrolls `pane`'s history in copy mode by `lines` (negative: back in
+    /// time), entering copy mode first (`-e`: it ends by itself once
+    /// scrolled back to the bottom); `0` leaves copy mode. The pane's own
+    /// program sees nothing of it. Returns how many lines back the pane
+    /// now shows (`0`: live).
+    pub async fn scroll_pane(&self, pane: &PaneId, lines: i32) -> Result<u32, TmuxError> {
+        let target = pane.as_str();
+        let mut args: Vec<OsString> = Vec::new();
+        if lines == 0 {
+            args.extend(["copy-mode".into(), "-q".into(), "-t".into(), target.into()]);
+        } else {
+            let direction = if lines < 0 {
+                "scroll-up"
+            } else {
+                "scroll-down"
+            };
+            args.extend([
+                "copy-mode".into(),
+                "-e".into(),
+                "-t".into(),
+                target.into(),
+                ";".into(),
+                "send-keys".into(),
+                "-X".into(),
+                "-N".into(),
+                lines.unsigned_abs().to_string().into(),
+                "-t".into(),
+                target.into(),
+                direction.into(),
+            ]);
+        }
+        args.extend([
+            ";".into(),
+            "display-message".into(),
+            "-p".into(),
+            "-t".into(),
+            target.into(),
+            "#{?pane_in_mode,#{scroll_position},0}".into(),
+        ]);
+        let output = self.run_sequence("copy-mode", args, Some(target)).await?;
         let text = String::from_utf8_lossy(&output.stdout);
-        Ok(text.trim_end_matches('\n').to_owned())
+        let last = text.lines().last().unwrap_or("").trim();
+        // An empty position (a mode without one) counts as live.
+        Ok(last.parse().unwrap_or(0))
+    }
+
+    /// Makes `managed`'s status line name `base` instead of the managed
+    /// session's own long name (`[tmux-mobi` cut at 10 columns), but only
+    /// while the user's global `status-left` is tmux's default: a status
+    /// line the user designed is left alone. Only the managed session's
+    /// own options change, never a global one.
+    pub async fn name_base_in_status(
+        &self,
+        managed: &SessionName,
+        base: &SessionName,
+    ) -> Result<bool, TmuxError> {
+        if !managed.is_managed() {
+            return Err(TmuxError::invalid(
+                "session name",
+                managed.as_str(),
+                "only managed sessions get a status line of ours".to_owned(),
+            ));
+        }
+        let output = self
+            .run("show-options", ["-gv", "status-left"], None)
+            .await?;
+        if String::from_utf8_lossy(&output.stdout).trim_end_matches('\n') != DEFAULT_STATUS_LEFT {
+            return Ok(false);
+        }
+        // `set-option -t` takes a pane: `=name:` (the session's current window).
+        let target = session_scope(managed.as_str())?;
+        // status-left goes through strftime and then the format expander.
+        let left = format!("[{}] ", escape_format(&base.as_str().replace('%', "%%")));
+        let length = (base.as_str().chars().count() + 3)
+            .clamp(10, 40)
+            .to_string();
+        let args: Vec<OsString> = vec![
+            "set-option".into(),
+            "-t".into(),
+            target.clone().into(),
+            "status-left".into(),
+            left.into(),
+            ";".into(),
+            "set-option".into(),
+            "-t".into(),
+            target.into(),
+            "status-left-length".into(),
+            length.into(),
+        ];
+        self.run_sequence("set-option", args, Some(managed.as_str()))
+            .await
+            .map(|_| true)
     }
 
     /// The names of the sessions that contain `pane` (a pane in a window of
@@ -532,6 +657,13 @@ mod tests {
         assert!(parse_new_session(b"$3:9:short\n").is_err());
         assert!(parse_new_session(b"3:1:a\n").is_err());
         assert!(parse_new_session(b"").is_err());
+    }
+
+    #[test]
+    fn joined_capture_loses_trailing_spaces_only() {
+        assert_eq!(joined_capture_text("a  b   \n  c \n\n\n"), "a  b\n  c");
+        assert_eq!(joined_capture_text(""), "");
+        assert_eq!(joined_capture_text("\n\nx"), "\n\nx");
     }
 
     #[test]

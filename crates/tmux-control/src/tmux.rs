@@ -194,7 +194,14 @@ impl Tmux {
     /// and to set. Callers that start tmux themselves (the PTY running
     /// `tmux attach`) should apply them too.
     pub fn env_changes(&self) -> (Vec<OsString>, Vec<(OsString, OsString)>) {
-        let remove = vec![OsString::from("TMUX"), OsString::from("TMUX_PANE")];
+        // `TMUX_MOBILE_PASSWORD` (the app's way to take a password without
+        // `ps` showing it) must not reach a tmux server we start: it would
+        // copy it into the environment of every shell in every pane.
+        let remove = vec![
+            OsString::from("TMUX"),
+            OsString::from("TMUX_PANE"),
+            OsString::from("TMUX_MOBILE_PASSWORD"),
+        ];
         let set = self
             .inner
             .tmpdir
@@ -497,6 +504,7 @@ mod env_tests {
         let envs: Vec<_> = cmd.as_std().get_envs().collect();
         assert!(envs.contains(&(OsStr::new("TMUX"), None)));
         assert!(envs.contains(&(OsStr::new("TMUX_PANE"), None)));
+        assert!(envs.contains(&(OsStr::new("TMUX_MOBILE_PASSWORD"), None)));
         assert!(envs.contains(&(OsStr::new("TMUX_TMPDIR"), Some(OsStr::new("/tmp/private")))));
         let args: Vec<_> = cmd.as_std().get_args().collect();
         assert_eq!(args, ["-u", "-N", "-L", "s"]);

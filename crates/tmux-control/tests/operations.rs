@@ -539,3 +539,212 @@ async fn a_hostile_program_name_cannot_forge_records() {
             .is_none()
     );
 }
+
+/// Polls `capture` (a real tmux command each time) until `done` holds.
+async fn until_capture(
+    tmux: &tmux_mobile_tmux_control::Tmux,
+    pane: &PaneId,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = tmux
+            .capture_pane(pane, ScrollbackLines::new(100))
+            .await
+            .unwrap();
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} never appeared: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A line longer than the pane is wide comes back as one line (the
+/// scrollback viewer copies a long URL whole), without trailing spaces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_joins_wrapped_lines() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("wrap").await.unwrap();
+    let tmux = sandbox.tmux();
+    let pane = snapshot(&sandbox).await.session("wrap").unwrap().windows[0].panes[0]
+        .id
+        .clone();
+    // 200 characters in an 80-column pane: three screen rows.
+    sandbox
+        .run(&[
+            "send-keys",
+            "-t",
+            pane.as_str(),
+            "-l",
+            "printf 'W%.0s' $(seq 1 199); printf 'Z\\n'",
+        ])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "Enter"])
+        .await
+        .unwrap();
+    let long = format!("{}Z", "W".repeat(199));
+    // The line starts with sh's prompt (`# `) on screen row one.
+    let text = until_capture(&tmux, &pane, "the long line", |t| {
+        t.lines()
+            .any(|l| l.ends_with(&long) && l.len() <= long.len() + 2)
+    })
+    .await;
+    assert!(
+        text.lines().all(|l| !l.ends_with(' ')),
+        "trailing spaces kept: {text:?}"
+    );
+}
+
+/// Scrolling enters copy mode in the pane and `0` leaves it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scroll_pane_uses_copy_mode() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("scroll").await.unwrap();
+    let tmux = sandbox.tmux();
+    let pane = snapshot(&sandbox).await.session("scroll").unwrap().windows[0].panes[0]
+        .id
+        .clone();
+    let in_mode = || async {
+        sandbox
+            .run(&[
+                "display-message",
+                "-p",
+                "-t",
+                pane.as_str(),
+                "#{pane_in_mode}:#{scroll_position}",
+            ])
+            .await
+            .unwrap()
+    };
+    // Something to scroll back to.
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "-l", "seq 1 100"])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "Enter"])
+        .await
+        .unwrap();
+    until_capture(&tmux, &pane, "seq output", |t| {
+        t.lines().any(|l| l == "100")
+    })
+    .await;
+    assert_eq!(tmux.scroll_pane(&pane, -5).await.unwrap(), 5);
+    assert!(in_mode().await.starts_with("1:5"), "not in copy mode");
+    assert_eq!(tmux.scroll_pane(&pane, 2).await.unwrap(), 3);
+    assert_eq!(tmux.scroll_pane(&pane, 0).await.unwrap(), 0);
+    assert_eq!(in_mode().await.trim(), "0:");
+    // Leaving when not in copy mode is fine too.
+    assert_eq!(tmux.scroll_pane(&pane, 0).await.unwrap(), 0);
+    // Scrolling down to the bottom ends copy mode by itself (`-e`).
+    assert_eq!(tmux.scroll_pane(&pane, -4).await.unwrap(), 4);
+    assert_eq!(tmux.scroll_pane(&pane, 10).await.unwrap(), 0);
+    assert_eq!(in_mode().await.trim(), "0:");
+}
+
+/// The status line of a managed session names its base session while the
+/// global `status-left` is tmux's default, and is left alone otherwise;
+/// never a global option.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_status_line_names_the_base_session() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("work#1").await.unwrap();
+    let tmux = sandbox.tmux();
+    let managed = name("tmux-mobile-client-abc");
+    tmux.new_grouped_session(&managed, &name("work#1"))
+        .await
+        .unwrap();
+    assert!(
+        tmux.name_base_in_status(&managed, &name("work#1"))
+            .await
+            .unwrap()
+    );
+    let left = sandbox
+        .run(&[
+            "show-options",
+            "-v",
+            "-t",
+            "=tmux-mobile-client-abc:",
+            "status-left",
+        ])
+        .await
+        .unwrap();
+    assert_eq!(left.trim_end_matches('\n'), "[work##1] ");
+    let shown = sandbox
+        .run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "=tmux-mobile-client-abc:",
+            "#{T:status-left}",
+        ])
+        .await
+        .unwrap();
+    assert_eq!(shown.trim_end_matches('\n'), "[work#1] ");
+    let global = sandbox
+        .run(&["show-options", "-gv", "status-left"])
+        .await
+        .unwrap();
+    assert_eq!(global.trim_end_matches('\n'), "[#{session_name}] ");
+    // The user's base session is untouched.
+    let base = sandbox
+        .run(&["show-options", "-t", "=work#1:", "status-left"])
+        .await
+        .unwrap();
+    assert_eq!(base.trim(), "");
+
+    // A status-left of the user's own: ours stays out of the way.
+    sandbox
+        .run(&["set-option", "-g", "status-left", "#H "])
+        .await
+        .unwrap();
+    let other = name("tmux-mobile-client-def");
+    tmux.new_grouped_session(&other, &name("work#1"))
+        .await
+        .unwrap();
+    assert!(
+        !tmux
+            .name_base_in_status(&other, &name("work#1"))
+            .await
+            .unwrap()
+    );
+    let left = sandbox
+        .run(&[
+            "show-options",
+            "-t",
+            "=tmux-mobile-client-def:",
+            "status-left",
+        ])
+        .await
+        .unwrap();
+    assert_eq!(left.trim(), "");
+    // Only managed sessions.
+    assert!(
+        tmux.name_base_in_status(&name("work#1"), &name("x"))
+            .await
+            .is_err()
+    );
+}
+
+/// With zoom, the split's new pane fills the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_zoomed_zooms_the_new_pane() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("z").await.unwrap();
+    let tmux = sandbox.tmux();
+    let first = snapshot(&sandbox).await.session("z").unwrap().windows[0].panes[0]
+        .id
+        .clone();
+    let new = tmux
+        .split_pane_zoomed(&first, Orientation::Horizontal)
+        .await
+        .unwrap();
+    assert!(tmux.is_zoomed(&new).await.unwrap());
+}

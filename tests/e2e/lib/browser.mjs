@@ -195,3 +195,34 @@ export function recordSockets(page) {
   rec.terminalHex = () => Buffer.concat(rec.terminal).toString("hex");
   return rec;
 }
+
+/**
+ * Real touch input through the DevTools protocol (`Input.dispatchTouchEvent`),
+ * as a finger makes it: what `hasTouch` pages receive on a phone.
+ */
+export async function touchInput(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const point = (x, y) => [{ x, y, radiusX: 4, radiusY: 4, force: 1, id: 1 }];
+  const send = (type, pts) => cdp.send("Input.dispatchTouchEvent", { type, touchPoints: pts });
+  return {
+    cdp,
+    start: (x, y) => send("touchStart", point(x, y)),
+    move: (x, y) => send("touchMove", point(x, y)),
+    end: () => send("touchEnd", []),
+    /** A swipe from (x1,y1) to (x2,y2) in `steps` moves. */
+    async swipe(x1, y1, x2, y2, steps = 12) {
+      await send("touchStart", point(x1, y1));
+      for (let i = 1; i <= steps; i++) {
+        await send("touchMove", point(x1 + ((x2 - x1) * i) / steps, y1 + ((y2 - y1) * i) / steps));
+      }
+      await send("touchEnd", []);
+    },
+  };
+}
+
+/** The centre of the element with `testid`, in CSS pixels. */
+export async function centerOf(page, testid) {
+  const box = await byTestId(page, testid).boundingBox();
+  if (!box) throw new Error(`${testid} has no box`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2, box };
+}

@@ -53,17 +53,23 @@ test("03 drawer: windows, panes, splits, kill with confirmation, new session", {
     await waitFor(async () => (await byTestId(page, "window-item").count()) === 2, { what: "two windows listed" });
     const w1 = (await windows(sandbox, session)).find((w) => w.active);
     assert.equal(w1.index, 1, "the new window is active in the client's session");
-    await waitFor(async () => (await title.innerText()).trim() === `Window: ${w1.index}: ${w1.name}`, {
-      what: `title "Window: ${w1.index}: ${w1.name}"`,
+    // The title names the session and the window.
+    await waitFor(async () => (await byTestId(page, "title-window").innerText()).trim() === `${w1.index}: ${w1.name}`, {
+      what: `title "${w1.index}: ${w1.name}"`,
     });
+    assert.equal((await byTestId(page, "title-session").innerText()).trim(), "main", "the title names the session");
     await waitFor(async () => (await page.locator('[data-testid="window-item"][data-active="true"]').getAttribute("data-index")) === "1", {
       what: "window 1 marked active",
     });
 
-    // Select window 0 in the drawer: tmux's active window changes.
+    // Select window 0 in the drawer: tmux's active window changes, the drawer closes.
     await page.locator('[data-testid="window-item"][data-index="0"]').click();
     await waitFor(async () => (await activeIndex(sandbox, session)) === 0, { what: "tmux active window 0" });
-    await waitFor(async () => (await title.innerText()).startsWith("Window: 0: "), { what: "title shows window 0" });
+    await waitFor(async () => (await title.getAttribute("data-window")) === "0", { what: "title shows window 0" });
+    await waitFor(async () => (await drawer.getAttribute("data-open")) === "false", { what: "the drawer closed after the switch" });
+    await byTestId(page, "drawer-button").click();
+    // Sticky zoom (on by default at 390 px) would zoom each new pane: this part checks the layout.
+    if ((await byTestId(page, "sticky-zoom").getAttribute("data-on")) === "true") await byTestId(page, "sticky-zoom").click();
 
     // Split H, then Split V: tmux's pane count grows.
     await byTestId(page, "split-h").click();
@@ -77,10 +83,14 @@ test("03 drawer: windows, panes, splits, kill with confirmation, new session", {
     // Select another pane: tmux's active pane changes.
     const before = await panes(sandbox, session);
     const target = before.find((p) => !p.active);
+    // Pane rows show tmux's real pane ids.
+    for (const p of before) assert.match(await page.locator(`[data-testid="pane-item"][data-pane-id="${p.id}"]`).innerText(), new RegExp(`${p.id}\\b`));
     await page.locator(`[data-testid="pane-item"][data-pane-id="${target.id}"]`).click();
     await waitFor(async () => (await panes(sandbox, session)).find((p) => p.active)?.id === target.id, {
       what: `tmux active pane ${target.id}`,
     });
+    await waitFor(async () => (await drawer.getAttribute("data-open")) === "false", { what: "the drawer closed after the pane switch" });
+    await byTestId(page, "drawer-button").click();
     await waitFor(async () => (await page.locator(`[data-testid="pane-item"][data-pane-id="${target.id}"]`).getAttribute("data-active")) === "true", {
       what: "the pane marked active in the drawer",
     });
@@ -106,7 +116,7 @@ test("03 drawer: windows, panes, splits, kill with confirmation, new session", {
       what: "only window 1 left in tmux",
     });
     await waitFor(async () => (await byTestId(page, "window-item").count()) === 1, { what: "one window listed" });
-    await waitFor(async () => (await title.innerText()).startsWith("Window: 1: "), { what: "title follows to window 1" });
+    await waitFor(async () => (await title.getAttribute("data-window")) === "1", { what: "title follows to window 1" });
 
     // + New Session through the in-app dialog (never window.prompt).
     page.on("dialog", (d) => {

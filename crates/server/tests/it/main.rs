@@ -4,8 +4,11 @@
 
 mod attention;
 mod common;
+mod deflate;
+mod examples;
 mod handshake;
 mod http;
 mod lifecycle;
 mod mutations;
+mod switching;
 mod terminal;

@@ -1,0 +1,630 @@
+//! Attacks on the real binary, one promise of SECURITY.md each. Every test
+//! asserts the refusal *and* that a legitimate client is served afterwards:
+//! a defence that takes the server down with the attacker proves nothing.
+//!
+//! Tests that need many source addresses run the binary with its tunnel on
+//! (a fake `cloudflared`), so `CF-Connecting-IP` is believed on loopback,
+//! exactly as behind a real quick tunnel.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tmux_mobile_e2e::raw::{Next, RawWs, opcode};
+use tmux_mobile_e2e::ws::{self, Ws};
+use tmux_mobile_e2e::{App, AppCommand, DEADLINE, FakeCloudflared, LocalUrl, TmuxSandbox};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const PASSWORD: &str = "attack-test-password";
+const SHORT: Duration = Duration::from_secs(3);
+
+/// The app behind the fake tunnel, with a password, and its local URL.
+fn tunnelled(sandbox: &TmuxSandbox, fake: &FakeCloudflared, extra: &[&str]) -> (App, LocalUrl) {
+    let mut args = vec!["--password", PASSWORD];
+    args.extend_from_slice(extra);
+    let app = fake.command_with("steady", &args).spawn(sandbox);
+    let local = app.local_url(DEADLINE);
+    app.wait_for_stdout("Tunnel URL: ", DEADLINE);
+    (app, local)
+}
+
+/// A control socket as if from `ip` through the tunnel.
+async fn control_from(port: u16, ip: &str) -> Ws {
+    ws::connect_with_headers(port, "/ws/control", &[("cf-connecting-ip", ip)])
+        .await
+        .expect("connect /ws/control")
+}
+
+/// The `auth_error` reason (or `"ok"`) of one `auth` on a fresh socket
+/// from `ip`.
+async fn try_auth(port: u16, ip: &str, auth: &Value) -> Value {
+    let mut control = control_from(port, ip).await;
+    ws::send_json(&mut control, auth).await;
+    ws::recv_json(&mut control, DEADLINE).await
+}
+
+/// The owner is served: control auth, `attached`, a terminal that echoes.
+async fn owner_is_served(port: u16, token: &str, ip: &str) {
+    let mut control = control_from(port, ip).await;
+    ws::send_json(
+        &mut control,
+        &json!({"type": "auth", "token": token, "password": PASSWORD}),
+    )
+    .await;
+    let auth_ok = ws::recv_json(&mut control, DEADLINE).await;
+    assert_eq!(auth_ok["type"], "auth_ok", "{auth_ok}");
+    let client_id = auth_ok["clientId"].as_str().expect("clientId").to_owned();
+    ws::recv_type(&mut control, "attached", DEADLINE).await;
+    let mut terminal = ws::terminal_attach(port, token, Some(PASSWORD), &client_id).await;
+    ws::send_text(&mut terminal, "echo served-$((20+22))\r").await;
+    ws::read_terminal_until(&mut terminal, "served-42", DEADLINE).await;
+}
+
+/// Resident set of `pid` in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+/// 1000 password guesses with the right token, each over its own connection
+/// with its own `CF-Connecting-IP` (the cheapest way to look like 1000
+/// phones): the guess budget judges only a handful, whatever the number of
+/// addresses; the owner gets in after the delay the server advertises, and
+/// a remembered device is never held back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brute_force_from_fresh_tunnel_addresses_is_budgeted() {
+    let sandbox = TmuxSandbox::new();
+    let fake = FakeCloudflared::new();
+    let (app, local) = tunnelled(&sandbox, &fake, &[]);
+    let token = local.token.clone();
+
+    // A device that signed in before the attack.
+    let remembered = try_auth(
+        local.port,
+        "198.51.100.1",
+        &json!({"type": "auth", "token": token, "password": PASSWORD}),
+    )
+    .await;
+    let key = remembered["sessionKey"]
+        .as_str()
+        .expect("sessionKey")
+        .to_owned();
+
+    let started = Instant::now();
+    let (mut judged, mut throttled) = (0u32, 0u32);
+    for n in 0..1000u32 {
+        let ip = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 0xff, n & 0xff);
+        let reply = try_auth(
+            local.port,
+            &ip,
+            &json!({"type": "auth", "token": token, "password": format!("guess-{n}")}),
+        )
+        .await;
+        match reply["reason"].as_str() {
+            Some("invalid password") => judged += 1,
+            Some("too many attempts") => throttled += 1,
+            _ => panic!("unexpected answer to a guess: {reply}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    let rate = f64::from(judged) / elapsed.as_secs_f64();
+    eprintln!(
+        "brute force: 1000 guesses from 1000 addresses in {elapsed:?}: {judged} judged, \
+         {throttled} throttled ({rate:.2} judged/s)"
+    );
+    // 10 free, then 1 s, 2 s, 4 s, 4 s, …: at most one per 4 s after the ramp.
+    let ceiling = 10 + 3 + (elapsed.as_secs_f64() / 4.0).ceil() as u32;
+    assert!(
+        judged <= ceiling,
+        "{judged} guesses judged in {elapsed:?}, more than the budget's {ceiling}"
+    );
+
+    // The remembered device gets straight in while the gate is shut.
+    let reply = try_auth(
+        local.port,
+        "198.51.100.1",
+        &json!({"type": "auth", "token": token, "sessionKey": key}),
+    )
+    .await;
+    assert_eq!(reply["type"], "auth_ok", "{reply}");
+
+    // The owner on a new device: at most one advertised wait.
+    let owner = "198.51.100.2";
+    let reply = try_auth(
+        local.port,
+        owner,
+        &json!({"type": "auth", "token": token, "password": PASSWORD}),
+    )
+    .await;
+    if reply["type"] != "auth_ok" {
+        assert_eq!(reply["reason"], "too many attempts", "{reply}");
+        let wait = reply["retryAfterMs"].as_u64().expect("retryAfterMs");
+        assert!(wait <= 10_000, "advertised wait {wait} ms");
+        // The advertised delay is the protocol's own instruction to wait.
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+    }
+    owner_is_served(local.port, &token, owner).await;
+    drop(app);
+}
+
+/// Every wrong credential on both sockets is refused with the documented
+/// answer; none of them disturbs a live client; the owner is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_on_both_sockets_are_refused() {
+    let sandbox = TmuxSandbox::new();
+    let fake = FakeCloudflared::new();
+    let (app, local) = tunnelled(&sandbox, &fake, &["--read-only-link"]);
+    let read_only =
+        LocalUrl::parse(&app.wait_for_stdout("Read-only URL: ", DEADLINE)).expect("read-only URL");
+    let (token, ro_token) = (local.token.clone(), read_only.token.clone());
+    // Each attempt from an address of its own, so per-source throttling
+    // never masks the answer under test (the guess budget allows 10).
+    let mut next_ip = 0u32;
+    let mut ip = || {
+        next_ip += 1;
+        format!("192.0.2.{next_ip}")
+    };
+
+    // A live client whose terminal must not be disturbed.
+    let live = ws::control_attach(local.port, &token, Some(PASSWORD), DEADLINE).await;
+    let mut live_terminal =
+        ws::terminal_attach(local.port, &token, Some(PASSWORD), &live.client_id).await;
+    ws::send_text(&mut live_terminal, "echo live-$((1+1))\r").await;
+    ws::read_terminal_until(&mut live_terminal, "live-2", DEADLINE).await;
+
+    // A read-only device's session key.
+    let ro = try_auth(
+        local.port,
+        &ip(),
+        &json!({"type": "auth", "token": ro_token, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(ro["readOnly"], true, "{ro}");
+    let ro_key = ro["sessionKey"].as_str().expect("sessionKey").to_owned();
+
+    let control_cases = [
+        (json!({"type": "auth"}), "invalid token"),
+        (json!({"type": "auth", "token": ""}), "invalid token"),
+        (json!({"type": "auth", "token": "wrong"}), "invalid token"),
+        (
+            json!({"type": "auth", "token": "wrong", "password": PASSWORD}),
+            "invalid token",
+        ),
+        (json!({"type": "auth", "token": token}), "invalid password"),
+        (
+            json!({"type": "auth", "token": token, "password": "wrong"}),
+            "invalid password",
+        ),
+        // A read-only key does not stand in for the password on the
+        // read-write link.
+        (
+            json!({"type": "auth", "token": token, "sessionKey": ro_key}),
+            "invalid password",
+        ),
+        (
+            json!({"type": "auth", "token": token, "sessionKey": "AAAAAAAAAAAAAAAAAAAAAA"}),
+            "invalid password",
+        ),
+    ];
+    for (auth, reason) in &control_cases {
+        let reply = try_auth(local.port, &ip(), auth).await;
+        assert_eq!(reply["type"], "auth_error", "{auth} -> {reply}");
+        assert_eq!(reply["reason"], *reason, "{auth} -> {reply}");
+    }
+
+    let terminal_cases = [
+        json!({"type": "auth", "clientId": live.client_id}),
+        json!({"type": "auth", "token": "wrong", "password": PASSWORD, "clientId": live.client_id}),
+        json!({"type": "auth", "token": token, "password": "wrong", "clientId": live.client_id}),
+        json!({"type": "auth", "token": token, "sessionKey": ro_key, "clientId": live.client_id}),
+        json!({"type": "auth", "token": token, "password": PASSWORD, "clientId": "never-existed"}),
+        json!({"type": "auth", "token": token, "password": PASSWORD, "clientId": "../../etc"}),
+        json!(["auth", token, PASSWORD]),
+    ];
+    for auth in &terminal_cases {
+        let mut terminal =
+            ws::connect_with_headers(local.port, "/ws/terminal", &[("cf-connecting-ip", &ip())])
+                .await
+                .expect("connect /ws/terminal");
+        ws::send_json(&mut terminal, auth).await;
+        let frame = ws::wait_closed(&mut terminal, DEADLINE).await;
+        assert_eq!(
+            frame.map(|f| u16::from(f.code)),
+            Some(4001),
+            "terminal auth {auth} must close with 4001"
+        );
+    }
+
+    // The live client noticed nothing and still types.
+    ws::send_text(&mut live_terminal, "echo still-$((2+2))\r").await;
+    ws::read_terminal_until(&mut live_terminal, "still-4", DEADLINE).await;
+    owner_is_served(local.port, &token, &ip()).await;
+    drop(app);
+}
+
+/// Frames no browser sends, before and after auth: each is answered or
+/// the socket is closed with a code, memory stays bounded, the server
+/// serves the owner afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_frames_are_answered_or_closed() {
+    let sandbox = TmuxSandbox::new();
+    let app = AppCommand::local(&["--password", PASSWORD]).spawn(&sandbox);
+    let local = app.local_url(DEADLINE);
+    let port = local.port;
+    let auth = json!({"type": "auth", "token": local.token, "password": PASSWORD}).to_string();
+    let rss_before = rss_kib(app.pid());
+
+    // Invalid UTF-8 in a text frame: closed with 1007 (invalid payload).
+    let mut raw = RawWs::connect(port, "/ws/control", &[]).await;
+    raw.send(
+        true,
+        opcode::TEXT,
+        b"{\"type\":\"auth\",\"token\":\"\xff\xfe\"}",
+    )
+    .await;
+    assert_eq!(raw.until_closed(DEADLINE).await, Ok(Some(1007)));
+
+    // Not JSON, an array, a number, wrong field types: `error` or
+    // `auth_error`, and the socket stays open for a proper auth.
+    let mut raw = RawWs::connect(port, "/ws/control", &[]).await;
+    for (frame, ty) in [
+        ("not json", "error"),
+        ("[1,2,3]", "error"),
+        ("42", "error"),
+        ("{\"type\":7}", "error"),
+        ("{\"type\":\"auth\",\"token\":5}", "auth_error"),
+        (
+            "{\"type\":\"new_window\",\"session\":\"main\"}",
+            "auth_error",
+        ),
+        ("{\"type\":\"no_such_type\"}", "auth_error"),
+    ] {
+        raw.send_text(frame).await;
+        let reply = raw.next_json(DEADLINE).await.expect("an answer");
+        assert_eq!(reply["type"], ty, "{frame} -> {reply}");
+    }
+    // A binary frame on the control socket.
+    raw.send(true, opcode::BINARY, &[0, 1, 2, 3]).await;
+    let reply = raw.next_json(DEADLINE).await.expect("an answer");
+    assert_eq!(reply["type"], "error", "binary -> {reply}");
+    // A fragmented auth is one message.
+    let (a, rest) = auth.as_bytes().split_at(10);
+    let (b, c) = rest.split_at(10);
+    raw.send(false, opcode::TEXT, a).await;
+    raw.send(false, opcode::CONTINUATION, b).await;
+    raw.send(true, opcode::PING, b"interleaved ping").await;
+    raw.send(true, opcode::CONTINUATION, c).await;
+    loop {
+        let reply = raw.next_json(DEADLINE).await.expect("auth answer");
+        if reply["type"] == "auth_ok" {
+            break;
+        }
+        assert_ne!(reply["type"], "auth_error", "{reply}");
+    }
+    // After auth: unknown types and wrong fields get `error`, socket open.
+    for frame in [
+        "{\"type\":\"no_such_type\"}",
+        "{\"type\":\"select_pane\",\"paneId\":7}",
+        "{\"type\":\"capture_scrollback\",\"paneId\":\"%0\",\"lines\":\"all\"}",
+    ] {
+        raw.send_text(frame).await;
+        loop {
+            let reply = raw.next_json(DEADLINE).await.expect("an answer");
+            if reply["type"] == "error" {
+                break;
+            }
+            // State pushes may come in between.
+            assert!(
+                ["attached", "tmux_state", "session_picker", "info"]
+                    .contains(&reply["type"].as_str().unwrap_or_default()),
+                "{frame} -> {reply}"
+            );
+        }
+    }
+
+    // 10 000 small frames in one burst on an authenticated socket: answered
+    // in order or cut off with a close code, never a crash.
+    let burst: Vec<u8> = (0..10_000)
+        .flat_map(|_| RawWs::encode(true, opcode::TEXT, b"{\"type\":\"no_such_type\"}"))
+        .collect();
+    raw.send_bytes(&burst).await;
+    let mut errors = 0;
+    let deadline = Instant::now() + DEADLINE;
+    while errors < 10_000 && Instant::now() < deadline {
+        match raw.next(DEADLINE).await {
+            Next::Frame(f) if f.opcode == opcode::TEXT => {
+                if f.text().contains("\"error\"") {
+                    errors += 1;
+                }
+            }
+            Next::Frame(f) if f.opcode == opcode::CLOSE => {
+                assert!(f.close_code().is_some(), "close with a code");
+                break;
+            }
+            Next::Frame(_) => {}
+            Next::Closed | Next::Silent => panic!("burst: {errors} answers, then nothing"),
+        }
+    }
+    eprintln!("burst of 10000 unknown frames: {errors} errors answered");
+
+    // A 10 MB frame: refused by its header (1009), never buffered.
+    for path in ["/ws/control", "/ws/terminal"] {
+        let mut raw = RawWs::connect(port, path, &[]).await;
+        let big = vec![b'x'; 10 * 1024 * 1024];
+        let frame = RawWs::encode(true, opcode::TEXT, &big);
+        // Send the header and the first megabyte only; the server must not
+        // wait for the rest.
+        raw.send_bytes(&frame[..1024 * 1024]).await;
+        match raw.until_closed(DEADLINE).await {
+            Ok(code) => assert!(
+                code.is_none() || code == Some(1009),
+                "{path}: closed with {code:?}"
+            ),
+            Err(frames) => panic!("{path}: a 10 MB frame left the socket open: {frames:?}"),
+        }
+    }
+
+    let rss_after = rss_kib(app.pid());
+    eprintln!("hostile frames: server RSS {rss_before} KiB -> {rss_after} KiB");
+    assert!(
+        rss_after < rss_before + 32 * 1024,
+        "RSS grew from {rss_before} KiB to {rss_after} KiB"
+    );
+    let mut owner = ws::control_attach(port, &local.token, Some(PASSWORD), DEADLINE).await;
+    ws::send_json(
+        &mut owner.ws,
+        &json!({"type": "new_window", "session": "main"}),
+    )
+    .await;
+    ws::recv_type(&mut owner.ws, "tmux_state", DEADLINE).await;
+    drop(app);
+}
+
+/// Requests no browser makes: traversal, huge or many headers, odd methods,
+/// a pipelined flood on one keep-alive connection, a slowloris upgrade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_http_requests_get_clean_answers() {
+    let sandbox = TmuxSandbox::new();
+    let app = AppCommand::local(&["--password", PASSWORD]).spawn(&sandbox);
+    let local = app.local_url(DEADLINE);
+    let port = local.port;
+
+    for path in [
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/assets/..%2f..%2f..%2fCargo.toml",
+        "//etc/passwd",
+        "/assets/%00",
+        "/.git/config",
+    ] {
+        let answer = http(
+            port,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        let status = status_of(&answer);
+        assert!(
+            [200, 400, 404].contains(&status),
+            "{path}: status {status}\n{answer}"
+        );
+        assert!(
+            !answer.contains("root:")
+                && !answer.contains("[package]")
+                && !answer.contains("[core]"),
+            "{path} served a file from outside the UI:\n{answer}"
+        );
+    }
+
+    let huge = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(200 * 1024)
+    );
+    let status = status_of(&http(port, &huge).await);
+    assert!(
+        status == 431 || status == 400 || status == 0,
+        "a 200 KB header: {status}"
+    );
+    let many: String = (0..2000).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let status = status_of(
+        &http(
+            port,
+            &format!("GET / HTTP/1.1\r\nHost: x\r\n{many}Connection: close\r\n\r\n"),
+        )
+        .await,
+    );
+    assert!(
+        status == 431 || status == 400 || status == 0,
+        "2000 headers: {status}"
+    );
+
+    let head = http(
+        port,
+        "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_of(&head), 200, "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "HEAD has no body: {head:?}");
+    let options = http(
+        port,
+        "OPTIONS /api/config HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let status = status_of(&options);
+    assert!([200, 204, 405].contains(&status), "OPTIONS: {options}");
+    assert!(
+        !options
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin: *"),
+        "no wildcard CORS: {options}"
+    );
+
+    // 1000 pipelined requests on one keep-alive connection.
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let one = "GET /api/config HTTP/1.1\r\nHost: x\r\n\r\n";
+    let flood = one.repeat(1000);
+    let writer = async {
+        let _ = stream.write_all(flood.as_bytes()).await;
+    };
+    writer.await;
+    let mut got = Vec::new();
+    let mut answered = 0;
+    let deadline = Instant::now() + DEADLINE;
+    while answered < 1000 && Instant::now() < deadline {
+        let mut chunk = [0u8; 64 * 1024];
+        match tokio::time::timeout(SHORT, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => {
+                got.extend_from_slice(&chunk[..n]);
+                answered = String::from_utf8_lossy(&got)
+                    .matches("HTTP/1.1 200")
+                    .count();
+            }
+            _ => break,
+        }
+    }
+    eprintln!("keep-alive flood: {answered} of 1000 pipelined requests answered");
+    assert!(
+        answered > 0,
+        "the pipelined connection got no answer at all"
+    );
+
+    // A slowloris upgrade: one byte at a time, never finishing the head.
+    let mut slow = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let request = tmux_mobile_e2e::raw::upgrade_request(port, "/ws/control", &[]);
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in request.as_bytes()[..request.len() - 2].iter() {
+        if slow.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut probe = [0u8; 64];
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(200), slow.read(&mut probe)).await
+        {
+            closed = true;
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(40) {
+            break;
+        }
+    }
+    eprintln!(
+        "slowloris: connection closed={closed} after {:?}",
+        started.elapsed()
+    );
+    assert!(closed, "a request head trickling in forever is cut off");
+
+    let mut owner = ws::control_attach(port, &local.token, Some(PASSWORD), DEADLINE).await;
+    ws::send_json(
+        &mut owner.ws,
+        &json!({"type": "new_window", "session": "main"}),
+    )
+    .await;
+    ws::recv_type(&mut owner.ws, "tmux_state", DEADLINE).await;
+    drop(app);
+}
+
+/// 500 sockets that never authenticate, then 10 000 connections from one
+/// peer: each is upgraded or refused with an answer, the idle ones are
+/// closed by the server, memory stays bounded, and the owner (another
+/// address, through the tunnel) is served throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sockets_and_connection_floods_are_bounded() {
+    let sandbox = TmuxSandbox::new();
+    let fake = FakeCloudflared::new();
+    let (app, local) = tunnelled(&sandbox, &fake, &[]);
+    let port = local.port;
+    let rss_before = rss_kib(app.pid());
+
+    let mut idle = Vec::new();
+    let mut refused = 0;
+    for _ in 0..500 {
+        match RawWs::try_connect(port, "/ws/control", &[]).await {
+            Ok(raw) => idle.push(raw),
+            Err(head) => {
+                assert!(
+                    head.is_empty() || head.starts_with("HTTP/1.1 "),
+                    "a refused upgrade is answered: {head:?}"
+                );
+                refused += 1;
+            }
+        }
+    }
+    let rss_idle = rss_kib(app.pid());
+    eprintln!(
+        "500 idle sockets: {} upgraded, {refused} refused; RSS {rss_before} -> {rss_idle} KiB",
+        idle.len()
+    );
+    owner_is_served(port, &local.token, "198.51.100.77").await;
+    // Every idle socket is closed by the server (auth timeout, 10 s).
+    for raw in &mut idle {
+        match raw.until_closed(Duration::from_secs(30)).await {
+            Ok(code) => assert!(
+                code.is_none() || code == Some(1008),
+                "idle socket closed with {code:?}"
+            ),
+            Err(frames) => panic!("an idle unauthenticated socket stayed open: {frames:?}"),
+        }
+    }
+    drop(idle);
+
+    // 10 000 connections, 250 at a time, each dropped after its answer.
+    let started = Instant::now();
+    let (mut upgraded, mut answered) = (0u32, 0u32);
+    for _ in 0..40 {
+        let wave = (0..250).map(|_| RawWs::try_connect(port, "/ws/control", &[]));
+        for result in futures_util::future::join_all(wave).await {
+            match result {
+                Ok(_) => upgraded += 1,
+                Err(head) if head.starts_with("HTTP/1.1 ") => answered += 1,
+                Err(head) => panic!("a connection got no answer: {head:?}"),
+            }
+        }
+    }
+    let rss_after = rss_kib(app.pid());
+    eprintln!(
+        "10000 connections in {:?}: {upgraded} upgraded, {answered} refused with an answer; \
+         RSS {rss_before} -> {rss_after} KiB",
+        started.elapsed()
+    );
+    assert!(
+        rss_idle < rss_before + 64 * 1024 && rss_after < rss_before + 64 * 1024,
+        "RSS grew from {rss_before} KiB to {rss_idle}/{rss_after} KiB"
+    );
+    owner_is_served(port, &local.token, "198.51.100.78").await;
+    drop(app);
+}
+
+/// Sends `request` and reads until the server closes (or a short silence).
+async fn http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut got = Vec::new();
+    loop {
+        let mut chunk = [0u8; 64 * 1024];
+        match tokio::time::timeout(SHORT, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// The status code of an HTTP answer (0 when there was none).
+fn status_of(answer: &str) -> u16 {
+    answer
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}

@@ -116,7 +116,7 @@ impl OutputScanner {
             State::EscapeIntermediate => match byte {
                 BEL => out.bells += 1,
                 ESC => self.state = State::Escape,
-                0x20..=0x2f | 0x00..=0x1f => {}
+                0x00..=0x2f => {}
                 _ => self.state = State::Ground,
             },
             State::Csi => match byte {

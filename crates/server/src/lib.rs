@@ -34,10 +34,11 @@
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
 //! `clients` keeps per-client sessions and PTYs across reconnects, `input`
 //! holds keystrokes while a PTY is replaced, `fanout`
-//! copies terminal output to sockets, `state` shapes `tmux_state`, and
-//! `shutdown` coordinates stopping, and `attention` decides which phone
-//! still has to see which pane's attention ([`AttentionFeed`] hands every
-//! new one to embedders such as Web Push).
+//! copies terminal output to sockets, `state` shapes `tmux_state`,
+//! `scrollback` sends pane histories in bounded parts, `attention` decides
+//! which phone still has to see which pane's attention ([`AttentionFeed`]
+//! hands every new one to embedders such as Web Push), and
+//! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
 mod assets;
@@ -50,6 +51,7 @@ mod fanout;
 mod http;
 mod input;
 mod options;
+mod scrollback;
 mod server;
 mod shutdown;
 mod state;

@@ -21,7 +21,8 @@ use crate::ci::workspace_root;
 const STANDALONE: &[&str] = &[
     "crates/protocol",
     "crates/auth",
-    "crates/tmux-control",
+    // "crates/tmux-control" joins once its attention module stops using the
+    // protocol's AttentionReason/QuickReply (the only use left).
     "crates/pty-bridge",
     "crates/tunnel",
     "crates/push",
@@ -49,7 +50,11 @@ pub fn published_crates() -> Vec<(&'static str, &'static str)> {
 const LAYERS: &[(&str, &str, &[&str])] = &[
     ("crates/protocol", "tmux-mobile-protocol", &[]),
     ("crates/auth", "tmux-mobile-auth", &[]),
-    ("crates/tmux-control", "tmux-mobile-tmux-control", &[]),
+    (
+        "crates/tmux-control",
+        "tmux-mobile-tmux-control",
+        &["tmux-mobile-protocol"],
+    ),
     ("crates/pty-bridge", "tmux-mobile-pty-bridge", &[]),
     ("crates/tunnel", "tmux-mobile-tunnel", &[]),
     // Web Push is its own security boundary: it depends on no crate of ours.

@@ -62,8 +62,10 @@ fn window_state(window: &WindowSnapshot) -> WindowState {
                 width: p.width,
                 height: p.height,
                 zoomed: window.zoomed && p.active,
+                attention: None,
             })
             .collect(),
+        attention: None,
     }
 }
 

@@ -32,6 +32,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::args::{Orientation, ScrollbackLines};
+use crate::delta::StateDelta;
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
@@ -361,6 +362,12 @@ pub enum ServerMessage {
         /// Sessions, windows and panes.
         state: TmuxState,
     },
+    /// `tmux_state_delta` (extension, only to a client that asked for
+    /// deltas): what changed since the last state sent on this socket.
+    TmuxStateDelta {
+        /// See [`crate::delta`].
+        delta: StateDelta,
+    },
     /// `scrollback`: the answer to `capture_scrollback`.
     #[serde(rename_all = "camelCase")]
     Scrollback {
@@ -405,6 +412,7 @@ impl ServerMessage {
             ServerMessage::Attached { .. } => "attached",
             ServerMessage::SessionPicker { .. } => "session_picker",
             ServerMessage::TmuxState { .. } => "tmux_state",
+            ServerMessage::TmuxStateDelta { .. } => "tmux_state_delta",
             ServerMessage::Scrollback { .. } => "scrollback",
             ServerMessage::Scrolled { .. } => "scrolled",
             ServerMessage::Error { .. } => "error",
@@ -445,6 +453,10 @@ impl fmt::Debug for ServerMessage {
             ServerMessage::SessionPicker { sessions } => f
                 .debug_struct("SessionPicker")
                 .field("sessions", sessions)
+                .finish(),
+            ServerMessage::TmuxStateDelta { delta } => f
+                .debug_struct("TmuxStateDelta")
+                .field("delta", delta)
                 .finish(),
             ServerMessage::TmuxState { state } => {
                 f.debug_struct("TmuxState").field("state", state).finish()

@@ -55,8 +55,9 @@ const READ_AHEAD: usize = 16;
 /// session switch (see [`read_frames`]).
 type Frame = (Result<Message, WsError>, bool);
 
-/// Serves one control socket until it closes.
-pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
+/// Serves one control socket until it closes. `deltas`: the socket was
+/// opened with the subprotocol that asks for `tmux_state_delta`.
+pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, deltas: bool) {
     let snapshots = shared.snapshots.clone();
     let (sink, stream) = ws.split();
     let reader_client = Arc::new(OnceLock::new());
@@ -71,6 +72,7 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
         bound: None,
         snapshots,
         last_state: None,
+        delta_base: deltas.then_some(None),
         pushing: false,
     };
     let end = conn.serve().await;
@@ -151,6 +153,9 @@ struct Control {
     snapshots: watch::Receiver<Arc<Snapshot>>,
     /// The last `tmux_state` sent (minus its timestamp), to send only changes.
     last_state: Option<Vec<tmux_mobile_protocol::SessionState>>,
+    /// For a client that asked for deltas: `Some`, holding the last state
+    /// sent as JSON (the base of the next delta) once one was sent.
+    delta_base: Option<Option<serde_json::Value>>,
     /// Whether the handshake is done and state changes are pushed.
     pushing: bool,
 }
@@ -837,6 +842,18 @@ impl Control {
             return true;
         }
         self.last_state = Some(state.sessions.clone());
+        if let Some(slot) = &mut self.delta_base {
+            if let Ok(next) = serde_json::to_value(&state) {
+                if let Some(base) = slot.replace(next.clone()) {
+                    let delta = tmux_mobile_protocol::state_delta(&base, &next);
+                    return self
+                        .send(&ServerMessage::TmuxStateDelta {
+                            delta: tmux_mobile_protocol::StateDelta(delta),
+                        })
+                        .await;
+                }
+            }
+        }
         self.send(&ServerMessage::TmuxState { state }).await
     }
 

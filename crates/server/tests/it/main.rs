@@ -4,6 +4,7 @@
 
 mod common;
 mod deflate;
+mod deltas;
 mod examples;
 mod handshake;
 mod http;

@@ -4,6 +4,7 @@
 //! `e2e`, `bench`, `tidy`.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod ci;
 mod e2e;
 mod frontend;
@@ -24,8 +25,11 @@ fn main() -> ExitCode {
         "tidy" => tidy::tidy(rest),
         "frontend" => frontend::frontend(rest),
         "e2e" => e2e::e2e(rest),
+        "bench" => bench::bench(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|test|package|tidy|frontend [--check]|e2e>");
+            println!(
+                "usage: cargo xtask <ci|test|package|tidy|frontend [--check]|e2e|bench [--quick] [--vs-ttyd PATH]>"
+            );
             Ok(())
         }
         other => Err(format!(

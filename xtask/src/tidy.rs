@@ -27,7 +27,7 @@ const STANDALONE: &[&str] = &[
 ];
 
 /// Workspace members that are never published.
-const UNPUBLISHED: &[&str] = &["tests", "tests/shaper", "xtask"];
+const UNPUBLISHED: &[&str] = &["tests", "tests/shaper", "xtask", "bench"];
 
 /// What a published crate's manifest must say for its registry page.
 const REGISTRY_FIELDS: &[&str] = &[
@@ -179,7 +179,7 @@ pub fn tidy(_args: &[String]) -> Result<(), String> {
     }
 
     let mut rust_files = Vec::new();
-    for top in ["crates", "apps", "tests", "xtask"] {
+    for top in ["crates", "apps", "tests", "xtask", "bench"] {
         collect_rust_files(&root.join(top), &mut rust_files);
     }
     for file in &rust_files {

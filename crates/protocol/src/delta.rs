@@ -234,7 +234,7 @@ mod tests {
                         let panes: Vec<Value> = (0..p)
                             .map(|pi| {
                                 json!({"index": pi, "id": format!("%{}", si * 1000 + wi * 10 + pi),
-                                       "currentCommand": "bash", "active": pi == 0,
+                                       "currentCommand": "fish", "active": pi == 0,
                                        "width": 80, "height": 24, "zoomed": false})
                             })
                             .collect();

@@ -399,8 +399,11 @@ fn original_client_shapes_decode() {
     // The original terminal socket: auth, then resize, then keystrokes.
     let auth =
         decode_terminal_auth(br#"{"type":"auth","token":"t","clientId":"AbC-12_x"}"#).unwrap();
-    assert_eq!(auth.client_id, client("AbC-12_x"));
+    assert_eq!(auth.client_id, Some(client("AbC-12_x")));
     assert!(!auth.binary);
+    // The 0.0.8 web client's own terminal auth names no client.
+    let auth = decode_terminal_auth(br#"{"type":"auth","token":"t","password":"p"}"#).unwrap();
+    assert_eq!(auth.client_id, None);
     assert_eq!(
         classify_terminal_frame(br#"{"type":"resize","cols":43,"rows":37}"#),
         TerminalFrame::Resize(Resize { cols: 43, rows: 37 })

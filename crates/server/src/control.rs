@@ -369,6 +369,9 @@ impl Control {
                 (client, false, generation, events)
             }
         };
+        // Before `auth_ok`: the original client opens its terminal socket
+        // (which names no client) as soon as it reads `auth_ok`.
+        registry.record_login(&client, self.peer.ip());
         log::info!(
             "control auth ok from {}: client {} ({}{})",
             self.peer.ip(),

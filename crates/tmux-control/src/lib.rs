@@ -60,6 +60,9 @@
 
 mod control;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod operations;
 mod snapshot;
 mod target;

@@ -743,21 +743,32 @@ impl Control {
                     .map_err(|e| user_message(&format!("zoom pane {pane_id}"), &e))?;
                 Ok(true)
             }
-            ClientMessage::CaptureScrollback { pane_id, lines } => {
+            ClientMessage::CaptureScrollback {
+                pane_id,
+                lines,
+                stream,
+            } => {
                 self.require_own_pane(client, &pane_id).await?;
                 let lines = lines
                     .unwrap_or_else(|| ScrollbackLines::new(self.shared.options.scrollback_lines));
-                let text = tmux
-                    .capture_pane(&pane_id, lines)
-                    .await
+                let capture = tmux
+                    .capture_pane_stream(&pane_id, lines)
                     .map_err(|e| user_message(&format!("capture pane {pane_id}"), &e))?;
-                Ok(self
-                    .send(&ServerMessage::Scrollback {
-                        pane_id: pane_id.to_string(),
-                        text,
-                        lines: lines.get(),
-                    })
-                    .await)
+                let stream = stream == Some(true);
+                let outcome = crate::scrollback::send(
+                    &mut self.ws,
+                    capture,
+                    &pane_id,
+                    lines.get(),
+                    stream,
+                    SEND_TIMEOUT,
+                )
+                .await;
+                match outcome {
+                    crate::scrollback::Outcome::Sent => Ok(true),
+                    crate::scrollback::Outcome::Failed(message) => Err(message),
+                    crate::scrollback::Outcome::Broken => Ok(false),
+                }
             }
             ClientMessage::SendCompose { text } => {
                 if !client.view.lock().await.is_attached() {

@@ -34,7 +34,8 @@
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
 //! `clients` keeps per-client sessions and PTYs across reconnects, `input`
 //! holds keystrokes while a PTY is replaced, `fanout`
-//! copies terminal output to sockets, `state` shapes `tmux_state`, and
+//! copies terminal output to sockets, `state` shapes `tmux_state`,
+//! `scrollback` sends pane histories in bounded parts, and
 //! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
@@ -47,6 +48,7 @@ mod fanout;
 mod http;
 mod input;
 mod options;
+mod scrollback;
 mod server;
 mod shutdown;
 mod state;

@@ -9,5 +9,6 @@ mod handshake;
 mod http;
 mod lifecycle;
 mod mutations;
+mod scrollback;
 mod switching;
 mod terminal;

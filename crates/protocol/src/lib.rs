@@ -16,6 +16,8 @@
 //! - [`control`] — the control socket's messages in both directions
 //!   ([`ClientMessage`], [`ServerMessage`]), [`decode_control`] and
 //!   [`encode_server`].
+//! - [`attention`] — the attention extension: [`Attention`] (a pane needs
+//!   its person), [`AttentionReason`], [`QuickReply`].
 //! - [`state`] — the picture of tmux sent in `tmux_state` ([`TmuxState`]).
 //! - [`delta`] — `tmux_state_delta`: [`state_delta`] and [`apply_state_delta`].
 //! - [`terminal`] — the terminal socket's frames: [`decode_terminal_auth`]
@@ -26,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod attention;
 pub mod control;
 pub mod delta;
 pub mod error;
@@ -36,6 +39,7 @@ pub mod terminal;
 pub mod time;
 
 pub use args::{Orientation, ScrollbackLines};
+pub use attention::{Attention, AttentionReason, QuickReply};
 pub use control::{AuthRequest, ClientMessage, ServerMessage, decode_control, encode_server};
 pub use delta::{STATE_DELTA_SUBPROTOCOL, StateDelta, apply_state_delta, state_delta};
 pub use error::ProtocolError;

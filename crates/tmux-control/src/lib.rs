@@ -71,6 +71,9 @@ pub mod attention;
 mod capture;
 mod control;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod ids;
 mod operations;
 mod snapshot;

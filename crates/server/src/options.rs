@@ -11,6 +11,7 @@ use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::Tmux;
 
 use crate::assets::Assets;
+use crate::limits::Limits;
 
 /// Configuration of a [`crate::Server`].
 ///
@@ -78,6 +79,9 @@ pub struct ServerOptions {
     /// local process can, but only to spread its own guesses over sources,
     /// which the password-guess budget still bounds overall. Default off.
     pub trust_cf_connecting_ip: bool,
+    /// How many sockets and clients an address, a credential and the whole
+    /// server may hold (see [`Limits`]).
+    pub limits: Limits,
 }
 
 impl ServerOptions {
@@ -100,6 +104,7 @@ impl ServerOptions {
             terminal_queue_bytes: 2 * 1024 * 1024,
             assets: Assets::default(),
             trust_cf_connecting_ip: false,
+            limits: Limits::default(),
         }
     }
 }

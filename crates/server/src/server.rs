@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::clients::{Client, Registry};
 use crate::error::ServerError;
+use crate::limits::SocketCounter;
 use crate::options::ServerOptions;
 use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
 
@@ -42,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: ShutdownSignal,
     /// Connection and socket tasks still running.
     pub(crate) tasks: Arc<TaskTracker>,
+    /// Open WebSockets, per address (see [`crate::Limits`]).
+    pub(crate) sockets: Arc<SocketCounter>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -161,6 +164,7 @@ impl Server {
             watcher,
             shutdown: signal,
             tasks: Arc::new(TaskTracker::default()),
+            sockets: Arc::default(),
         });
         log::info!("listening on {local_addr}");
         Ok(Server {

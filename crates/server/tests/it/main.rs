@@ -8,6 +8,7 @@ mod examples;
 mod handshake;
 mod http;
 mod lifecycle;
+mod limits;
 mod mutations;
 mod scrollback;
 mod switching;

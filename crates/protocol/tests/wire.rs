@@ -255,7 +255,9 @@ fn every_server_message_of_the_spec() {
                             width: 80,
                             height: 24,
                             zoomed: false,
+                            attention: None,
                         }],
+                        attention: None,
                     }],
                 }],
                 captured_at: "2026-11-30T05:57:02.123Z".into(),
@@ -322,6 +324,7 @@ fn client_fixture_file_round_trips_and_covers_every_type() {
         "zoom_pane",
         "capture_scrollback",
         "send_compose",
+        "ack_attention",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }
@@ -346,6 +349,7 @@ fn server_fixture_file_round_trips_and_covers_every_type() {
         "scrolled",
         "error",
         "info",
+        "attention",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }

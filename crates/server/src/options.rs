@@ -9,6 +9,7 @@ use std::time::Duration;
 use tmux_mobile_auth::{Authenticator, OriginPolicy};
 use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::Tmux;
+use tmux_mobile_tmux_control::attention::AttentionOptions;
 
 use crate::assets::Assets;
 use crate::limits::Limits;
@@ -82,6 +83,11 @@ pub struct ServerOptions {
     /// How many sockets and clients an address, a credential and the whole
     /// server may hold (see [`Limits`]).
     pub limits: Limits,
+    /// What counts as a pane needing its person (bell, prompt, notify,
+    /// per-window silence and activity; prompt patterns and quick
+    /// replies). `None` turns attention off: no tap on any session.
+    /// Default: [`AttentionOptions::default`].
+    pub attention: Option<AttentionOptions>,
 }
 
 impl ServerOptions {
@@ -105,6 +111,7 @@ impl ServerOptions {
             assets: Assets::default(),
             trust_cf_connecting_ip: false,
             limits: Limits::default(),
+            attention: Some(AttentionOptions::default()),
         }
     }
 }

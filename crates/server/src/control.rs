@@ -129,7 +129,7 @@ async fn read_frames(
 struct Bound {
     client: Arc<Client>,
     generation: u64,
-    events: mpsc::UnboundedReceiver<ClientEvent>,
+    events: mpsc::Receiver<ClientEvent>,
     read_only: bool,
 }
 
@@ -247,6 +247,11 @@ impl Control {
                 }
                 event = next_event(&mut self.bound) => {
                     match event {
+                        ClientEvent::Replaced if self.shared.shutdown.is_set() => {
+                            // Shutdown removed the client (closing its queue).
+                            self.close(CloseCode::Away, "server shutting down").await;
+                            return End::Shutdown;
+                        }
                         ClientEvent::Replaced => {
                             self.close(CloseCode::Library(CLOSE_REPLACED), "reconnected").await;
                             return End::Replaced;
@@ -372,7 +377,19 @@ impl Control {
         {
             Some((client, (generation, events))) => (client, true, generation, events),
             None => {
-                let client = registry.create(read_only);
+                let limits = &self.shared.options.limits;
+                let client = match registry.create_within(read_only, self.peer.ip(), limits) {
+                    Ok(client) => client,
+                    Err(reason) => {
+                        log::warn!("control auth from {} refused: {reason}", self.peer.ip());
+                        // Said twice: as a message the page shows, and as
+                        // the close code and reason.
+                        let _ = self.send_error(&reason).await;
+                        let code = CloseCode::Library(crate::limits::CLOSE_TOO_MANY);
+                        self.close(code, "too many clients").await;
+                        return false;
+                    }
+                };
                 let Some((generation, events)) = client.bind_control(read_only) else {
                     return self.send_error("could not register the client").await;
                 };
@@ -1009,7 +1026,9 @@ async fn next_event(bound: &mut Option<Bound>) -> ClientEvent {
     match bound {
         Some(bound) => match bound.events.recv().await {
             Some(event) => event,
-            None => std::future::pending().await,
+            // Only a newer socket of the client (or its removal) closes
+            // the queue.
+            None => ClientEvent::Replaced,
         },
         None => std::future::pending().await,
     }

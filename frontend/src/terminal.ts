@@ -111,6 +111,8 @@ export class TerminalView {
       this.term.resize(cols, rows);
       if (atBottom) this.term.scrollToBottom();
     }
+    this.container.dataset.cols = String(this.term.cols);
+    this.container.dataset.rows = String(this.term.rows);
   }
 
   /** Forget what was sent: the next resize goes out even if unchanged (new socket, new attach). */

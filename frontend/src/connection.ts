@@ -2,6 +2,7 @@
 // config → connect → auth (token + remembered session key or password) →
 // attach → terminal. Any drop goes to `reconnecting` with backoff; the
 // client resumes with its previous `clientId`, so tmux state comes back.
+import { DEFLATE_SUBPROTOCOL, deflateSupported, Inflater } from "./compression";
 import { logEvent } from "./log";
 import { parseServerMessage, type ClientMessage, type ServerConfig, type ServerMessage } from "./protocol";
 import { KEYS, load, remove, save } from "./storage";
@@ -107,6 +108,10 @@ export class Connection {
   private readonly encoder = new TextEncoder();
   private phaseMessage: string | undefined;
   private hiddenAt: number | null = null;
+  /** Ask for the compressed terminal stream (`?compress=0` turns it off, to compare). */
+  private readonly wantDeflate: boolean;
+  /** The current terminal socket's inflater, when the server agreed to compress. */
+  private inflater: Inflater | null = null;
 
   constructor(
     private readonly token: string,
@@ -115,6 +120,12 @@ export class Connection {
     this.clientId = load(KEYS.clientId, "session") ?? claimReleasedClientId();
     // A reload of this tab takes back what its unload offered.
     if (this.clientId && load(KEYS.clientId) === this.clientId) remove(KEYS.clientIdReleasedAt);
+    this.wantDeflate = new URLSearchParams(location.search).get("compress") !== "0" && deflateSupported();
+  }
+
+  /** Whether the current terminal socket's output is compressed. */
+  get terminalCompressed(): boolean {
+    return this.inflater !== null;
   }
 
   get phase(): Phase {
@@ -290,6 +301,7 @@ export class Connection {
     this.control = this.terminal = null;
     const wasTerminal = this.terminalIsOpen;
     this.authed = this.attached = this.terminalIsOpen = false;
+    this.dropInflater();
     for (const s of [t, c]) {
       if (!s) continue;
       s.onopen = s.onmessage = s.onclose = s.onerror = null;
@@ -512,6 +524,7 @@ export class Connection {
     window.clearTimeout(this.termTimer);
     if (!this.authed || !this.clientId) return;
     const old = this.terminal;
+    this.dropInflater();
     if (old) {
       old.onopen = old.onmessage = old.onclose = old.onerror = null;
       try {
@@ -527,7 +540,9 @@ export class Connection {
     const tg = ++this.termGen;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url("/ws/terminal"));
+      ws = this.wantDeflate
+        ? new WebSocket(this.url("/ws/terminal"), [DEFLATE_SUBPROTOCOL])
+        : new WebSocket(this.url("/ws/terminal"));
     } catch (e) {
       logEvent("terminal-create-failed", String(e));
       this.scheduleTerminal();
@@ -544,18 +559,36 @@ export class Connection {
       else if (this.password !== null) auth.password = this.password;
       ws.send(JSON.stringify(auth));
       this.terminalIsOpen = true;
-      logEvent("terminal-open");
+      // An older server (or a proxy) may not agree: then frames are raw.
+      if (ws.protocol === DEFLATE_SUBPROTOCOL) {
+        const inflater = new Inflater(
+          (bytes) => {
+            if (tg === this.termGen && this.inflater === inflater) this.ev.terminalData(bytes);
+          },
+          () => {
+            // A broken stream cannot be resynchronised: start a new socket.
+            if (tg !== this.termGen) return;
+            ws.close(1000);
+          },
+        );
+        this.inflater = inflater;
+      }
+      logEvent("terminal-open", { compressed: ws.protocol === DEFLATE_SUBPROTOCOL });
       this.ev.terminalOpen();
       this.updateReady();
     };
     ws.onmessage = (e) => {
       if (tg !== this.termGen) return;
       if (typeof e.data === "string") this.ev.terminalData(e.data);
-      else if (e.data instanceof ArrayBuffer) this.ev.terminalData(new Uint8Array(e.data));
+      else if (e.data instanceof ArrayBuffer) {
+        if (this.inflater) this.inflater.push(new Uint8Array(e.data));
+        else this.ev.terminalData(new Uint8Array(e.data));
+      }
     };
     ws.onclose = (e) => {
       if (tg !== this.termGen) return;
       logEvent("terminal-closed", { code: e.code, reason: e.reason });
+      this.dropInflater();
       const wasOpen = this.terminalIsOpen;
       this.terminalIsOpen = false;
       this.terminal = null;
@@ -571,6 +604,11 @@ export class Connection {
       }
       this.scheduleTerminal();
     };
+  }
+
+  private dropInflater(): void {
+    this.inflater?.close();
+    this.inflater = null;
   }
 
   private scheduleTerminal(): void {

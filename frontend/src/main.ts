@@ -137,7 +137,7 @@ function main(): void {
   });
 
   const scrollback = new Scrollback({
-    request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines }),
+    request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines, stream: true }),
     closed: () => {
       releaseScrollback?.();
       releaseScrollback = null;
@@ -646,12 +646,13 @@ function main(): void {
           render();
           break;
         case "scrollback":
-          scrollback.receive(msg.paneId, msg.text, msg.lines);
+          scrollback.receive(msg.paneId, msg.text, msg.lines, msg.offset, msg.done);
           break;
         case "scrolled":
           touch.scrolled(msg.position);
           break;
         case "error":
+          scrollback.failed(msg.message);
           toast(msg.message === "read-only" ? "Read-only link: input and changes are disabled." : msg.message, "error");
           if (conn.phase === "attaching" && !attachedNow) {
             attachError = msg.message;

@@ -5,7 +5,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -169,8 +169,14 @@ impl AppCommand {
 
     /// Starts the binary inside `sandbox`.
     pub fn spawn(&self, sandbox: &TmuxSandbox) -> App {
-        let bin = binary_path();
-        let mut cmd = Command::new(&bin);
+        self.spawn_binary(&binary_path(), sandbox)
+    }
+
+    /// Starts `bin`, a `tmux-mobile` binary found elsewhere than next to the
+    /// test executable (the benchmarks run the release build), inside
+    /// `sandbox`.
+    pub fn spawn_binary(&self, bin: &Path, sandbox: &TmuxSandbox) -> App {
+        let mut cmd = Command::new(bin);
         cmd.args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

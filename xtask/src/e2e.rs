@@ -8,10 +8,10 @@
 //! `target/e2e/`. Extra arguments go to `node --test` (for example
 //! `--test-name-pattern=toolbar`, or file names to run only those).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use crate::ci::{run, workspace_root};
+use crate::ci::{run, target_dir, workspace_root};
 
 /// The browser the tests launch (installed by `.ci/run` when missing).
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -103,14 +103,6 @@ fn preflight() -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `<root>/target`.
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => root.join(dir),
-        _ => root.join("target"),
-    }
 }
 
 /// Every `*.test.mjs` in `dir`, sorted, relative to `tests/e2e/`.

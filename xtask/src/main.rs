@@ -1,9 +1,10 @@
 //! `cargo xtask <command>`: project automation kept out of build scripts.
 //!
-//! Commands: `ci` (everything CI runs), `test`, `frontend [--check]`, `e2e`,
-//! `bench`, `tidy`.
+//! Commands: `ci` (everything CI runs), `test`, `package`, `frontend [--check]`,
+//! `e2e`, `bench`, `tidy`.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod ci;
 mod e2e;
 mod frontend;
@@ -20,11 +21,15 @@ fn main() -> ExitCode {
     let result = match cmd {
         "ci" => ci::ci(rest),
         "test" => ci::test(rest),
+        "package" => ci::package(rest),
         "tidy" => tidy::tidy(rest),
         "frontend" => frontend::frontend(rest),
         "e2e" => e2e::e2e(rest),
+        "bench" => bench::bench(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|test|tidy|frontend [--check]|e2e>");
+            println!(
+                "usage: cargo xtask <ci|test|package|tidy|frontend [--check]|e2e|bench [--quick] [--vs-ttyd PATH]>"
+            );
             Ok(())
         }
         other => Err(format!(

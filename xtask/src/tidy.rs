@@ -5,13 +5,44 @@
 //! - every crate but `pty-bridge` forbids `unsafe` code;
 //! - product code never starts a shell;
 //! - no ignored tests and no `todo!`/`unimplemented!` anywhere;
-//! - the crate layering of DEVELOPERS.md holds (lower crates never depend on
-//!   higher ones).
+//! - the crate layering of README.md (*How it is built*) holds: lower crates
+//!   never depend on higher ones, and `protocol`, `auth`, `tmux-control`,
+//!   `pty-bridge` and `tunnel` depend on no crate of ours;
+//! - every published crate has a README and the manifest fields a registry
+//!   page needs, and every unpublished one says `publish = false`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::ci::workspace_root;
+
+/// Crates that depend on no crate of ours, so that another program can take
+/// any one of them alone (README.md, *How it is built*).
+const STANDALONE: &[&str] = &[
+    "crates/protocol",
+    "crates/auth",
+    "crates/pty-bridge",
+    "crates/tunnel",
+    "crates/push",
+];
+
+/// Workspace members that are never published.
+const UNPUBLISHED: &[&str] = &["tests", "tests/shaper", "xtask", "bench"];
+
+/// What a published crate's manifest must say for its registry page.
+const REGISTRY_FIELDS: &[&str] = &[
+    "description = ",
+    "license.workspace = true",
+    "repository.workspace = true",
+    "readme = \"README.md\"",
+    "keywords = ",
+    "categories = ",
+];
+
+/// Our published crates, lowest layer first: (folder, package name).
+pub fn published_crates() -> Vec<(&'static str, &'static str)> {
+    LAYERS.iter().map(|(dir, name, _)| (*dir, *name)).collect()
+}
 
 /// Our crates, lowest layer first, with the crates of ours each may depend on.
 const LAYERS: &[(&str, &str, &[&str])] = &[
@@ -70,12 +101,42 @@ pub fn tidy(_args: &[String]) -> Result<(), String> {
                 ));
             }
         }
+        if STANDALONE.contains(dir) {
+            for dep in our_dependencies(&manifest) {
+                problems.push(format!(
+                    "{dir}/Cargo.toml: depends on `{dep}`; this crate must depend on no crate of ours"
+                ));
+            }
+        }
+        for field in REGISTRY_FIELDS {
+            if !manifest.lines().any(|line| line.starts_with(field)) {
+                problems.push(format!(
+                    "{dir}/Cargo.toml: a published crate needs `{field}…` for its registry page"
+                ));
+            }
+        }
+        if manifest.contains("publish = false") {
+            problems.push(format!(
+                "{dir}/Cargo.toml: a crate of the layering is published"
+            ));
+        }
+        for file in ["README.md", "LICENSE"] {
+            if !root.join(dir).join(file).is_file() {
+                problems.push(format!("{dir}: missing {file} (it goes into the package)"));
+            }
+        }
         let crate_root = if dir.starts_with("apps/") {
             root.join(dir).join("src/main.rs")
         } else {
             root.join(dir).join("src/lib.rs")
         };
         let source = read(&crate_root, &mut problems);
+        if !dir.starts_with("apps/") && !source.contains("include_str!(\"../README.md\")") {
+            problems.push(format!(
+                "{dir}/src/lib.rs: the README's example must run as a doc test \
+                 (`#[cfg(doctest)] #[doc = include_str!(\"../README.md\")]`)"
+            ));
+        }
         let forbids = source.contains("#![forbid(unsafe_code)]");
         if *dir == "crates/pty-bridge" {
             if forbids {
@@ -93,14 +154,32 @@ pub fn tidy(_args: &[String]) -> Result<(), String> {
             ));
         }
     }
-    for extra in ["tests/Cargo.toml", "xtask/Cargo.toml"] {
-        if !read(&root.join(extra), &mut problems).contains("[lints]\nworkspace = true") {
-            problems.push(format!("{extra}: missing `[lints] workspace = true`"));
+    for dir in UNPUBLISHED {
+        let manifest = read(&root.join(dir).join("Cargo.toml"), &mut problems);
+        if !manifest.contains("[lints]\nworkspace = true") {
+            problems.push(format!(
+                "{dir}/Cargo.toml: missing `[lints] workspace = true`"
+            ));
+        }
+        if !manifest.contains("\npublish = false\n") {
+            problems.push(format!(
+                "{dir}/Cargo.toml: not for the registry, so `publish = false`"
+            ));
+        }
+    }
+    let workspace = read(&root.join("Cargo.toml"), &mut problems);
+    for member in workspace_members(&workspace) {
+        let known = LAYERS.iter().any(|(dir, _, _)| *dir == member)
+            || UNPUBLISHED.contains(&member.as_str());
+        if !known {
+            problems.push(format!(
+                "Cargo.toml: member `{member}` is neither in tidy's LAYERS (published) nor in UNPUBLISHED"
+            ));
         }
     }
 
     let mut rust_files = Vec::new();
-    for top in ["crates", "apps", "tests", "xtask"] {
+    for top in ["crates", "apps", "tests", "xtask", "bench"] {
         collect_rust_files(&root.join(top), &mut rust_files);
     }
     for file in &rust_files {
@@ -189,6 +268,19 @@ fn our_dependencies(manifest: &str) -> Vec<String> {
     deps
 }
 
+/// The `members` of `[workspace]`.
+fn workspace_members(manifest: &str) -> Vec<String> {
+    let Some(start) = manifest.find("members = [") else {
+        return Vec::new();
+    };
+    let list = &manifest[start + "members = [".len()..];
+    let list = &list[..list.find(']').unwrap_or(list.len())];
+    list.split(',')
+        .map(|item| item.trim().trim_matches('"').to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
 fn collect_rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -209,7 +301,13 @@ fn collect_rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[cfg(test)]
 mod tests {
-    use super::our_dependencies;
+    use super::{our_dependencies, workspace_members};
+
+    #[test]
+    fn reads_workspace_members() {
+        let manifest = "[workspace]\nmembers = [\n    \"crates/a\",\n    \"xtask\",\n]\n";
+        assert_eq!(workspace_members(manifest), ["crates/a", "xtask"]);
+    }
 
     #[test]
     fn finds_only_runtime_dependencies_of_ours() {

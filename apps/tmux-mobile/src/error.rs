@@ -74,6 +74,7 @@ pub enum AppError {
         source: std::io::Error,
     },
     /// The QR code could not be made (the URL is too long for a QR code).
+    #[cfg(feature = "qr")]
     #[error("cannot draw a QR code for the URL: {0}")]
     QrCode(String),
     /// The tunnel was required (`--tunnel-required`) but could not be started.

@@ -12,6 +12,8 @@ mod cli;
 mod error;
 mod logging;
 mod preflight;
+#[cfg(feature = "qr")]
+mod qr;
 mod tunnel;
 
 use std::io::IsTerminal as _;

@@ -45,3 +45,9 @@ pub use secret::{MAX_SECRET_LEN, Secret};
 pub use session_keys::{MAX_SESSION_KEY_TTL, SESSION_KEY_BYTES, SessionKeyPolicy};
 pub use throttle::{Backoff, MAX_GLOBAL_DELAY, MAX_GUESS_DELAY, MAX_SOURCE_DELAY, ThrottlePolicy};
 pub use verify::{Attempt, Authenticator, Grant, Role};
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

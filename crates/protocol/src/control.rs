@@ -137,6 +137,12 @@ pub enum ClientMessage {
         /// How many lines; `None` means the server's configured default.
         #[serde(skip_serializing_if = "Option::is_none")]
         lines: Option<ScrollbackLines>,
+        /// Extension: the client assembles the answer from several
+        /// `scrollback` parts (each with `offset` and `done`), so a long
+        /// history never has to travel as one message. `None` (what the
+        /// original client sends) means one `scrollback` message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<bool>,
     },
     /// `send_compose`: type `text` followed by Enter (`\r`) into the
     /// client's terminal.
@@ -231,10 +237,15 @@ impl fmt::Debug for ClientMessage {
                 .debug_struct("ZoomPane")
                 .field("pane_id", pane_id)
                 .finish(),
-            ClientMessage::CaptureScrollback { pane_id, lines } => f
+            ClientMessage::CaptureScrollback {
+                pane_id,
+                lines,
+                stream,
+            } => f
                 .debug_struct("CaptureScrollback")
                 .field("pane_id", pane_id)
                 .field("lines", lines)
+                .field("stream", stream)
                 .finish(),
             ClientMessage::SendCompose { text } => f
                 .debug_struct("SendCompose")
@@ -361,15 +372,24 @@ pub enum ServerMessage {
         /// Sessions, windows and panes.
         state: TmuxState,
     },
-    /// `scrollback`: the answer to `capture_scrollback`.
+    /// `scrollback`: the answer to `capture_scrollback` — one message, or,
+    /// when the request asked to `stream`, one part of it.
     #[serde(rename_all = "camelCase")]
     Scrollback {
         /// The pane captured.
         pane_id: String,
-        /// The captured text.
+        /// The captured text (with `stream`: this part of it).
         text: String,
         /// How many lines were asked for.
         lines: u32,
+        /// Extension, parts of a stream only: where `text` starts in the
+        /// whole capture, in UTF-8 bytes (the sum of the earlier parts'
+        /// lengths).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u64>,
+        /// Extension, parts of a stream only: whether this is the last part.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        done: Option<bool>,
     },
     /// `scrolled` (extension): the answer to `scroll_pane`: how far back
     /// the pane's copy mode now is (`0`: live, not in copy mode).
@@ -458,11 +478,15 @@ impl fmt::Debug for ServerMessage {
                 pane_id,
                 text,
                 lines,
+                offset,
+                done,
             } => f
                 .debug_struct("Scrollback")
                 .field("pane_id", pane_id)
                 .field("text", &ByteCount(text.len()))
                 .field("lines", lines)
+                .field("offset", offset)
+                .field("done", done)
                 .finish(),
             ServerMessage::Error { message } => {
                 f.debug_struct("Error").field("message", message).finish()
@@ -575,6 +599,7 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
         "capture_scrollback" => ClientMessage::CaptureScrollback {
             pane_id: fields.pane_id()?,
             lines: fields.opt_lines()?,
+            stream: fields.opt_bool("stream")?,
         },
         "send_compose" => ClientMessage::SendCompose {
             text: fields.string("text")?.to_owned(),
@@ -920,10 +945,12 @@ mod tests {
             pane_id: "%1".into(),
             text: "abc".into(),
             lines: 5,
+            offset: None,
+            done: None,
         };
         assert_eq!(
             format!("{scrollback:?}"),
-            "Scrollback { pane_id: \"%1\", text: <3 bytes>, lines: 5 }"
+            "Scrollback { pane_id: \"%1\", text: <3 bytes>, lines: 5, offset: None, done: None }"
         );
 
         let none = AuthRequest::default();

@@ -5,7 +5,8 @@
 //! This crate does no I/O. It exists so that every byte that arrives from the
 //! network is turned into a typed, validated value in exactly one place, and so
 //! that other programs can speak the protocol without pulling in a server.
-//! The contract it implements is `shared/spec/PROTOCOL.md`.
+//! The contract it implements is `docs/PROTOCOL.md` in the repository
+//! (<https://github.com/tmux-mobile/tmux-mobile-rs/blob/main/docs/PROTOCOL.md>).
 //!
 //! - [`ids`] — validated identifiers ([`PaneId`], [`SessionName`],
 //!   [`WindowIndex`], [`ClientId`]) and how session names relate to tmux's
@@ -39,6 +40,13 @@ pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT, TERMINAL_FRAME_LIMIT};
 pub use state::{PaneState, SessionState, SessionSummary, TmuxState, WindowState};
 pub use terminal::{
-    Resize, TerminalAuth, TerminalFrame, classify_terminal_frame, decode_terminal_auth,
+    DEFLATE_SUBPROTOCOL, Resize, TerminalAuth, TerminalFrame, classify_terminal_frame,
+    decode_terminal_auth,
 };
 pub use time::rfc3339_now;
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -21,11 +21,23 @@
 //! everyone. An `auth` object is never input either, so credentials re-sent
 //! by a confused client never end up in a shell's history.
 //!
+//! A browser that asks for the WebSocket subprotocol
+//! [`DEFLATE_SUBPROTOCOL`] gets its output compressed (see that constant);
+//! its input frames are the same as everyone's.
+//!
 //! `classify_terminal_frame` is for **text** frames only: binary frames are
 //! always terminal input, and the very first frame is checked with
 //! [`decode_terminal_auth`] instead.
 
 use serde::{Deserialize, Serialize};
+
+/// The WebSocket subprotocol (`Sec-WebSocket-Protocol`) with which a
+/// browser asks `/ws/terminal` for compressed output: every output frame is
+/// then binary and the next piece of one raw DEFLATE stream (RFC 1951, no
+/// zlib header) per socket, each ending in a sync flush
+/// (`00 00 ff ff`) so it inflates completely on arrival. Input frames and
+/// sockets without the subprotocol are unchanged.
+pub const DEFLATE_SUBPROTOCOL: &str = "tmux-mobile.v1.deflate";
 use serde_json::{Number, Value};
 
 use crate::control::{ByteCount, Redacted};

@@ -160,6 +160,15 @@ fn every_client_message_of_the_spec() {
         ClientMessage::CaptureScrollback {
             pane_id: PaneId::from(7),
             lines: Some(ScrollbackLines::new(1000)),
+            stream: None,
+        },
+    );
+    assert_client(
+        r#"{"type":"capture_scrollback","paneId":"%7","lines":1000,"stream":true}"#,
+        ClientMessage::CaptureScrollback {
+            pane_id: PaneId::from(7),
+            lines: Some(ScrollbackLines::new(1000)),
+            stream: Some(true),
         },
     );
     assert_client(
@@ -167,6 +176,7 @@ fn every_client_message_of_the_spec() {
         ClientMessage::CaptureScrollback {
             pane_id: PaneId::from(7),
             lines: None,
+            stream: None,
         },
     );
     assert_client(
@@ -258,6 +268,18 @@ fn every_server_message_of_the_spec() {
             pane_id: "%3".into(),
             text: "a\nb\n".into(),
             lines: 2,
+            offset: None,
+            done: None,
+        },
+    );
+    assert_server(
+        r#"{"type":"scrollback","paneId":"%3","text":"b\n","lines":2,"offset":2,"done":true}"#,
+        ServerMessage::Scrollback {
+            pane_id: "%3".into(),
+            text: "b\n".into(),
+            lines: 2,
+            offset: Some(2),
+            done: Some(true),
         },
     );
     assert_server(

@@ -186,3 +186,9 @@ fn start_child(cmd: &PtyCommand, slave: &OwnedFd) -> Result<tokio::process::Chil
     }
     command.spawn().map_err(spawn_err)
 }
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

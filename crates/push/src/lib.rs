@@ -36,3 +36,9 @@ pub use endpoint::{Endpoint, EndpointPolicy, MAX_ENDPOINT_LEN, is_public};
 pub use error::PushError;
 pub use service::{PushOptions, PushService, PushStats, Subscription};
 pub use vapid::{JWT_LIFETIME, VapidKey};
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,19 +1,28 @@
 //! The browser UI as static files held in memory.
 //!
-//! The committed frontend build in `crates/server/ui/` is embedded into the
-//! binary with `include_dir!`, so the program is one file and serves exactly
-//! the UI it was built with. Everything the HTTP layer needs per file —
+//! With the `embedded-ui` feature (on by default) the committed frontend
+//! build in `crates/server/ui/` is compiled into the binary, so the program
+//! is one file and serves exactly the UI it was built with. Without it an
+//! embedder brings its own files ([`Assets::from_dir`],
+//! [`Assets::from_files`]) and the crate carries no UI bytes. How the files
+//! are embedded is not part of the API. Everything the HTTP layer needs per file —
 //! `Content-Type`, a strong `ETag`, an optional precompressed `.gz` twin — is
 //! computed once when [`Assets`] is built, never per request.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hyper::body::Bytes;
-use include_dir::{Dir, include_dir};
+
+use crate::error::ServerError;
 
 /// The frontend build embedded at compile time.
-static EMBEDDED_UI: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/ui");
+#[cfg(feature = "embedded-ui")]
+static EMBEDDED_UI: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/ui");
+
+/// Most files [`Assets::from_dir`] reads (a UI build has a few dozen).
+const MAX_DIR_FILES: usize = 10_000;
 
 /// Page served when an asset set has no `index.html`.
 const MISSING_INDEX: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -44,9 +53,21 @@ pub(crate) struct Compressed {
 
 /// The static files the server answers with, indexed by URL path.
 ///
-/// [`Assets::embedded`] (also the [`Default`]) is the UI compiled into this
-/// crate; [`Assets::from_dir`] and [`Assets::from_files`] let an embedding
-/// program serve its own build. Cloning is cheap.
+/// [`Assets::embedded`] (feature `embedded-ui`; also the [`Default`] then)
+/// is the UI compiled into this crate; [`Assets::from_dir`] and
+/// [`Assets::from_files`] let an embedding program serve its own build.
+/// Without `embedded-ui`, [`Default`] is an empty set whose `index.html`
+/// says that the UI is missing. Cloning is cheap.
+///
+/// ```
+/// use tmux_mobile_server::Assets;
+///
+/// let assets = Assets::from_files([
+///     ("index.html", b"<!doctype html><p>my own UI</p>".to_vec()),
+///     ("assets/app-1a2b.js", b"console.log(1)".to_vec()),
+/// ]);
+/// assert_eq!(assets.len(), 2);
+/// ```
 #[derive(Clone)]
 pub struct Assets {
     files: Arc<HashMap<String, Asset>>,
@@ -62,26 +83,41 @@ impl std::fmt::Debug for Assets {
 }
 
 impl Default for Assets {
+    /// The embedded UI with feature `embedded-ui`, else no files.
     fn default() -> Self {
-        Self::embedded()
+        #[cfg(feature = "embedded-ui")]
+        {
+            Self::embedded()
+        }
+        #[cfg(not(feature = "embedded-ui"))]
+        {
+            Self::from_files(std::iter::empty::<(String, Vec<u8>)>())
+        }
     }
 }
 
 impl Assets {
-    /// The UI embedded in this crate at compile time (`crates/server/ui/`).
+    /// The UI embedded in this crate at compile time (`crates/server/ui/`,
+    /// feature `embedded-ui`).
+    #[cfg(feature = "embedded-ui")]
     pub fn embedded() -> Self {
-        Self::from_dir(&EMBEDDED_UI)
-    }
-
-    /// Every file of an `include_dir` directory, by its relative path.
-    pub fn from_dir(dir: &'static Dir<'static>) -> Self {
         let mut files = Vec::new();
-        collect(dir, &mut files);
+        collect_embedded(&EMBEDDED_UI, &mut files);
         Self::build(
             files
                 .into_iter()
                 .map(|(path, bytes)| (path, Bytes::from_static(bytes))),
         )
+    }
+
+    /// Every file under the directory `dir` on disk (e.g. a UI build's
+    /// output directory), read once, by its path relative to `dir`.
+    /// Symbolic links are not followed; at most 10 000 files are read.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, ServerError> {
+        let root = dir.as_ref();
+        let mut files = Vec::new();
+        read_dir_into(root, root, &mut files)?;
+        Ok(Self::build(files.into_iter()))
     }
 
     /// Files given as `(relative path, contents)` pairs, e.g.
@@ -160,7 +196,11 @@ impl Assets {
     }
 }
 
-fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
+#[cfg(feature = "embedded-ui")]
+fn collect_embedded(
+    dir: &'static include_dir::Dir<'static>,
+    out: &mut Vec<(String, &'static [u8])>,
+) {
     for file in dir.files() {
         out.push((
             file.path().to_string_lossy().replace('\\', "/"),
@@ -168,8 +208,48 @@ fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static [u8])>) {
         ));
     }
     for sub in dir.dirs() {
-        collect(sub, out);
+        collect_embedded(sub, out);
     }
+}
+
+/// Reads the regular files under `dir` into `out`, keyed by their
+/// `/`-separated path relative to `root`.
+fn read_dir_into(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, Bytes)>,
+) -> Result<(), ServerError> {
+    let error = |path: &Path| {
+        let path: PathBuf = path.to_owned();
+        move |source| ServerError::Assets { path, source }
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(error(dir))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(error(dir))?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type().map_err(error(&path))?;
+        if kind.is_dir() {
+            read_dir_into(root, &path, out)?;
+        } else if kind.is_file() {
+            if out.len() >= MAX_DIR_FILES {
+                return Err(ServerError::Assets {
+                    path: root.to_owned(),
+                    source: std::io::Error::other(format!("more than {MAX_DIR_FILES} files")),
+                });
+            }
+            let bytes = std::fs::read(&path).map_err(error(&path))?;
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            let key: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push((key.join("/"), Bytes::from(bytes)));
+        }
+    }
+    Ok(())
 }
 
 /// A strong ETag from the FNV-1a hash of the content (stable across runs).
@@ -216,6 +296,23 @@ pub(crate) fn content_type_for(path: &str) -> &'static str {
 mod tests {
     use super::*;
 
+    #[test]
+    fn from_dir_reads_a_build_on_disk() {
+        let dir = std::env::temp_dir().join(format!("tmux-mobile-assets-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("assets")).unwrap();
+        std::fs::write(dir.join("index.html"), "<p>disk</p>").unwrap();
+        std::fs::write(dir.join("assets/a-1.js"), "1").unwrap();
+        std::fs::write(dir.join("assets/a-1.js.gz"), "gz").unwrap();
+        let assets = Assets::from_dir(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(assets.len(), 3);
+        assert_eq!(&assets.index().body[..], b"<p>disk</p>");
+        assert!(assets.get("/assets/a-1.js").unwrap().gzip.is_some());
+        let missing = Assets::from_dir(dir.join("nope")).unwrap_err().to_string();
+        assert!(missing.contains("nope"), "{missing}");
+    }
+
+    #[cfg(feature = "embedded-ui")]
     #[test]
     fn embedded_ui_has_an_index() {
         let assets = Assets::embedded();

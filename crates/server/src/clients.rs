@@ -17,16 +17,22 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tmux_mobile_protocol::{ClientId, SessionName};
-use tmux_mobile_pty_bridge::{Pty, PtyCommand, PtyControl, PtyOptions, PtyWriter, WindowSize};
+use tmux_mobile_pty_bridge::{Pty, PtyCommand, PtyControl, PtyOptions, WindowSize};
 use tmux_mobile_tmux_control::Tmux;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Bytes;
 
 use crate::fanout::{Fanout, Utf8Framer};
+use crate::input::{HELD_INPUT_LIMIT, HeldInput, Written};
 
 /// How long a PTY's `tmux attach` gets to exit after `SIGHUP`.
 const PTY_KILL_GRACE: Duration = Duration::from_millis(300);
+
+/// How long a switch waits for input typed before it to reach the PTY it
+/// was typed into (that PTY may have been started just before, by a
+/// previous switch, and not be up yet).
+const DELIVER_BEFORE_SWITCH: Duration = Duration::from_secs(5);
 
 /// All clients known to a server, by id.
 #[derive(Debug, Default)]
@@ -102,6 +108,8 @@ pub(crate) struct Client {
     /// switch and teardown.
     pub(crate) view: tokio::sync::Mutex<View>,
     io: Mutex<Io>,
+    /// Terminal input, held while the PTY is being replaced.
+    input: HeldInput,
     presence: Mutex<Presence>,
     epochs: AtomicU64,
 }
@@ -133,7 +141,6 @@ struct Attachment {
 /// What terminal sockets need without waiting for an attach in progress.
 #[derive(Debug)]
 struct Io {
-    writer: Option<PtyWriter>,
     control: Option<PtyControl>,
     size: WindowSize,
 }
@@ -158,10 +165,10 @@ impl Client {
             fanout: Fanout::default(),
             view: tokio::sync::Mutex::new(View::default()),
             io: Mutex::new(Io {
-                writer: None,
                 control: None,
                 size: WindowSize::default(),
             }),
+            input: HeldInput::default(),
             presence: Mutex::new(Presence::default()),
             epochs: AtomicU64::new(0),
         }
@@ -252,6 +259,17 @@ impl Client {
             // Already there: keep the session, its focus and the terminal.
             return Ok(());
         }
+        // Input typed before a switch was asked for goes to the PTY it was
+        // typed into, even if that one is only just starting.
+        self.input
+            .deliver_before_switch(DELIVER_BEFORE_SWITCH)
+            .await;
+        if self.input.typed_into_current() {
+            // tmux reads the PTY when it gets to it; a command answered
+            // after the write means it has (its event loop went round), so
+            // killing the PTY now loses nothing typed into it.
+            let _ = tmux.has_session(&self.managed).await;
+        }
         self.detach_locked(&mut view, tmux).await;
         tmux.new_grouped_session(&self.managed, base)
             .await
@@ -297,11 +315,9 @@ impl Client {
         };
         let (reader, writer, control) = pty.split();
         let epoch = self.epochs.fetch_add(1, Ordering::Relaxed) + 1;
-        {
-            let mut io = lock(&self.io);
-            io.writer = Some(writer);
-            io.control = Some(control.clone());
-        }
+        lock(&self.io).control = Some(control.clone());
+        // Held input is written once this PTY is up (see `crate::input`).
+        self.input.new_pty(epoch, writer);
         let client = Arc::downgrade(self);
         let reader = tokio::spawn(pump_output(reader, client, epoch));
         view.base = Some(base.clone());
@@ -320,11 +336,8 @@ impl Client {
 
     /// Kills the PTY, then the grouped session.
     async fn detach_locked(&self, view: &mut View, tmux: &Tmux) {
-        {
-            let mut io = lock(&self.io);
-            io.writer = None;
-            io.control = None;
-        }
+        lock(&self.io).control = None;
+        self.input.close_pty(None);
         if let Some(attachment) = view.attachment.take() {
             let _ = attachment.control.kill_with_grace(PTY_KILL_GRACE).await;
             attachment.reader.abort();
@@ -359,20 +372,39 @@ impl Client {
             presence.events = None;
         }
         self.fanout.close_all();
+        self.input.clear();
         let mut view = self.view.lock().await;
         self.detach_locked(&mut view, tmux).await;
         view.base = None;
         log::info!("client {} removed", self.id);
     }
 
-    /// Writes terminal input (dropped while no PTY is attached).
+    /// Writes terminal input to the PTY, or holds it (in order, up to
+    /// [`HELD_INPUT_LIMIT`] bytes) while a switch is in progress or the PTY
+    /// is being replaced; see `crate::input`. Past the bound the person is
+    /// told with an `error`.
     pub(crate) async fn write_input(&self, bytes: &[u8]) {
-        let writer = lock(&self.io).writer.clone();
-        if let Some(writer) = writer {
-            if let Err(error) = writer.write_all(bytes).await {
-                log::debug!("client {}: terminal input lost: {error}", self.id);
-            }
+        if self.input.write(bytes).await == Written::Overflowed {
+            self.tell(tmux_mobile_protocol::ServerMessage::Error {
+                message: format!(
+                    "typed too fast while the terminal was reconnecting: input beyond {} KiB \
+                     was dropped; type it again",
+                    HELD_INPUT_LIMIT / 1024
+                ),
+            });
         }
+    }
+
+    /// The person asked to switch sessions: input from now on waits for
+    /// the new PTY. Pair with [`Client::end_switch`].
+    pub(crate) fn begin_switch(&self) {
+        self.input.begin_switch();
+    }
+
+    /// The switch asked for by [`Client::begin_switch`] is over (done or
+    /// failed): held input goes to the current PTY once it is up.
+    pub(crate) fn end_switch(&self) {
+        self.input.end_switch();
     }
 
     /// Sets the terminal size (remembered for the next PTY too).
@@ -408,15 +440,23 @@ async fn pump_output(
     epoch: u64,
 ) {
     let mut framer = Utf8Framer::default();
+    let mut up = false;
     while let Some(chunk) = reader.read().await {
         let Some(client) = client.upgrade() else {
             return;
         };
+        if !up {
+            // tmux draws only once the client is attached and the terminal
+            // raw: held input may go in now.
+            up = true;
+            client.input.pty_up(epoch);
+        }
         let raw = Bytes::from(chunk);
         let text = framer.push_shared(&raw);
         client.fanout.publish(&raw, text.as_ref());
     }
     if let Some(client) = client.upgrade() {
+        client.input.close_pty(Some(epoch));
         log::info!("client {}: tmux client exited (epoch {epoch})", client.id);
         client.notify(ClientEvent::PtyExited { epoch });
     }

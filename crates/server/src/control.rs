@@ -8,9 +8,10 @@
 //! grouped session whatever session name the browser claims.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tmux_mobile_auth::Attempt;
 use tmux_mobile_protocol::{
@@ -46,11 +47,25 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(75);
 /// reading) is dropped rather than holding its task forever.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Frames read ahead of the one being handled (the reader then waits, and
+/// TCP pushes back on the peer).
+const READ_AHEAD: usize = 16;
+
+/// One frame from the socket, and whether the reader marked it as a
+/// session switch (see [`read_frames`]).
+type Frame = (Result<Message, WsError>, bool);
+
 /// Serves one control socket until it closes.
 pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
     let snapshots = shared.snapshots.clone();
+    let (sink, stream) = ws.split();
+    let reader_client = Arc::new(OnceLock::new());
+    let (tx, frames) = mpsc::channel(READ_AHEAD);
+    let reader = tokio::spawn(read_frames(stream, tx, Arc::clone(&reader_client)));
     let mut conn = Control {
-        ws,
+        ws: sink,
+        frames,
+        reader_client,
         shared,
         peer,
         bound: None,
@@ -59,7 +74,50 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
         pushing: false,
     };
     let end = conn.serve().await;
+    reader.abort();
+    conn.end_pending_switches();
     conn.finish(end).await;
+}
+
+/// Reads frames as they arrive, while earlier ones are still being handled.
+///
+/// A `select_session`/`new_session` of the bound client is marked here, on
+/// arrival: from that moment the client's terminal input waits for the new
+/// session's PTY (see `crate::input`), even if the switch itself is only
+/// handled after slower messages before it. Each marked frame is ended
+/// ([`Client::end_switch`]) once handled, or when the socket closes first.
+async fn read_frames(
+    mut stream: SplitStream<Socket>,
+    tx: mpsc::Sender<Frame>,
+    client: Arc<OnceLock<Arc<Client>>>,
+) {
+    while let Some(frame) = stream.next().await {
+        let Ok(permit) = tx.reserve().await else {
+            return;
+        };
+        let failed = frame.is_err();
+        let mut switch = false;
+        if let (Ok(message), Some(client)) = (&frame, client.get()) {
+            let bytes: &[u8] = match message {
+                Message::Text(text) => text.as_bytes(),
+                Message::Binary(bytes) => bytes,
+                _ => &[],
+            };
+            if !bytes.is_empty()
+                && matches!(
+                    decode_control(bytes),
+                    Ok(ClientMessage::SelectSession { .. } | ClientMessage::NewSession { .. })
+                )
+            {
+                client.begin_switch();
+                switch = true;
+            }
+        }
+        permit.send((frame, switch));
+        if failed {
+            return;
+        }
+    }
 }
 
 /// A control socket's client, once authenticated.
@@ -82,7 +140,11 @@ enum End {
 }
 
 struct Control {
-    ws: Socket,
+    ws: SplitSink<Socket, Message>,
+    /// Frames from [`read_frames`]; closed at the end of the stream.
+    frames: mpsc::Receiver<Frame>,
+    /// The bound client, for [`read_frames`].
+    reader_client: Arc<OnceLock<Arc<Client>>>,
     shared: Arc<Shared>,
     peer: SocketAddr,
     bound: Option<Bound>,
@@ -126,8 +188,13 @@ impl Control {
                     self.close(CloseCode::Policy, "authentication timeout").await;
                     return End::Gone;
                 }
-                frame = self.ws.next() => {
+                frame = self.frames.recv() => {
                     last_heard = Instant::now();
+                    let (frame, switch) = match frame {
+                        Some((frame, switch)) => (Some(frame), switch),
+                        None => (None, false),
+                    };
+                    let _ended = SwitchEnd(switch.then(|| self.reader_client.get().cloned()).flatten());
                     let bytes = match frame {
                         None => return End::Gone,
                         Some(Err(WsError::Capacity(error))) => {
@@ -304,6 +371,8 @@ impl Control {
             if resumed { "resumed" } else { "new" },
             if read_only { ", read-only" } else { "" }
         );
+        // From now on the reader marks this client's switches on arrival.
+        let _ = self.reader_client.set(Arc::clone(&client));
         self.bound = Some(Bound {
             client: Arc::clone(&client),
             generation,
@@ -674,21 +743,32 @@ impl Control {
                     .map_err(|e| user_message(&format!("zoom pane {pane_id}"), &e))?;
                 Ok(true)
             }
-            ClientMessage::CaptureScrollback { pane_id, lines } => {
+            ClientMessage::CaptureScrollback {
+                pane_id,
+                lines,
+                stream,
+            } => {
                 self.require_own_pane(client, &pane_id).await?;
                 let lines = lines
                     .unwrap_or_else(|| ScrollbackLines::new(self.shared.options.scrollback_lines));
-                let text = tmux
-                    .capture_pane(&pane_id, lines)
-                    .await
+                let capture = tmux
+                    .capture_pane_stream(&pane_id, lines)
                     .map_err(|e| user_message(&format!("capture pane {pane_id}"), &e))?;
-                Ok(self
-                    .send(&ServerMessage::Scrollback {
-                        pane_id: pane_id.to_string(),
-                        text,
-                        lines: lines.get(),
-                    })
-                    .await)
+                let stream = stream == Some(true);
+                let outcome = crate::scrollback::send(
+                    &mut self.ws,
+                    capture,
+                    &pane_id,
+                    lines.get(),
+                    stream,
+                    SEND_TIMEOUT,
+                )
+                .await;
+                match outcome {
+                    crate::scrollback::Outcome::Sent => Ok(true),
+                    crate::scrollback::Outcome::Failed(message) => Err(message),
+                    crate::scrollback::Outcome::Broken => Ok(false),
+                }
             }
             ClientMessage::SendCompose { text } => {
                 if !client.view.lock().await.is_attached() {
@@ -796,7 +876,33 @@ impl Control {
             code,
             reason: reason.into(),
         };
-        let _ = tokio::time::timeout(Duration::from_millis(500), self.ws.close(Some(frame))).await;
+        let _ = tokio::time::timeout(
+            Duration::from_millis(500),
+            self.ws.send(Message::Close(Some(frame))),
+        )
+        .await;
+    }
+
+    /// Ends the switches marked by [`read_frames`] that were never handled.
+    fn end_pending_switches(&mut self) {
+        self.frames.close();
+        while let Ok((_, switch)) = self.frames.try_recv() {
+            if let (true, Some(client)) = (switch, self.reader_client.get()) {
+                client.end_switch();
+            }
+        }
+    }
+}
+
+/// Ends a switch marked by [`read_frames`] when dropped: after its frame was
+/// handled, whichever way that went.
+struct SwitchEnd(Option<Arc<Client>>);
+
+impl Drop for SwitchEnd {
+    fn drop(&mut self) {
+        if let Some(client) = &self.0 {
+            client.end_switch();
+        }
     }
 }
 

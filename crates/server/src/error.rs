@@ -3,6 +3,7 @@
 //! that client as `error` messages.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// Why the server could not start or keep running.
 #[derive(Debug, thiserror::Error)]
@@ -23,4 +24,13 @@ pub enum ServerError {
     /// The address of the listening socket could not be read.
     #[error("cannot read the listening address: {0}")]
     LocalAddr(#[source] std::io::Error),
+    /// A UI directory given to [`crate::Assets::from_dir`] could not be read.
+    #[error("cannot read the UI files in {}: {source}", path.display())]
+    Assets {
+        /// The file or directory that could not be read.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
 }

@@ -32,18 +32,23 @@
 //!
 //! Modules: `http` routes requests, `upgrade` performs the
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
-//! `clients` keeps per-client sessions and PTYs across reconnects, `fanout`
-//! copies terminal output to sockets, `state` shapes `tmux_state`, and
+//! `clients` keeps per-client sessions and PTYs across reconnects, `input`
+//! holds keystrokes while a PTY is replaced, `fanout`
+//! copies terminal output to sockets, `state` shapes `tmux_state`,
+//! `scrollback` sends pane histories in bounded parts, and
 //! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
 mod assets;
 mod clients;
 mod control;
+mod deflate;
 mod error;
 mod fanout;
 mod http;
+mod input;
 mod options;
+mod scrollback;
 mod server;
 mod shutdown;
 mod state;
@@ -60,3 +65,9 @@ pub use server::Server;
 pub use shutdown::ShutdownHandle;
 #[cfg(feature = "test-support")]
 pub use test_support::{TestServer, TestServerBuilder};
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -66,7 +66,8 @@ pub struct ServerOptions {
     /// that falls further behind is closed instead of slowing the others or
     /// growing memory. Default 2 MiB.
     pub terminal_queue_bytes: usize,
-    /// The browser UI. Default: the UI embedded in this crate.
+    /// The browser UI. Default: the UI embedded in this crate (feature
+    /// `embedded-ui`), else none.
     pub assets: Assets,
     /// Believe `CF-Connecting-IP` for connections from loopback. Turn it on
     /// only when a `cloudflared` tunnel on this machine forwards to the
@@ -97,7 +98,7 @@ impl ServerOptions {
             auth_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(2),
             terminal_queue_bytes: 2 * 1024 * 1024,
-            assets: Assets::embedded(),
+            assets: Assets::default(),
             trust_cf_connecting_ip: false,
         }
     }

@@ -119,6 +119,27 @@ impl Server {
                     addr: options.bind,
                     source,
                 })?;
+        Self::from_listener(listener, options).await
+    }
+
+    /// Serves on a listener the caller already bound (socket activation, a
+    /// port chosen elsewhere, a test's port 0); `options.bind` is not used.
+    ///
+    /// A `std::net::TcpListener` becomes one with
+    /// `set_nonblocking(true)` and `tokio::net::TcpListener::from_std`.
+    ///
+    /// ```no_run
+    /// # async fn demo(options: tmux_mobile_server::ServerOptions) -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let server = tmux_mobile_server::Server::from_listener(listener, options).await?;
+    /// println!("listening on {}", server.local_addr());
+    /// server.serve().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_listener(
+        listener: TcpListener,
+        options: ServerOptions,
+    ) -> Result<Server, ServerError> {
         let local_addr = listener.local_addr().map_err(ServerError::LocalAddr)?;
         match options.tmux.remove_stale_managed_sessions().await {
             Ok(removed) if !removed.is_empty() => {

@@ -5,6 +5,11 @@
 //! this socket's own bounded queue in the client's [`crate::fanout::Fanout`]
 //! while input and resizes go to the PTY. Reading and writing run
 //! concurrently, so a flood of output never delays keystrokes.
+//!
+//! A socket opened with the subprotocol
+//! [`DEFLATE_SUBPROTOCOL`](tmux_mobile_protocol::DEFLATE_SUBPROTOCOL) gets
+//! each batch of output as one binary frame of its own DEFLATE stream
+//! ([`DeflateStream`]); everything else about it is the same.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::clients::Client;
+use crate::deflate::DeflateStream;
 use crate::fanout::{QueueEnd, Subscription};
 use crate::server::Shared;
 use crate::shutdown::ShutdownSignal;
@@ -32,18 +38,26 @@ use crate::upgrade::Socket;
 const CLOSE_UNAUTHORIZED: u16 = 4001;
 
 /// Serves one terminal socket until it closes.
-pub(crate) async fn run(mut ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
+/// `deflate`: the socket was opened with the compression subprotocol.
+pub(crate) async fn run(mut ws: Socket, shared: Arc<Shared>, peer: SocketAddr, deflate: bool) {
     let Some((client, binary, read_only)) = authenticate(&mut ws, &shared, peer).await else {
         return;
     };
+    // The compressed stream carries the raw bytes, whatever `binary` says.
     let subscription = client
         .fanout
-        .subscribe(binary, shared.options.terminal_queue_bytes);
+        .subscribe(binary || deflate, shared.options.terminal_queue_bytes);
     log::info!(
         "terminal socket from {} bound to client {} ({} frames{})",
         peer.ip(),
         client.id,
-        if binary { "binary" } else { "text" },
+        if deflate {
+            "deflate"
+        } else if binary {
+            "binary"
+        } else {
+            "text"
+        },
         if read_only { ", read-only" } else { "" }
     );
     // A socket that joins a running terminal needs the whole screen.
@@ -58,6 +72,7 @@ pub(crate) async fn run(mut ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
     let mut writer = std::pin::pin!(write_output(
         sink,
         &subscription,
+        deflate.then(DeflateStream::default),
         shared.shutdown.clone(),
         &stop
     ));
@@ -165,9 +180,11 @@ async fn authenticate(
 /// Copies queued output to the socket until the queue ends, the server
 /// stops, the reader asks to `stop`, or the socket breaks. A peer that does
 /// not read cannot hold this up: its queue overflows, which ends the wait.
+/// With `deflate`, each batch goes out as one compressed binary frame.
 async fn write_output(
     mut sink: SplitSink<Socket, Message>,
     subscription: &Subscription,
+    mut deflate: Option<DeflateStream>,
     mut shutdown: ShutdownSignal,
     stop: &Stop,
 ) {
@@ -192,6 +209,16 @@ async fn write_output(
                 break (CloseCode::Away, "server shutting down");
             }
             Err(QueueEnd::Closed) => break (CloseCode::Normal, "client ended"),
+        };
+        let batch = match deflate.as_mut() {
+            Some(stream) => {
+                let frame = stream.frame(batch.iter().filter_map(|message| match message {
+                    Message::Binary(bytes) => Some(bytes.as_ref()),
+                    _ => None,
+                }));
+                vec![Message::Binary(frame.into())]
+            }
+            None => batch,
         };
         let send_all = async {
             for message in batch {

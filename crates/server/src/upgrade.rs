@@ -3,7 +3,10 @@
 //! upgraded byte stream to tungstenite with size limits.
 //!
 //! tungstenite has no permessage-deflate, so `Sec-WebSocket-Extensions` is
-//! never echoed (browsers then speak uncompressed frames).
+//! never echoed (browsers then speak uncompressed frames). Compression is
+//! negotiated instead as the subprotocol
+//! [`DEFLATE_SUBPROTOCOL`](tmux_mobile_protocol::DEFLATE_SUBPROTOCOL) on
+//! `/ws/terminal` (see `crate::deflate`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -144,6 +147,12 @@ pub(crate) fn accept(
         return status_only(StatusCode::SERVICE_UNAVAILABLE);
     }
 
+    let deflate = endpoint == Endpoint::Terminal
+        && header_has_token(
+            req.headers(),
+            header::SEC_WEBSOCKET_PROTOCOL,
+            tmux_mobile_protocol::DEFLATE_SUBPROTOCOL,
+        );
     let peer = client_address(peer, req.headers(), shared.options.trust_cf_connecting_ip);
     let upgrade = hyper::upgrade::on(&mut req);
     let token = shared.tasks.token();
@@ -165,7 +174,7 @@ pub(crate) fn accept(
         .await;
         match endpoint {
             Endpoint::Control => crate::control::run(ws, task_shared, peer).await,
-            Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer).await,
+            Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer, deflate).await,
         }
     });
 
@@ -176,6 +185,12 @@ pub(crate) fn accept(
     headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(&key)) {
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    if deflate {
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(tmux_mobile_protocol::DEFLATE_SUBPROTOCOL),
+        );
     }
     response
 }

@@ -10,7 +10,8 @@
 //!   [`Tmux::kill_session`], [`Tmux::has_session`], [`Tmux::new_window`],
 //!   [`Tmux::select_window`], [`Tmux::kill_window`], [`Tmux::split_pane`],
 //!   [`Tmux::kill_pane`], [`Tmux::select_pane`], [`Tmux::toggle_zoom`],
-//!   [`Tmux::is_zoomed`], [`Tmux::capture_pane`], [`Tmux::pane_sessions`],
+//!   [`Tmux::is_zoomed`], [`Tmux::capture_pane`] (and, piece by piece,
+//!   [`Tmux::capture_pane_stream`]), [`Tmux::pane_sessions`],
 //!   [`Tmux::pane_in_session`], [`Tmux::remove_stale_managed_sessions`],
 //!   [`Tmux::refresh_session_clients`], and [`Tmux::attach_argv`] for the
 //!   PTY that runs `tmux attach`.
@@ -58,6 +59,7 @@
 //! stdin from `/dev/null`, `-u`, and a timeout after which it is killed.
 #![forbid(unsafe_code)]
 
+mod capture;
 mod control;
 mod error;
 mod operations;
@@ -69,8 +71,15 @@ mod watcher;
 #[cfg(feature = "test-support")]
 pub mod sandbox;
 
+pub use capture::PaneCapture;
 pub use error::TmuxError;
 pub use operations::SessionInfo;
 pub use snapshot::{PaneSnapshot, SessionSnapshot, Snapshot, WATCHER_SESSION, WindowSnapshot};
 pub use tmux::{Socket, Tmux, TmuxOptions, TmuxVersion};
 pub use watcher::{StateWatcher, WatcherOptions};
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -73,3 +73,9 @@ pub use discover::{CLOUDFLARED_ENV, discover, missing_help};
 pub use error::TunnelError;
 pub use tunnel::{Tunnel, TunnelOptions};
 pub use url::find_quick_tunnel_url;
+
+/// The crate's README (the registry page), compiled and run as a doc test so
+/// its example cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -3,8 +3,12 @@
 //! parallel, each with its own `TestServer`.
 
 mod common;
+mod deflate;
+mod examples;
 mod handshake;
 mod http;
 mod lifecycle;
 mod mutations;
+mod scrollback;
+mod switching;
 mod terminal;

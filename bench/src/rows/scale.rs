@@ -1,0 +1,225 @@
+//! Scale: 100 clients at once, each opening its own window and typing a
+//! marker into it (W11); one capture of 50 000 lines × 200 characters of
+//! scrollback (W12).
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::Bench;
+use crate::client::{TmClient, recv_json, send_json, wait_visible};
+use crate::procfs::{RssSampler, rss_bytes};
+use crate::report::{Kind, Outcome, num};
+use crate::rows::flood::ready;
+use crate::rows::state::{session, state_where};
+use crate::screen::Scanner;
+use crate::servers::{START_WAIT, TmServer, TmuxServer};
+use crate::stats::Samples;
+
+/// How long W11 may take before it reports how far it got.
+const W11_WAIT: Duration = Duration::from_secs(60);
+
+/// Index of the active window of session `name` in a `tmux_state`.
+fn active_window(msg: &serde_json::Value, name: &str) -> Option<u64> {
+    session(msg, name)?["windowStates"]
+        .as_array()?
+        .iter()
+        .find(|w| w["active"] == true)?["index"]
+        .as_u64()
+}
+
+/// One W11 client: attach, `new_window`, wait until its own session shows
+/// a new active window, type a marker, wait to see it.
+async fn open_and_type(port: u16, token: &str, i: usize) -> Result<(), String> {
+    let mut client = TmClient::attach(port, token, W11_WAIT).await?;
+    let own = client.session.clone();
+    let first = state_where(&mut client, W11_WAIT, |m| active_window(m, &own).is_some()).await?;
+    let before = active_window(&first, &own);
+    let mut screen = Scanner::new();
+    ready(&mut client, &mut screen).await?;
+    send_json(
+        &mut client.control,
+        &json!({"type": "new_window", "session": own}),
+    )
+    .await?;
+    state_where(&mut client, W11_WAIT, |m| {
+        let now = active_window(m, &own);
+        now.is_some() && now != before
+    })
+    .await?;
+    // The new window's shell prints its prompt first.
+    ready(&mut client, &mut screen).await?;
+    let n = 1000 + i;
+    let command = format!("echo W11_$(({n}+0))_E\r");
+    screen.clear();
+    crate::client::Terminal::send(&mut client, command.as_bytes()).await?;
+    wait_visible(&mut client, &mut screen, &format!("W11_{n}_E"), W11_WAIT).await?;
+    // Stay attached until every client is done.
+    Ok(())
+}
+
+/// W11: 100 clients at once (the issue-15 scenario).
+pub fn w11(bench: &Bench) -> Result<Outcome, String> {
+    let clients = 100;
+    let tm = TmServer::start(&bench.bin)?;
+    let (done, secs, first_error) = bench.rt.block_on(async {
+        let t0 = Instant::now();
+        let (port, token) = (tm.port, tm.token.clone());
+        let tasks: Vec<_> = (0..clients)
+            .map(|i| {
+                let token = token.clone();
+                tokio::spawn(async move {
+                    let r = tokio::time::timeout(W11_WAIT, open_and_type(port, &token, i)).await;
+                    let r = r.unwrap_or_else(|_| Err("not done within 60 s".into()));
+                    (r, Instant::now())
+                })
+            })
+            .collect();
+        let mut done = 0;
+        let mut last = t0;
+        let mut first_error = None;
+        for t in tasks {
+            match t.await {
+                Ok((Ok(()), at)) => {
+                    done += 1;
+                    last = last.max(at);
+                }
+                Ok((Err(e), _)) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(format!("task: {e}"));
+                }
+            }
+        }
+        (done, (last - t0).as_secs_f64(), first_error)
+    });
+    let mut o = Outcome::default();
+    o.figure(
+        "clients that saw their marker",
+        "tmux-mobile",
+        "count",
+        Kind::Run,
+        Samples::one(done as f64),
+    );
+    if done == clients {
+        o.figure(
+            "all 100 saw theirs",
+            "tmux-mobile",
+            "s",
+            Kind::Run,
+            Samples::one(secs),
+        );
+        o.check("all 100 ≤ 10 s", format!("{} s", num(secs)), secs <= 10.0);
+    } else {
+        o.check(
+            "all 100 ≤ 10 s",
+            format!("{done}/100 within {} s", W11_WAIT.as_secs()),
+            false,
+        );
+    }
+    if let Some(e) = first_error {
+        o.note(format!("first failure: {e}"));
+    }
+    o.note("one run (100 clients at once is the workload; it is not repeated)");
+    Ok(o)
+}
+
+/// W12: `capture_scrollback` of 50 000 lines of 200 characters, ×3 (×1
+/// with `--quick`): time from the request to the whole `scrollback`
+/// message, and the server's RSS growth meanwhile.
+pub fn w12(bench: &Bench) -> Result<Outcome, String> {
+    let (lines, width) = (50_000usize, 200usize);
+    let reps = bench.reps(3, 1);
+    // The pane prints the lines and then runs a shell; the window keeps its
+    // 220 columns whatever size the client asks for (window-size manual).
+    let exe = bench.exe.to_string_lossy().into_owned();
+    let (l, w) = (lines.to_string(), width.to_string());
+    let tmux = TmuxServer::start_with(
+        &["set -g history-limit 60000", "set -g window-size manual"],
+        (220, 50),
+        &[&exe, "__lines", &l, &w, "/bin/sh"],
+    )?;
+    let filled = tmux_mobile_e2e::wait_until(Duration::from_secs(60), || {
+        tmux.tmux(&["display-message", "-p", "-t", "=main:", "#{history_size}"])
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .is_some_and(|n| n + 50 >= lines)
+    });
+    if !filled {
+        return Err("the pane's history never reached 50 000 lines".into());
+    }
+    let pane = tmux
+        .tmux(&["display-message", "-p", "-t", "=main:", "#{pane_id}"])?
+        .trim()
+        .to_owned();
+    let tm = TmServer::start_on(
+        &bench.bin,
+        tmux,
+        TmServer::command(&["--scrollback", "50000"]),
+    )?;
+    let (mut time, mut growth, mut sizes) = (Samples::new(), Samples::new(), Samples::new());
+    bench.rt.block_on(async {
+        let mut client = TmClient::attach(tm.port, &tm.token, START_WAIT).await?;
+        let own = client.session.clone();
+        state_where(&mut client, START_WAIT, |m| session(m, &own).is_some()).await?;
+        for _ in 0..reps {
+            let before = rss_bytes(tm.pid())?;
+            let sampler = RssSampler::start(tm.pid(), Duration::from_millis(5));
+            let t0 = Instant::now();
+            let request = json!({"type": "capture_scrollback", "paneId": pane, "lines": lines});
+            send_json(&mut client.control, &request).await?;
+            let deadline = t0 + Duration::from_secs(60);
+            let msg = loop {
+                let msg = recv_json(&mut client.control, deadline).await?;
+                match msg["type"].as_str() {
+                    Some("scrollback") => break msg,
+                    Some("error") => return Err(format!("capture failed: {msg}")),
+                    _ => {}
+                }
+            };
+            time.push(t0.elapsed().as_secs_f64() * 1000.0);
+            let peak = sampler.stop();
+            growth.push(peak.saturating_sub(before) as f64 / 1e6);
+            let text = msg["text"].as_str().unwrap_or("");
+            sizes.push(text.len() as f64 / 1e6);
+            let got = text.lines().count();
+            if got < lines {
+                return Err(format!("the capture held {got} lines, not {lines}"));
+            }
+        }
+        Ok::<_, String>(())
+    })?;
+    let mut o = Outcome::default();
+    o.figure(
+        "request → whole scrollback message",
+        "tmux-mobile",
+        "ms",
+        Kind::Run,
+        time.clone(),
+    );
+    o.figure(
+        "server RSS growth",
+        "tmux-mobile",
+        "MB",
+        Kind::Run,
+        growth.clone(),
+    );
+    o.figure("text received", "tmux-mobile", "MB", Kind::Run, sizes);
+    let (t, g) = (
+        time.median().unwrap_or(f64::NAN),
+        growth.max().unwrap_or(f64::NAN),
+    );
+    o.check(
+        "≤ 1 s to the last byte",
+        format!("{} ms (median)", num(t)),
+        t <= 1000.0,
+    );
+    o.check(
+        "RSS growth ≤ 32 MB",
+        format!("{} MB (max)", num(g)),
+        g <= 32.0,
+    );
+    Ok(o)
+}

@@ -52,6 +52,16 @@ for (const [label, context] of [
       await cdp.send("Input.insertText", { text: "pend" });
       await waitFor(() => sent() === `${before}pend`, { what: "the committed word" });
 
+      // A space typed right after the commit (a fast thumb, a loaded phone)
+      // keeps its place after the word: both commands go out back to back.
+      const mark1 = rec.terminal.length;
+      const sent1 = () => Buffer.concat(rec.terminal.slice(mark1)).toString("utf8");
+      for (let i = 1; i <= 4; i++) await cdp.send("Input.imeSetComposition", { text: "fast".slice(0, i), selectionStart: i, selectionEnd: i });
+      await Promise.all([cdp.send("Input.insertText", { text: "fast" }), cdp.send("Input.insertText", { text: " " }), cdp.send("Input.insertText", { text: "x" })]);
+      await waitFor(() => sent1().length >= 6, { what: `"fast x" (sent ${JSON.stringify(sent1())})` });
+      await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+      assert.equal(sent1(), "fast x", "the space overtook the word, or something doubled");
+
       // Android Chrome sends every key of a composing keyboard as keydown
       // 229 ("Unidentified") around each composition step; a word typed
       // that way, with a correction (backspace inside the composition).

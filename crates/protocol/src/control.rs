@@ -32,6 +32,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::args::{Orientation, ScrollbackLines};
+use crate::attention::Attention;
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
@@ -150,6 +151,13 @@ pub enum ClientMessage {
         /// The text, written as it is.
         text: String,
     },
+    /// `ack_attention` (extension): the person has seen the attention of
+    /// this pane; clears it for this client only.
+    #[serde(rename_all = "camelCase")]
+    AckAttention {
+        /// The pane whose attention is acknowledged.
+        pane_id: PaneId,
+    },
 }
 
 impl ClientMessage {
@@ -169,6 +177,7 @@ impl ClientMessage {
             ClientMessage::ZoomPane { .. } => "zoom_pane",
             ClientMessage::CaptureScrollback { .. } => "capture_scrollback",
             ClientMessage::SendCompose { .. } => "send_compose",
+            ClientMessage::AckAttention { .. } => "ack_attention",
         }
     }
 }
@@ -250,6 +259,10 @@ impl fmt::Debug for ClientMessage {
             ClientMessage::SendCompose { text } => f
                 .debug_struct("SendCompose")
                 .field("text", &ByteCount(text.len()))
+                .finish(),
+            ClientMessage::AckAttention { pane_id } => f
+                .debug_struct("AckAttention")
+                .field("pane_id", pane_id)
                 .finish(),
         }
     }
@@ -410,6 +423,9 @@ pub enum ServerMessage {
         /// The notice.
         message: String,
     },
+    /// `attention` (extension): a pane needs its person; see
+    /// [`crate::attention`].
+    Attention(Attention),
 }
 
 fn default_protocol_version() -> u32 {
@@ -429,6 +445,7 @@ impl ServerMessage {
             ServerMessage::Scrolled { .. } => "scrolled",
             ServerMessage::Error { .. } => "error",
             ServerMessage::Info { .. } => "info",
+            ServerMessage::Attention(_) => "attention",
         }
     }
 }
@@ -494,6 +511,12 @@ impl fmt::Debug for ServerMessage {
             ServerMessage::Info { message } => {
                 f.debug_struct("Info").field("message", message).finish()
             }
+            ServerMessage::Attention(attention) => f
+                .debug_struct("Attention")
+                .field("pane_id", &attention.pane_id)
+                .field("reason", &attention.reason)
+                .field("text", &ByteCount(attention.text.len()))
+                .finish(),
         }
     }
 }
@@ -603,6 +626,9 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
         },
         "send_compose" => ClientMessage::SendCompose {
             text: fields.string("text")?.to_owned(),
+        },
+        "ack_attention" => ClientMessage::AckAttention {
+            pane_id: fields.pane_id()?,
         },
         other => return Err(ProtocolError::unknown_type(other)),
     };
@@ -975,6 +1001,7 @@ mod tests {
             r#"{"type":"zoom_pane","paneId":"%0"}"#,
             r#"{"type":"capture_scrollback","paneId":"%0"}"#,
             r#"{"type":"send_compose","text":""}"#,
+            r#"{"type":"ack_attention","paneId":"%4"}"#,
         ];
         for json in msgs {
             let msg = decode_control(json.as_bytes()).unwrap();

@@ -16,6 +16,8 @@
 //! - [`control`] — the control socket's messages in both directions
 //!   ([`ClientMessage`], [`ServerMessage`]), [`decode_control`] and
 //!   [`encode_server`].
+//! - [`attention`] — the attention extension: [`Attention`] (a pane needs
+//!   its person), [`AttentionReason`], [`QuickReply`].
 //! - [`state`] — the picture of tmux sent in `tmux_state` ([`TmuxState`]).
 //! - [`terminal`] — the terminal socket's frames: [`decode_terminal_auth`]
 //!   for the first, [`classify_terminal_frame`] for the rest.
@@ -25,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod attention;
 pub mod control;
 pub mod error;
 pub mod ids;
@@ -34,6 +37,7 @@ pub mod terminal;
 pub mod time;
 
 pub use args::{Orientation, ScrollbackLines};
+pub use attention::{Attention, AttentionReason, QuickReply};
 pub use control::{AuthRequest, ClientMessage, ServerMessage, decode_control, encode_server};
 pub use error::ProtocolError;
 pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};

@@ -114,6 +114,7 @@ fn pane_state() -> impl Strategy<Value = PaneState> {
                 width,
                 height,
                 zoomed,
+                attention: None,
             },
         )
 }
@@ -131,6 +132,7 @@ fn tmux_state() -> impl Strategy<Value = TmuxState> {
             active,
             pane_count: u32::try_from(panes.len()).unwrap(),
             panes,
+            attention: None,
         });
     let session = (
         any::<String>(),

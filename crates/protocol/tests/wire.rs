@@ -255,7 +255,9 @@ fn every_server_message_of_the_spec() {
                             width: 80,
                             height: 24,
                             zoomed: false,
+                            attention: None,
                         }],
+                        attention: None,
                     }],
                 }],
                 captured_at: "2026-11-30T05:57:02.123Z".into(),
@@ -322,6 +324,7 @@ fn client_fixture_file_round_trips_and_covers_every_type() {
         "zoom_pane",
         "capture_scrollback",
         "send_compose",
+        "ack_attention",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }
@@ -346,6 +349,7 @@ fn server_fixture_file_round_trips_and_covers_every_type() {
         "scrolled",
         "error",
         "info",
+        "attention",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }
@@ -398,8 +402,11 @@ fn original_client_shapes_decode() {
     // The original terminal socket: auth, then resize, then keystrokes.
     let auth =
         decode_terminal_auth(br#"{"type":"auth","token":"t","clientId":"AbC-12_x"}"#).unwrap();
-    assert_eq!(auth.client_id, client("AbC-12_x"));
+    assert_eq!(auth.client_id, Some(client("AbC-12_x")));
     assert!(!auth.binary);
+    // The 0.0.8 web client's own terminal auth names no client.
+    let auth = decode_terminal_auth(br#"{"type":"auth","token":"t","password":"p"}"#).unwrap();
+    assert_eq!(auth.client_id, None);
     assert_eq!(
         classify_terminal_frame(br#"{"type":"resize","cols":43,"rows":37}"#),
         TerminalFrame::Resize(Resize { cols: 43, rows: 37 })

@@ -12,6 +12,7 @@
 //! `.await`.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -38,6 +39,8 @@ const DELIVER_BEFORE_SWITCH: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     clients: Mutex<HashMap<ClientId, Arc<Client>>>,
+    /// Counts control logins, to tell which is the newest.
+    logins: AtomicU64,
 }
 
 impl Registry {
@@ -77,6 +80,40 @@ impl Registry {
     pub(crate) fn len(&self) -> usize {
         lock(&self.clients).len()
     }
+
+    /// Records that `client`'s control socket just authenticated from
+    /// `peer`.
+    pub(crate) fn record_login(&self, client: &Client, peer: IpAddr) {
+        let login = self.logins.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut sockets = lock(&client.sockets);
+        sockets.peer = Some(peer);
+        sockets.login = login;
+    }
+
+    /// For a terminal socket that names no client (the original 0.0.8 web
+    /// client sends no `clientId`): the client whose control socket logged
+    /// in last from `peer` with the same role, is connected now and has no
+    /// terminal socket, bound to it; `None` if there is no such client.
+    /// Choosing and binding happen under one lock, so two such sockets
+    /// never take the same client.
+    pub(crate) fn claim_newest_without_terminal(
+        &self,
+        peer: IpAddr,
+        read_only: bool,
+    ) -> Option<TerminalClaim> {
+        let clients = lock(&self.clients);
+        let newest = clients
+            .values()
+            .filter(|client| client.is_read_only() == read_only && client.control_connected())
+            .filter_map(|client| {
+                let sockets = lock(&client.sockets);
+                (sockets.peer == Some(peer) && sockets.terminals == 0)
+                    .then_some((sockets.login, client))
+            })
+            .max_by_key(|(login, _)| *login)
+            .map(|(_, client)| Arc::clone(client))?;
+        Some(newest.claim_terminal())
+    }
 }
 
 /// Something a client's control connection must react to.
@@ -112,6 +149,40 @@ pub(crate) struct Client {
     input: HeldInput,
     presence: Mutex<Presence>,
     epochs: AtomicU64,
+    /// The last control login, and how many terminal sockets are bound.
+    sockets: Mutex<Sockets>,
+}
+
+/// Where a client's control socket logged in from, and its terminal
+/// sockets: what binding a terminal socket that names no client needs.
+#[derive(Debug, Default)]
+struct Sockets {
+    /// Address of the last control login (`None` before the first).
+    peer: Option<IpAddr>,
+    /// Its order among all logins of the server.
+    login: u64,
+    /// Terminal sockets bound now.
+    terminals: usize,
+}
+
+/// A terminal socket bound to a client; dropping it unbinds it.
+#[derive(Debug)]
+pub(crate) struct TerminalClaim {
+    client: Arc<Client>,
+}
+
+impl TerminalClaim {
+    /// The client the socket is bound to.
+    pub(crate) fn client(&self) -> &Arc<Client> {
+        &self.client
+    }
+}
+
+impl Drop for TerminalClaim {
+    fn drop(&mut self) {
+        let mut sockets = lock(&self.client.sockets);
+        sockets.terminals = sockets.terminals.saturating_sub(1);
+    }
 }
 
 /// The attached base session and PTY of a client.
@@ -171,6 +242,16 @@ impl Client {
             input: HeldInput::default(),
             presence: Mutex::new(Presence::default()),
             epochs: AtomicU64::new(0),
+            sockets: Mutex::new(Sockets::default()),
+        }
+    }
+
+    /// Binds a terminal socket that named this client (see
+    /// [`Registry::claim_newest_without_terminal`] for one that did not).
+    pub(crate) fn claim_terminal(self: &Arc<Self>) -> TerminalClaim {
+        lock(&self.sockets).terminals += 1;
+        TerminalClaim {
+            client: Arc::clone(self),
         }
     }
 

@@ -25,6 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::attention::HubChange;
 use crate::clients::{AttachError, Client, ClientEvent};
 use crate::server::Shared;
 use crate::state::{client_state, same_state, user_message};
@@ -58,6 +59,7 @@ type Frame = (Result<Message, WsError>, bool);
 /// Serves one control socket until it closes.
 pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
     let snapshots = shared.snapshots.clone();
+    let attention = shared.attention.changes();
     let (sink, stream) = ws.split();
     let reader_client = Arc::new(OnceLock::new());
     let (tx, frames) = mpsc::channel(READ_AHEAD);
@@ -70,6 +72,7 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
         peer,
         bound: None,
         snapshots,
+        attention,
         last_state: None,
         pushing: false,
     };
@@ -149,6 +152,8 @@ struct Control {
     peer: SocketAddr,
     bound: Option<Bound>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// New and cleared attention (see `crate::attention`).
+    attention: tokio::sync::broadcast::Receiver<HubChange>,
     /// The last `tmux_state` sent (minus its timestamp), to send only changes.
     last_state: Option<Vec<tmux_mobile_protocol::SessionState>>,
     /// Whether the handshake is done and state changes are pushed.
@@ -220,6 +225,11 @@ impl Control {
                         auth_deadline = Instant::now() + idle;
                     }
                     if !self.on_frame(&bytes).await {
+                        return End::Gone;
+                    }
+                }
+                change = self.attention.recv(), if self.pushing => {
+                    if !self.on_attention(change).await {
                         return End::Gone;
                     }
                 }
@@ -364,6 +374,9 @@ impl Control {
                 (client, false, generation, events)
             }
         };
+        // Before `auth_ok`: the original client opens its terminal socket
+        // (which names no client) as soon as it reads `auth_ok`.
+        registry.record_login(&client, self.peer.ip());
         log::info!(
             "control auth ok from {}: client {} ({}{})",
             self.peer.ip(),
@@ -431,7 +444,44 @@ impl Control {
     async fn start_pushing(&mut self) -> bool {
         self.shared.refresh_state().await;
         self.pushing = true;
+        // What this phone has not seen yet (also after a reconnect: the
+        // page needs the texts and quick replies again).
+        if let Some(bound) = &self.bound {
+            let pending = self.shared.attention.join(&bound.client.id);
+            for attention in pending {
+                if !self
+                    .send(&ServerMessage::Attention((*attention).clone()))
+                    .await
+                {
+                    return false;
+                }
+            }
+        }
         self.push_state(true).await
+    }
+
+    /// A new or cleared attention somewhere: tell this phone if it is
+    /// for it, and push the state (its badges) if it changed.
+    async fn on_attention(
+        &mut self,
+        change: Result<HubChange, tokio::sync::broadcast::error::RecvError>,
+    ) -> bool {
+        let Some(bound) = &self.bound else {
+            return true;
+        };
+        if let Ok(HubChange::Raised(attention)) = &change {
+            if self
+                .shared
+                .attention
+                .is_pending(&bound.client.id, attention)
+            {
+                let message = ServerMessage::Attention((**attention).clone());
+                if !self.send(&message).await {
+                    return false;
+                }
+            }
+        }
+        self.push_state(false).await
     }
 
     /// Attaches to the preferred, the only, or a new default session; with
@@ -770,6 +820,10 @@ impl Control {
                     crate::scrollback::Outcome::Broken => Ok(false),
                 }
             }
+            ClientMessage::AckAttention { pane_id } => {
+                self.shared.attention.ack(&client.id, &pane_id);
+                Ok(true)
+            }
             ClientMessage::SendCompose { text } => {
                 if !client.view.lock().await.is_attached() {
                     return Err("no terminal is attached yet; pick a session first".into());
@@ -838,7 +892,14 @@ impl Control {
         let Some(bound) = &self.bound else {
             return true;
         };
-        let state = client_state(&self.snapshots.borrow_and_update(), &bound.client.managed);
+        let snapshot = self.snapshots.borrow_and_update().clone();
+        let mut state = client_state(&snapshot, &bound.client.managed);
+        let hub = &self.shared.attention;
+        hub.viewing(
+            &bound.client.id,
+            crate::state::active_pane(&snapshot, &bound.client.managed),
+        );
+        hub.annotate(&bound.client.id, &mut state);
         if !force
             && self
                 .last_state

@@ -35,11 +35,14 @@
 //! `clients` keeps per-client sessions and PTYs across reconnects, `input`
 //! holds keystrokes while a PTY is replaced, `fanout`
 //! copies terminal output to sockets, `state` shapes `tmux_state`,
-//! `scrollback` sends pane histories in bounded parts, and
+//! `scrollback` sends pane histories in bounded parts, `attention` decides
+//! which phone still has to see which pane's attention ([`AttentionFeed`]
+//! hands every new one to embedders such as Web Push), and
 //! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
 mod assets;
+mod attention;
 mod clients;
 mod control;
 mod deflate;
@@ -58,6 +61,7 @@ mod test_support;
 mod upgrade;
 
 pub use assets::Assets;
+pub use attention::AttentionFeed;
 pub use error::ServerError;
 pub use http::CONTENT_SECURITY_POLICY;
 pub use options::ServerOptions;

@@ -17,6 +17,7 @@ use tmux_mobile_auth::{
     Authenticator, CredentialOptions, Credentials, OriginPolicy, PasswordChoice, ThrottlePolicy,
 };
 use tmux_mobile_protocol::SessionName;
+use tmux_mobile_tmux_control::attention::AttentionOptions;
 use tmux_mobile_tmux_control::{Socket, Tmux, TmuxOptions};
 use tokio::task::JoinHandle;
 
@@ -40,6 +41,7 @@ pub struct TestServerBuilder {
     sessions: Vec<String>,
     assets: Option<Assets>,
     trust_cf_connecting_ip: bool,
+    attention: Option<AttentionOptions>,
 }
 
 impl TestServerBuilder {
@@ -111,6 +113,13 @@ impl TestServerBuilder {
         self
     }
 
+    /// Attention settings (`None` turns attention off). Default: the
+    /// server's default.
+    pub fn attention(mut self, attention: Option<AttentionOptions>) -> Self {
+        self.attention = attention;
+        self
+    }
+
     /// Starts the server. Panics (this is test code) if it cannot.
     pub async fn start(self) -> TestServer {
         let dir = unique_dir();
@@ -169,6 +178,7 @@ impl TestServerBuilder {
         options.resume_grace = self.resume_grace;
         options.auth_timeout = self.auth_timeout;
         options.trust_cf_connecting_ip = self.trust_cf_connecting_ip;
+        options.attention = self.attention;
         if let Some(assets) = self.assets {
             options.assets = assets;
         }
@@ -223,6 +233,7 @@ impl TestServer {
             default_session: "main".into(),
             sessions: Vec::new(),
             assets: None,
+            attention: Some(AttentionOptions::default()),
         }
     }
 

@@ -19,6 +19,9 @@
 //!   [`Snapshot::to_wire`] gives the protocol's `TmuxState`.
 //! - [`StateWatcher`] — the current snapshot on a `watch` channel, updated
 //!   from control-mode notifications; spawns no process while tmux is idle.
+//! - [`attention`] — [`attention::AttentionMonitor`]: bells, prompts,
+//!   OSC 9/777 notifications, silence and activity of every pane, from one
+//!   control-mode tap per session group; spawns nothing while idle.
 //! - [`TmuxError`] — typed failures ([`TmuxError::NoServer`] is a normal
 //!   outcome, not a string to grep).
 //!
@@ -59,9 +62,13 @@
 //! stdin from `/dev/null`, `-u`, and a timeout after which it is killed.
 #![forbid(unsafe_code)]
 
+pub mod attention;
 mod capture;
 mod control;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod operations;
 mod snapshot;
 mod target;

@@ -253,8 +253,10 @@ impl WindowSnapshot {
                     width: p.width,
                     height: p.height,
                     zoomed: self.zoomed && p.active,
+                    attention: None,
                 })
                 .collect(),
+            attention: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! private sockets. One test binary (so the suite links once); tests run in
 //! parallel, each with its own `TestServer`.
 
+mod attention;
 mod common;
 mod deflate;
 mod examples;

@@ -56,8 +56,9 @@ const READ_AHEAD: usize = 16;
 /// session switch (see [`read_frames`]).
 type Frame = (Result<Message, WsError>, bool);
 
-/// Serves one control socket until it closes.
-pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
+/// Serves one control socket until it closes. `deltas`: the socket was
+/// opened with the subprotocol that asks for `tmux_state_delta`.
+pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, deltas: bool) {
     let snapshots = shared.snapshots.clone();
     let attention = shared.attention.changes();
     let (sink, stream) = ws.split();
@@ -74,6 +75,7 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
         snapshots,
         attention,
         last_state: None,
+        delta_base: deltas.then_some(None),
         pushing: false,
     };
     let end = conn.serve().await;
@@ -156,6 +158,9 @@ struct Control {
     attention: tokio::sync::broadcast::Receiver<HubChange>,
     /// The last `tmux_state` sent (minus its timestamp), to send only changes.
     last_state: Option<Vec<tmux_mobile_protocol::SessionState>>,
+    /// For a client that asked for deltas: `Some`, holding the last state
+    /// sent as JSON (the base of the next delta) once one was sent.
+    delta_base: Option<Option<serde_json::Value>>,
     /// Whether the handshake is done and state changes are pushed.
     pushing: bool,
 }
@@ -909,6 +914,18 @@ impl Control {
             return true;
         }
         self.last_state = Some(state.sessions.clone());
+        if let Some(slot) = &mut self.delta_base {
+            if let Ok(next) = serde_json::to_value(&state) {
+                if let Some(base) = slot.replace(next.clone()) {
+                    let delta = tmux_mobile_protocol::state_delta(&base, &next);
+                    return self
+                        .send(&ServerMessage::TmuxStateDelta {
+                            delta: tmux_mobile_protocol::StateDelta(delta),
+                        })
+                        .await;
+                }
+            }
+        }
         self.send(&ServerMessage::TmuxState { state }).await
     }
 

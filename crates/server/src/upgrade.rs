@@ -6,7 +6,9 @@
 //! never echoed (browsers then speak uncompressed frames). Compression is
 //! negotiated instead as the subprotocol
 //! [`DEFLATE_SUBPROTOCOL`](tmux_mobile_protocol::DEFLATE_SUBPROTOCOL) on
-//! `/ws/terminal` (see `crate::deflate`).
+//! `/ws/terminal` (see `crate::deflate`), and state deltas as
+//! [`STATE_DELTA_SUBPROTOCOL`](tmux_mobile_protocol::STATE_DELTA_SUBPROTOCOL)
+//! on `/ws/control`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -147,12 +149,12 @@ pub(crate) fn accept(
         return status_only(StatusCode::SERVICE_UNAVAILABLE);
     }
 
-    let deflate = endpoint == Endpoint::Terminal
-        && header_has_token(
-            req.headers(),
-            header::SEC_WEBSOCKET_PROTOCOL,
-            tmux_mobile_protocol::DEFLATE_SUBPROTOCOL,
-        );
+    // The one subprotocol each endpoint speaks, if the client offered it.
+    let subprotocol = match endpoint {
+        Endpoint::Terminal => tmux_mobile_protocol::DEFLATE_SUBPROTOCOL,
+        Endpoint::Control => tmux_mobile_protocol::STATE_DELTA_SUBPROTOCOL,
+    };
+    let negotiated = header_has_token(req.headers(), header::SEC_WEBSOCKET_PROTOCOL, subprotocol);
     let peer = client_address(peer, req.headers(), shared.options.trust_cf_connecting_ip);
     let upgrade = hyper::upgrade::on(&mut req);
     let token = shared.tasks.token();
@@ -173,8 +175,8 @@ pub(crate) fn accept(
         )
         .await;
         match endpoint {
-            Endpoint::Control => crate::control::run(ws, task_shared, peer).await,
-            Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer, deflate).await,
+            Endpoint::Control => crate::control::run(ws, task_shared, peer, negotiated).await,
+            Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer, negotiated).await,
         }
     });
 
@@ -186,10 +188,10 @@ pub(crate) fn accept(
     if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(&key)) {
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
-    if deflate {
+    if negotiated {
         headers.insert(
             header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(tmux_mobile_protocol::DEFLATE_SUBPROTOCOL),
+            HeaderValue::from_static(subprotocol),
         );
     }
     response

@@ -5,6 +5,7 @@
 mod attention;
 mod common;
 mod deflate;
+mod deltas;
 mod examples;
 mod handshake;
 mod http;

@@ -13,6 +13,8 @@ export interface ViewModel {
   baseSession: string | null;
   readOnly: boolean;
   stickyZoom: boolean;
+  /** Predictive local echo: `auto` (when the round trip is high), `on`, `off`; `active`: drawn now. */
+  prediction?: { mode: "auto" | "on" | "off"; active: boolean };
   themeId: string;
 }
 
@@ -65,6 +67,8 @@ export interface DrawerActions {
   split(orientation: "h" | "v"): void;
   zoomPane(): void;
   toggleStickyZoom(): void;
+  /** Cycles predictive local echo auto → on → off. */
+  cyclePrediction?: () => void;
   closePane(): void;
   killWindow(): void;
   setTheme(id: string): void;
@@ -99,6 +103,7 @@ export class Drawer {
       splitV: btn("split-v", "Split top / bottom", () => act.split("v")),
       zoom: btn("zoom-pane", "Zoom Pane", () => act.zoomPane()),
       sticky: btn("sticky-zoom", "Sticky Zoom: Off", () => act.toggleStickyZoom()),
+      predict: btn("prediction-toggle", "Predict Typing: Auto", () => act.cyclePrediction?.()),
       closePane: btn("close-pane", "Close Pane", () => act.closePane(), "btn btn-danger"),
       killWindow: btn("kill-window", "Kill Window", () => act.killWindow(), "btn btn-danger"),
     };
@@ -118,7 +123,7 @@ export class Drawer {
         h("section", {}, h("h3", {}, "Windows"), this.windows, b.newWindow),
         h("section", {}, h("h3", {}, "Panes"), this.panes),
         h("section", {}, h("h3", {}, "Actions"),
-          h("div", { class: "actions" }, b.splitH, b.splitV, b.zoom, b.sticky, b.closePane, b.killWindow)),
+          h("div", { class: "actions" }, b.splitH, b.splitV, b.zoom, b.sticky, b.predict, b.closePane, b.killWindow)),
         h("section", {}, h("h3", {}, "Appearance"), h("label", { class: "label" }, "Theme", this.theme)),
         act.showLog ? h("section", {}, h("h3", {}, "Debug"), btn("debug-log-button", "Debug log", () => act.showLog?.())) : null,
       ),
@@ -213,6 +218,12 @@ export class Drawer {
     b.sticky.textContent = `Sticky Zoom: ${vm.stickyZoom ? "On" : "Off"}`;
     b.sticky.dataset.on = String(vm.stickyZoom);
     b.sticky.setAttribute("aria-pressed", String(vm.stickyZoom));
+    const pr = vm.prediction ?? { mode: "auto", active: false };
+    b.predict.hidden = !this.act.cyclePrediction;
+    b.predict.textContent =
+      pr.mode === "auto" ? `Predict Typing: Auto (${pr.active ? "on" : "off"})` : `Predict Typing: ${pr.mode === "on" ? "On" : "Off"}`;
+    b.predict.dataset.mode = pr.mode;
+    b.predict.title = "Draw typed characters before the server echoes them (Auto: only when the round trip is high)";
     if (this.theme.value !== vm.themeId) this.theme.value = vm.themeId;
   }
 }

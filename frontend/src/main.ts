@@ -15,6 +15,8 @@ import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./ov
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
 import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
+import type { PredictionMode } from "./predict";
+import { PredictionView } from "./prediction-view";
 import { TerminalView } from "./terminal";
 import { TerminalTouch } from "./touch";
 import { rememberView, restoreView } from "./view-memory";
@@ -124,6 +126,7 @@ function main(): void {
   const sendInput = (data: string): void => {
     if (vm.readOnly || data === "") return;
     touch.whenLive(() => {
+      if (conn.terminalReady) predict.typed(data);
       if (!conn.sendInput(data)) notConnected();
     });
   };
@@ -186,6 +189,12 @@ function main(): void {
       toggleStickyZoom: () => {
         vm.stickyZoom = !vm.stickyZoom;
         save(KEYS.stickyZoom, String(vm.stickyZoom));
+        render();
+      },
+      cyclePrediction: () => {
+        const next: Record<PredictionMode, PredictionMode> = { auto: "on", on: "off", off: "auto" };
+        predict.mode = next[predict.predictor.mode];
+        save(KEYS.prediction, predict.predictor.mode);
         render();
       },
       closePane: () => {
@@ -359,6 +368,8 @@ function main(): void {
   drawer.el.inert = true;
 
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
+  const savedMode = load(KEYS.prediction);
+  const predict = new PredictionView(view.term, savedMode === "on" || savedMode === "off" ? savedMode : "auto");
   const touch = new TerminalTouch(termEl, view.term, {
     scroll: (lines) => {
       const p = activePane(vm);
@@ -383,6 +394,7 @@ function main(): void {
     if (vm.readOnly) return;
     const bytes = Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff);
     touch.whenLive(() => {
+      predict.typed("\x1b");
       if (!conn.sendInput(bytes)) notConnected();
     });
   });
@@ -493,6 +505,7 @@ function main(): void {
     scrollBtn.disabled = !p;
     composeInput.disabled = vm.readOnly;
     composeSend.disabled = vm.readOnly;
+    vm.prediction = { mode: predict.predictor.mode, active: predict.predictor.active };
     drawer.render(vm);
   }
 
@@ -664,9 +677,12 @@ function main(): void {
       // Cancel any escape sequence cut off by the previous connection.
       view.write("\x18");
       view.resetResize();
+      predict.reset();
+      if (conn.terminalRttMs !== null) predict.predictor.seedRtt(conn.terminalRttMs);
+      render();
     },
     terminalData(data) {
-      view.write(data);
+      view.write(data, () => predict.update());
     },
     terminalClosed() {
       /* the status shows it; input is refused until the socket is back */

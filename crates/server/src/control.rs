@@ -129,7 +129,7 @@ async fn read_frames(
 struct Bound {
     client: Arc<Client>,
     generation: u64,
-    events: mpsc::UnboundedReceiver<ClientEvent>,
+    events: mpsc::Receiver<ClientEvent>,
     read_only: bool,
 }
 
@@ -247,6 +247,11 @@ impl Control {
                 }
                 event = next_event(&mut self.bound) => {
                     match event {
+                        ClientEvent::Replaced if self.shared.shutdown.is_set() => {
+                            // Shutdown removed the client (closing its queue).
+                            self.close(CloseCode::Away, "server shutting down").await;
+                            return End::Shutdown;
+                        }
                         ClientEvent::Replaced => {
                             self.close(CloseCode::Library(CLOSE_REPLACED), "reconnected").await;
                             return End::Replaced;
@@ -372,7 +377,19 @@ impl Control {
         {
             Some((client, (generation, events))) => (client, true, generation, events),
             None => {
-                let client = registry.create(read_only);
+                let limits = &self.shared.options.limits;
+                let client = match registry.create_within(read_only, self.peer.ip(), limits) {
+                    Ok(client) => client,
+                    Err(reason) => {
+                        log::warn!("control auth from {} refused: {reason}", self.peer.ip());
+                        // Said twice: as a message the page shows, and as
+                        // the close code and reason.
+                        let _ = self.send_error(&reason).await;
+                        let code = CloseCode::Library(crate::limits::CLOSE_TOO_MANY);
+                        self.close(code, "too many clients").await;
+                        return false;
+                    }
+                };
                 let Some((generation, events)) = client.bind_control(read_only) else {
                     return self.send_error("could not register the client").await;
                 };
@@ -725,7 +742,7 @@ impl Control {
                 ..
             } => {
                 self.require_attached(client).await?;
-                tmux.select_window(&managed, window_index)
+                tmux.select_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("select window {window_index}"), &e))?;
                 if sticky_zoom == Some(true) {
@@ -739,7 +756,7 @@ impl Control {
             }
             ClientMessage::KillWindow { window_index, .. } => {
                 self.require_attached(client).await?;
-                tmux.kill_window(&managed, window_index)
+                tmux.kill_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("close window {window_index}"), &e))?;
                 Ok(true)
@@ -763,6 +780,7 @@ impl Control {
                 sticky_zoom,
             } => {
                 self.require_own_pane(client, &pane_id).await?;
+                let orientation = crate::state::split_orientation(orientation);
                 let split = if sticky_zoom == Some(true) {
                     tmux.split_pane_zoomed(&pane_id, orientation).await
                 } else {
@@ -807,7 +825,7 @@ impl Control {
                 let lines = lines
                     .unwrap_or_else(|| ScrollbackLines::new(self.shared.options.scrollback_lines));
                 let capture = tmux
-                    .capture_pane_stream(&pane_id, lines)
+                    .capture_pane_stream(&pane_id, lines.get())
                     .map_err(|e| user_message(&format!("capture pane {pane_id}"), &e))?;
                 let stream = stream == Some(true);
                 let outcome = crate::scrollback::send(
@@ -1008,7 +1026,9 @@ async fn next_event(bound: &mut Option<Bound>) -> ClientEvent {
     match bound {
         Some(bound) => match bound.events.recv().await {
             Some(event) => event,
-            None => std::future::pending().await,
+            // Only a newer socket of the client (or its removal) closes
+            // the queue.
+            None => ClientEvent::Replaced,
         },
         None => std::future::pending().await,
     }

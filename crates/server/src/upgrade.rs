@@ -18,10 +18,13 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
 use crate::http::{Body, status_only};
+use crate::limits::CLOSE_TOO_MANY;
 use crate::server::Shared;
 
 /// The two WebSocket endpoints.
@@ -156,6 +159,10 @@ pub(crate) fn accept(
     };
     let negotiated = header_has_token(req.headers(), header::SEC_WEBSOCKET_PROTOCOL, subprotocol);
     let peer = client_address(peer, req.headers(), shared.options.trust_cf_connecting_ip);
+    // Counted from here until the socket task ends; over a limit the
+    // socket is still upgraded, so the browser gets a close code and a
+    // reason instead of a failed handshake it cannot explain.
+    let permit = shared.sockets.open(peer.ip(), &shared.options.limits);
     let upgrade = hyper::upgrade::on(&mut req);
     let token = shared.tasks.token();
     let task_shared = Arc::clone(shared);
@@ -168,12 +175,20 @@ pub(crate) fn accept(
                 return;
             }
         };
-        let ws = WebSocketStream::from_raw_socket(
+        let mut ws = WebSocketStream::from_raw_socket(
             TokioIo::new(upgraded),
             Role::Server,
             Some(endpoint.config()),
         )
         .await;
+        let _permit = match permit {
+            Ok(permit) => permit,
+            Err(reason) => {
+                log::warn!("refused {endpoint:?} WebSocket from {peer}: {reason}");
+                close_too_many(&mut ws, reason).await;
+                return;
+            }
+        };
         match endpoint {
             Endpoint::Control => crate::control::run(ws, task_shared, peer, negotiated).await,
             Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer, negotiated).await,
@@ -219,6 +234,25 @@ fn valid_key(key: &[u8]) -> bool {
         && key[..22]
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+/// Closes a socket that is over a limit with [`CLOSE_TOO_MANY`] and the
+/// reason (the close frame carries at most 123 bytes of it).
+pub(crate) async fn close_too_many(ws: &mut Socket, reason: String) {
+    use futures_util::SinkExt as _;
+    let mut reason = reason;
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    let frame = CloseFrame {
+        code: CloseCode::Library(CLOSE_TOO_MANY),
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        ws.send(Message::Close(Some(frame))),
+    )
+    .await;
 }
 
 /// The upgraded connection type the socket handlers work on.

@@ -10,6 +10,7 @@ mod examples;
 mod handshake;
 mod http;
 mod lifecycle;
+mod limits;
 mod mutations;
 mod scrollback;
 mod switching;

@@ -18,6 +18,7 @@ import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
 import type { PredictionMode } from "./predict";
 import { PredictionView } from "./prediction-view";
+import { SearchBar, terminalTarget } from "./search";
 import { TerminalView } from "./terminal";
 import { TerminalTouch } from "./touch";
 import { rememberView, restoreView } from "./view-memory";
@@ -136,6 +137,7 @@ function main(): void {
     send: sendInput,
     paste: () => void paste(),
     select: () => touch.setSelectMode(!touch.isSelecting),
+    find: () => termSearch.open(),
     layoutChanged: () => view.queueFit(),
   });
 
@@ -371,6 +373,8 @@ function main(): void {
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
   const savedMode = load(KEYS.prediction);
   const predict = new PredictionView(view.term, savedMode === "on" || savedMode === "off" ? savedMode : "auto");
+  const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus());
+  termWrap.append(termSearch.el);
   const touch = new TerminalTouch(termEl, view.term, {
     scroll: (lines) => {
       const p = activePane(vm);

@@ -65,6 +65,7 @@ export type ServerMessage =
   | { type: "attached"; session: string }
   | { type: "session_picker"; sessions: SessionSummary[] }
   | { type: "tmux_state"; state: TmuxState }
+  | { type: "tmux_state_delta"; delta: unknown }
   | { type: "scrollback"; paneId: string; text: string; lines: number; offset?: number; done?: boolean }
   | { type: "scrolled"; paneId: string; position: number }
   | { type: "error"; message: string }

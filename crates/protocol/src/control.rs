@@ -33,6 +33,7 @@ use serde_json::{Map, Value};
 
 use crate::args::{Orientation, ScrollbackLines};
 use crate::attention::Attention;
+use crate::delta::StateDelta;
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
@@ -385,6 +386,12 @@ pub enum ServerMessage {
         /// Sessions, windows and panes.
         state: TmuxState,
     },
+    /// `tmux_state_delta` (extension, only to a client that asked for
+    /// deltas): what changed since the last state sent on this socket.
+    TmuxStateDelta {
+        /// See [`crate::delta`].
+        delta: StateDelta,
+    },
     /// `scrollback`: the answer to `capture_scrollback` — one message, or,
     /// when the request asked to `stream`, one part of it.
     #[serde(rename_all = "camelCase")]
@@ -441,6 +448,7 @@ impl ServerMessage {
             ServerMessage::Attached { .. } => "attached",
             ServerMessage::SessionPicker { .. } => "session_picker",
             ServerMessage::TmuxState { .. } => "tmux_state",
+            ServerMessage::TmuxStateDelta { .. } => "tmux_state_delta",
             ServerMessage::Scrollback { .. } => "scrollback",
             ServerMessage::Scrolled { .. } => "scrolled",
             ServerMessage::Error { .. } => "error",
@@ -482,6 +490,10 @@ impl fmt::Debug for ServerMessage {
             ServerMessage::SessionPicker { sessions } => f
                 .debug_struct("SessionPicker")
                 .field("sessions", sessions)
+                .finish(),
+            ServerMessage::TmuxStateDelta { delta } => f
+                .debug_struct("TmuxStateDelta")
+                .field("delta", delta)
                 .finish(),
             ServerMessage::TmuxState { state } => {
                 f.debug_struct("TmuxState").field("state", state).finish()

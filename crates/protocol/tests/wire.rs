@@ -345,6 +345,7 @@ fn server_fixture_file_round_trips_and_covers_every_type() {
         "attached",
         "session_picker",
         "tmux_state",
+        "tmux_state_delta",
         "scrollback",
         "scrolled",
         "error",

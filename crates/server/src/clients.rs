@@ -27,6 +27,10 @@ use tokio_tungstenite::tungstenite::Bytes;
 use crate::fanout::{Fanout, Utf8Framer};
 use crate::input::{HELD_INPUT_LIMIT, HeldInput, Written};
 
+/// Events queued for one control socket (it takes them as they come; only
+/// a socket that stopped reading fills this).
+const EVENT_QUEUE: usize = 64;
+
 /// How long a PTY's `tmux attach` gets to exit after `SIGHUP`.
 const PTY_KILL_GRACE: Duration = Duration::from_millis(300);
 
@@ -44,18 +48,35 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// A client with a fresh random id.
-    pub(crate) fn create(&self, read_only: bool) -> Arc<Client> {
+    /// A client with a fresh random id, logged in from `peer` — unless a
+    /// limit (see [`crate::Limits`]) is reached: `Err` is the reason. The
+    /// count and the creation happen under one lock.
+    pub(crate) fn create_within(
+        &self,
+        read_only: bool,
+        peer: IpAddr,
+        limits: &crate::Limits,
+    ) -> Result<Arc<Client>, String> {
         let mut clients = lock(&self.clients);
-        loop {
-            let id = random_client_id();
-            if clients.contains_key(&id) {
-                continue;
-            }
-            let client = Arc::new(Client::new(id.clone(), read_only));
-            clients.insert(id, Arc::clone(&client));
-            return client;
-        }
+        let from_address = clients
+            .values()
+            .filter(|client| lock(&client.sockets).peer == Some(peer))
+            .count();
+        let of_credential = clients
+            .values()
+            .filter(|client| client.is_read_only() == read_only)
+            .count();
+        crate::limits::check_clients(limits, clients.len(), from_address, of_credential)?;
+        let client = insert_new(&mut clients, read_only);
+        drop(clients);
+        self.record_login(&client, peer);
+        Ok(client)
+    }
+
+    /// A client with a fresh random id.
+    #[cfg(test)]
+    pub(crate) fn create(&self, read_only: bool) -> Arc<Client> {
+        insert_new(&mut lock(&self.clients), read_only)
     }
 
     /// The client with this id, if it is still known.
@@ -222,7 +243,7 @@ struct Presence {
     generation: u64,
     /// Whether a control socket is bound now.
     connected: bool,
-    events: Option<mpsc::UnboundedSender<ClientEvent>>,
+    events: Option<mpsc::Sender<ClientEvent>>,
     /// Set once the client was removed; nothing may bind any more.
     disposed: bool,
 }
@@ -266,15 +287,17 @@ impl Client {
     pub(crate) fn bind_control(
         &self,
         read_only: bool,
-    ) -> Option<(u64, mpsc::UnboundedReceiver<ClientEvent>)> {
+    ) -> Option<(u64, mpsc::Receiver<ClientEvent>)> {
         let mut presence = lock(&self.presence);
         if presence.disposed {
             return None;
         }
         if let Some(previous) = presence.events.take() {
-            let _ = previous.send(ClientEvent::Replaced);
+            // If its queue is full, dropping the sender still tells it:
+            // a closed queue means replaced (see `control::next_event`).
+            let _ = previous.try_send(ClientEvent::Replaced);
         }
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         presence.generation += 1;
         presence.connected = true;
         presence.events = Some(tx);
@@ -314,7 +337,12 @@ impl Client {
 
     fn notify(&self, event: ClientEvent) {
         if let Some(events) = &lock(&self.presence).events {
-            let _ = events.send(event);
+            // A control socket this far behind is not reading; the event
+            // (a notice, or a PTY exit it will see as a dead terminal) is
+            // not worth unbounded memory.
+            if let Err(error) = events.try_send(event) {
+                log::warn!("client {}: event dropped: {error}", self.id);
+            }
         }
     }
 
@@ -552,6 +580,19 @@ pub(crate) enum AttachError {
     Pty(tmux_mobile_pty_bridge::PtyError),
     /// The client was removed in the meantime.
     Removed,
+}
+
+/// Adds a client with a fresh random id.
+fn insert_new(clients: &mut HashMap<ClientId, Arc<Client>>, read_only: bool) -> Arc<Client> {
+    loop {
+        let id = random_client_id();
+        if clients.contains_key(&id) {
+            continue;
+        }
+        let client = Arc::new(Client::new(id.clone(), read_only));
+        clients.insert(id, Arc::clone(&client));
+        return client;
+    }
 }
 
 /// A fresh random client id: 16 bytes from the OS, hex-encoded.

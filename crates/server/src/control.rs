@@ -56,8 +56,9 @@ const READ_AHEAD: usize = 16;
 /// session switch (see [`read_frames`]).
 type Frame = (Result<Message, WsError>, bool);
 
-/// Serves one control socket until it closes.
-pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
+/// Serves one control socket until it closes. `deltas`: the socket was
+/// opened with the subprotocol that asks for `tmux_state_delta`.
+pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, deltas: bool) {
     let snapshots = shared.snapshots.clone();
     let attention = shared.attention.changes();
     let (sink, stream) = ws.split();
@@ -74,6 +75,7 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
         snapshots,
         attention,
         last_state: None,
+        delta_base: deltas.then_some(None),
         pushing: false,
     };
     let end = conn.serve().await;
@@ -127,7 +129,7 @@ async fn read_frames(
 struct Bound {
     client: Arc<Client>,
     generation: u64,
-    events: mpsc::UnboundedReceiver<ClientEvent>,
+    events: mpsc::Receiver<ClientEvent>,
     read_only: bool,
 }
 
@@ -156,6 +158,9 @@ struct Control {
     attention: tokio::sync::broadcast::Receiver<HubChange>,
     /// The last `tmux_state` sent (minus its timestamp), to send only changes.
     last_state: Option<Vec<tmux_mobile_protocol::SessionState>>,
+    /// For a client that asked for deltas: `Some`, holding the last state
+    /// sent as JSON (the base of the next delta) once one was sent.
+    delta_base: Option<Option<serde_json::Value>>,
     /// Whether the handshake is done and state changes are pushed.
     pushing: bool,
 }
@@ -242,6 +247,11 @@ impl Control {
                 }
                 event = next_event(&mut self.bound) => {
                     match event {
+                        ClientEvent::Replaced if self.shared.shutdown.is_set() => {
+                            // Shutdown removed the client (closing its queue).
+                            self.close(CloseCode::Away, "server shutting down").await;
+                            return End::Shutdown;
+                        }
                         ClientEvent::Replaced => {
                             self.close(CloseCode::Library(CLOSE_REPLACED), "reconnected").await;
                             return End::Replaced;
@@ -367,7 +377,19 @@ impl Control {
         {
             Some((client, (generation, events))) => (client, true, generation, events),
             None => {
-                let client = registry.create(read_only);
+                let limits = &self.shared.options.limits;
+                let client = match registry.create_within(read_only, self.peer.ip(), limits) {
+                    Ok(client) => client,
+                    Err(reason) => {
+                        log::warn!("control auth from {} refused: {reason}", self.peer.ip());
+                        // Said twice: as a message the page shows, and as
+                        // the close code and reason.
+                        let _ = self.send_error(&reason).await;
+                        let code = CloseCode::Library(crate::limits::CLOSE_TOO_MANY);
+                        self.close(code, "too many clients").await;
+                        return false;
+                    }
+                };
                 let Some((generation, events)) = client.bind_control(read_only) else {
                     return self.send_error("could not register the client").await;
                 };
@@ -909,6 +931,18 @@ impl Control {
             return true;
         }
         self.last_state = Some(state.sessions.clone());
+        if let Some(slot) = &mut self.delta_base {
+            if let Ok(next) = serde_json::to_value(&state) {
+                if let Some(base) = slot.replace(next.clone()) {
+                    let delta = tmux_mobile_protocol::state_delta(&base, &next);
+                    return self
+                        .send(&ServerMessage::TmuxStateDelta {
+                            delta: tmux_mobile_protocol::StateDelta(delta),
+                        })
+                        .await;
+                }
+            }
+        }
         self.send(&ServerMessage::TmuxState { state }).await
     }
 
@@ -991,7 +1025,9 @@ async fn next_event(bound: &mut Option<Bound>) -> ClientEvent {
     match bound {
         Some(bound) => match bound.events.recv().await {
             Some(event) => event,
-            None => std::future::pending().await,
+            // Only a newer socket of the client (or its removal) closes
+            // the queue.
+            None => ClientEvent::Replaced,
         },
         None => std::future::pending().await,
     }

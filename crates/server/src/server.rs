@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use crate::attention::{AttentionFeed, Hub};
 use crate::clients::{Client, Registry};
 use crate::error::ServerError;
+use crate::limits::SocketCounter;
 use crate::options::ServerOptions;
 use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
 
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: ShutdownSignal,
     /// Connection and socket tasks still running.
     pub(crate) tasks: Arc<TaskTracker>,
+    /// Open WebSockets, per address (see [`crate::Limits`]).
+    pub(crate) sockets: Arc<SocketCounter>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -180,6 +183,7 @@ impl Server {
             monitor,
             shutdown: signal,
             tasks: Arc::new(TaskTracker::default()),
+            sockets: Arc::default(),
         });
         if let Some(detections) = detections {
             tokio::spawn(crate::attention::run(Arc::clone(&shared), detections));

@@ -36,6 +36,7 @@ pub struct TestServerBuilder {
     auth_timeout: Duration,
     throttle: ThrottlePolicy,
     terminal_queue_bytes: Option<usize>,
+    limits: Option<crate::Limits>,
     allowed_origins: Vec<String>,
     default_session: String,
     sessions: Vec<String>,
@@ -85,6 +86,12 @@ impl TestServerBuilder {
     /// The throttling policy (default: the auth crate's default).
     pub fn throttle(mut self, policy: ThrottlePolicy) -> Self {
         self.throttle = policy;
+        self
+    }
+
+    /// Sets [`ServerOptions::limits`].
+    pub fn limits(mut self, limits: crate::Limits) -> Self {
+        self.limits = Some(limits);
         self
     }
 
@@ -182,6 +189,9 @@ impl TestServerBuilder {
         if let Some(assets) = self.assets {
             options.assets = assets;
         }
+        if let Some(limits) = self.limits {
+            options.limits = limits;
+        }
         if let Some(bytes) = self.terminal_queue_bytes {
             options.terminal_queue_bytes = bytes;
         }
@@ -229,6 +239,7 @@ impl TestServer {
             throttle: ThrottlePolicy::default(),
             trust_cf_connecting_ip: false,
             terminal_queue_bytes: None,
+            limits: None,
             allowed_origins: Vec::new(),
             default_session: "main".into(),
             sessions: Vec::new(),

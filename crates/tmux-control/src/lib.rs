@@ -66,6 +66,9 @@ pub mod attention;
 mod capture;
 mod control;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod operations;
 mod snapshot;
 mod target;

@@ -5,10 +5,12 @@
 mod attention;
 mod common;
 mod deflate;
+mod deltas;
 mod examples;
 mod handshake;
 mod http;
 mod lifecycle;
+mod limits;
 mod mutations;
 mod scrollback;
 mod switching;

@@ -6,6 +6,7 @@ import "./style.css";
 import { Attentions, type Needed, NeedsYouList, notify, QuickReplies } from "./attention";
 import { onBack } from "./back";
 import { Connection, type Phase, type PhaseInfo } from "./connection";
+import { enableOsc52 } from "./clipboard";
 import { installCspStyleShims } from "./csp-styles";
 import { h, keepFocus, on, setChildren } from "./dom";
 import { activeBaseSession, activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
@@ -418,6 +419,11 @@ function main(): void {
     selecting: () => {},
   });
   installViewportLayout(app, () => view.queueFit());
+  void enableOsc52(view.term, (text, ok) => {
+    if (ok) toast(`Copied to the clipboard (${text.length} characters).`, "info");
+    // Without a tap some browsers refuse: one tap on the toast copies.
+    else toast("A program copied text. Tap here to put it on the clipboard.", "info", () => void copyText(text));
+  }).catch((e) => logEvent("osc52-unavailable", String(e)));
 
   view.term.onData((data) => {
     if (vm.readOnly) return;

@@ -5,6 +5,7 @@ import "./style.css";
 
 import { onBack } from "./back";
 import { Connection, type Phase, type PhaseInfo } from "./connection";
+import { enableOsc52 } from "./clipboard";
 import { installCspStyleShims } from "./csp-styles";
 import { h, keepFocus, on, setChildren } from "./dom";
 import { activeBaseSession, activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
@@ -15,6 +16,7 @@ import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./ov
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
 import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
+import { SearchBar, terminalTarget } from "./search";
 import { TerminalView } from "./terminal";
 import { TerminalTouch } from "./touch";
 import { rememberView, restoreView } from "./view-memory";
@@ -132,6 +134,7 @@ function main(): void {
     send: sendInput,
     paste: () => void paste(),
     select: () => touch.setSelectMode(!touch.isSelecting),
+    find: () => termSearch.open(),
     layoutChanged: () => view.queueFit(),
   });
 
@@ -359,6 +362,8 @@ function main(): void {
   drawer.el.inert = true;
 
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
+  const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus());
+  termWrap.append(termSearch.el);
   const touch = new TerminalTouch(termEl, view.term, {
     scroll: (lines) => {
       const p = activePane(vm);
@@ -368,6 +373,11 @@ function main(): void {
     selecting: () => {},
   });
   installViewportLayout(app, () => view.queueFit());
+  void enableOsc52(view.term, (text, ok) => {
+    if (ok) toast(`Copied to the clipboard (${text.length} characters).`, "info");
+    // Without a tap some browsers refuse: one tap on the toast copies.
+    else toast("A program copied text. Tap here to put it on the clipboard.", "info", () => void copyText(text));
+  }).catch((e) => logEvent("osc52-unavailable", String(e)));
 
   view.term.onData((data) => {
     if (vm.readOnly) return;

@@ -312,7 +312,7 @@ fn place(snapshot: &Snapshot, pane: &PaneId) -> Option<(String, u32)> {
         session
             .windows
             .iter()
-            .find(|w| w.panes.iter().any(|p| &p.id == pane))
+            .find(|w| w.panes.iter().any(|p| p.id.as_str() == pane.as_str()))
             .map(|w| (session.name.clone(), w.index))
     })
 }
@@ -322,7 +322,7 @@ fn place(snapshot: &Snapshot, pane: &PaneId) -> Option<(String, u32)> {
 fn looked_at(snapshot: &Snapshot, client: &ClientId) -> Option<PaneId> {
     let managed = SessionName::managed_for(client);
     let window = snapshot.session(managed.as_str())?.active_window()?;
-    window.active_pane().map(|p| p.id.clone())
+    window.active_pane().map(|p| PaneId::from(p.id.number()))
 }
 
 /// Turns detections into attention for phones, until the detections end.
@@ -355,6 +355,8 @@ async fn on_detection(
     detection: Detection,
 ) {
     let Detection { pane, change } = detection;
+    // tmux-control's pane id as the protocol's (both are `%<number>`).
+    let pane = PaneId::from(pane.number());
     let (reason, text, replies) = match change {
         Change::Cleared(_) => {
             hub.prompt_gone(&pane);

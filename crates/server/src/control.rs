@@ -746,7 +746,7 @@ impl Control {
                 ..
             } => {
                 self.require_attached(client).await?;
-                tmux.select_window(&managed, window_index)
+                tmux.select_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("select window {window_index}"), &e))?;
                 if sticky_zoom == Some(true) {
@@ -760,7 +760,7 @@ impl Control {
             }
             ClientMessage::KillWindow { window_index, .. } => {
                 self.require_attached(client).await?;
-                tmux.kill_window(&managed, window_index)
+                tmux.kill_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("close window {window_index}"), &e))?;
                 Ok(true)
@@ -784,6 +784,7 @@ impl Control {
                 sticky_zoom,
             } => {
                 self.require_own_pane(client, &pane_id).await?;
+                let orientation = crate::state::split_orientation(orientation);
                 let split = if sticky_zoom == Some(true) {
                     tmux.split_pane_zoomed(&pane_id, orientation).await
                 } else {
@@ -828,7 +829,7 @@ impl Control {
                 let lines = lines
                     .unwrap_or_else(|| ScrollbackLines::new(self.shared.options.scrollback_lines));
                 let capture = tmux
-                    .capture_pane_stream(&pane_id, lines)
+                    .capture_pane_stream(&pane_id, lines.get())
                     .map_err(|e| user_message(&format!("capture pane {pane_id}"), &e))?;
                 let stream = stream == Some(true);
                 let outcome = crate::scrollback::send(

@@ -20,11 +20,11 @@
 
 use std::process::Stdio;
 
-use tmux_mobile_protocol::{PaneId, ScrollbackLines};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStderr, ChildStdout};
 
 use crate::error::TmuxError;
+use crate::ids::PaneId;
 use crate::tmux::Tmux;
 
 /// Largest piece [`PaneCapture::read`] returns, in bytes.
@@ -58,8 +58,7 @@ impl Tmux {
     ///
     /// ```no_run
     /// # async fn demo(tmux: tmux_mobile_tmux_control::Tmux) -> Result<(), tmux_mobile_tmux_control::TmuxError> {
-    /// use tmux_mobile_protocol::{PaneId, ScrollbackLines};
-    /// let mut capture = tmux.capture_pane_stream(&PaneId::from(0), ScrollbackLines::new(50_000))?;
+    /// let mut capture = tmux.capture_pane_stream("%0", 50_000)?;
     /// let mut bytes = 0;
     /// while let Some(piece) = capture.read().await? {
     ///     bytes += piece.len(); // send it on instead of keeping it
@@ -69,10 +68,11 @@ impl Tmux {
     /// ```
     pub fn capture_pane_stream(
         &self,
-        pane: &PaneId,
-        lines: ScrollbackLines,
+        pane: impl AsRef<str>,
+        lines: u32,
     ) -> Result<PaneCapture, TmuxError> {
-        let start = format!("-{}", lines.get());
+        let pane = PaneId::parse(pane.as_ref())?;
+        let start = format!("-{lines}");
         let mut cmd = self.command(&[]);
         cmd.args([
             "capture-pane",

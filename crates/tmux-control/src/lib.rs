@@ -15,8 +15,13 @@
 //!   [`Tmux::pane_in_session`], [`Tmux::remove_stale_managed_sessions`],
 //!   [`Tmux::refresh_session_clients`], and [`Tmux::attach_argv`] for the
 //!   PTY that runs `tmux attach`.
-//! - [`Snapshot`] — sessions → windows → panes from one tmux command;
-//!   [`Snapshot::to_wire`] gives the protocol's `TmuxState`.
+//! - [`Snapshot`] — sessions → windows → panes from one tmux command.
+//!   What a client is shown of it is the embedding server's business: this
+//!   crate knows no wire format and depends on no other crate of
+//!   tmux-mobile.
+//! - [`PaneId`], [`Orientation`], [`MANAGED_SESSION_PREFIX`] — tmux's own
+//!   identifiers. Operations take session names and pane ids as any
+//!   `AsRef<str>` and validate them before tmux runs.
 //! - [`StateWatcher`] — the current snapshot on a `watch` channel, updated
 //!   from control-mode notifications; spawns no process while tmux is idle.
 //! - [`attention`] — [`attention::AttentionMonitor`]: bells, prompts,
@@ -69,6 +74,7 @@ mod error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+mod ids;
 mod operations;
 mod snapshot;
 mod target;
@@ -80,6 +86,7 @@ pub mod sandbox;
 
 pub use capture::PaneCapture;
 pub use error::TmuxError;
+pub use ids::{MANAGED_SESSION_PREFIX, Orientation, PaneId};
 pub use operations::SessionInfo;
 pub use snapshot::{PaneSnapshot, SessionSnapshot, Snapshot, WATCHER_SESSION, WindowSnapshot};
 pub use tmux::{Socket, Tmux, TmuxOptions, TmuxVersion};

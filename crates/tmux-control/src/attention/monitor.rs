@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tmux_mobile_protocol::{AttentionReason, PaneId, QuickReply};
+use tmux_mobile_protocol::{AttentionReason, QuickReply};
+
+use crate::ids::PaneId;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;

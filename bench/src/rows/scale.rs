@@ -2,6 +2,8 @@
 //! marker into it (W11); one capture of 50 000 lines × 200 characters of
 //! scrollback (W12).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
@@ -31,8 +33,14 @@ fn active_window(msg: &serde_json::Value, name: &str) -> Option<u64> {
 
 /// One W11 client: attach, `new_window`, wait until its own session shows
 /// a new active window, type a marker, wait to see it.
-async fn open_and_type(port: u16, token: &str, i: usize) -> Result<(), String> {
+async fn open_and_type(
+    port: u16,
+    token: &str,
+    i: usize,
+    stages: &[AtomicUsize; 3],
+) -> Result<(), String> {
     let mut client = TmClient::attach(port, token, W11_WAIT).await?;
+    stages[0].fetch_add(1, Ordering::Relaxed);
     let own = client.session.clone();
     let first = state_where(&mut client, W11_WAIT, |m| active_window(m, &own).is_some()).await?;
     let before = active_window(&first, &own);
@@ -48,6 +56,7 @@ async fn open_and_type(port: u16, token: &str, i: usize) -> Result<(), String> {
         now.is_some() && now != before
     })
     .await?;
+    stages[1].fetch_add(1, Ordering::Relaxed);
     // The new window's shell prints its prompt first.
     ready(&mut client, &mut screen).await?;
     let n = 1000 + i;
@@ -55,7 +64,7 @@ async fn open_and_type(port: u16, token: &str, i: usize) -> Result<(), String> {
     screen.clear();
     crate::client::Terminal::send(&mut client, command.as_bytes()).await?;
     wait_visible(&mut client, &mut screen, &format!("W11_{n}_E"), W11_WAIT).await?;
-    // Stay attached until every client is done.
+    stages[2].fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -63,14 +72,16 @@ async fn open_and_type(port: u16, token: &str, i: usize) -> Result<(), String> {
 pub fn w11(bench: &Bench) -> Result<Outcome, String> {
     let clients = 100;
     let tm = TmServer::start(&bench.bin)?;
+    let stages = Arc::new([const { AtomicUsize::new(0) }; 3]);
     let (done, secs, first_error) = bench.rt.block_on(async {
         let t0 = Instant::now();
         let (port, token) = (tm.port, tm.token.clone());
         let tasks: Vec<_> = (0..clients)
             .map(|i| {
-                let token = token.clone();
+                let (token, stages) = (token.clone(), Arc::clone(&stages));
                 tokio::spawn(async move {
-                    let r = tokio::time::timeout(W11_WAIT, open_and_type(port, &token, i)).await;
+                    let work = open_and_type(port, &token, i, &stages);
+                    let r = tokio::time::timeout(W11_WAIT, work).await;
                     let r = r.unwrap_or_else(|_| Err("not done within 60 s".into()));
                     (r, Instant::now())
                 })
@@ -120,7 +131,14 @@ pub fn w11(bench: &Bench) -> Result<Outcome, String> {
         );
     }
     if let Some(e) = first_error {
-        o.note(format!("first failure: {e}"));
+        let [attached, opened, seen] = stages
+            .as_ref()
+            .each_ref()
+            .map(|s| s.load(Ordering::Relaxed));
+        o.note(format!(
+            "within {} s: {attached} attached, {opened} saw their new window, {seen} saw their marker; first failure: {e}",
+            W11_WAIT.as_secs()
+        ));
     }
     o.note("one run (100 clients at once is the workload; it is not repeated)");
     Ok(o)

@@ -4,7 +4,8 @@
 // client resumes with its previous `clientId`, so tmux state comes back.
 import { DEFLATE_SUBPROTOCOL, deflateSupported, Inflater } from "./compression";
 import { logEvent } from "./log";
-import { parseServerMessage, type ClientMessage, type ServerConfig, type ServerMessage } from "./protocol";
+import { parseServerMessage, type ClientMessage, type ServerConfig, type ServerMessage, type TmuxState } from "./protocol";
+import { applyStateDelta, STATE_DELTA_SUBPROTOCOL } from "./state-delta";
 import { KEYS, load, remove, save } from "./storage";
 
 export type Phase =
@@ -110,6 +111,8 @@ export class Connection {
   private hiddenAt: number | null = null;
   /** Ask for the compressed terminal stream (`?compress=0` turns it off, to compare). */
   private readonly wantDeflate: boolean;
+  /** The last `tmux_state` of this control socket: the base of the next delta. */
+  private lastState: TmuxState | null = null;
   /** The current terminal socket's inflater, when the server agreed to compress. */
   private inflater: Inflater | null = null;
 
@@ -345,7 +348,8 @@ export class Connection {
     const gen = this.gen;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url("/ws/control"));
+      // Ask for state deltas; an older server ignores the offer and sends full states.
+      ws = new WebSocket(this.url("/ws/control"), [STATE_DELTA_SUBPROTOCOL]);
     } catch (e) {
       logEvent("control-create-failed", String(e));
       this.scheduleReconnect("cannot open a connection");
@@ -361,7 +365,8 @@ export class Connection {
     }, CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
       if (gen !== this.gen) return;
-      logEvent("control-open");
+      this.lastState = null;
+      logEvent("control-open", { deltas: ws.protocol === STATE_DELTA_SUBPROTOCOL });
       const key = this.loadKey();
       this.sendAuth(key ? "key" : this.password !== null ? "password" : "token");
     };
@@ -426,6 +431,25 @@ export class Connection {
         this.ev.message(msg);
         this.setPhase("picker");
         return;
+      case "tmux_state":
+        this.lastState = msg.state;
+        this.ev.message(msg);
+        return;
+      case "tmux_state_delta": {
+        let state: TmuxState;
+        try {
+          if (!this.lastState) throw new Error("a delta before any state");
+          state = applyStateDelta(this.lastState, msg.delta);
+        } catch (e) {
+          // Out of step with the server (a bug): a new socket starts with a full state.
+          logEvent("state-delta-failed", String(e));
+          void this.connect();
+          return;
+        }
+        this.lastState = state;
+        this.ev.message({ type: "tmux_state", state });
+        return;
+      }
       default:
         this.ev.message(msg);
     }

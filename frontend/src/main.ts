@@ -5,6 +5,7 @@ import "./style.css";
 
 import { onBack } from "./back";
 import { Connection, type Phase, type PhaseInfo } from "./connection";
+import { enableOsc52 } from "./clipboard";
 import { installCspStyleShims } from "./csp-styles";
 import { h, keepFocus, on, setChildren } from "./dom";
 import { activeBaseSession, activePane, activeWindow, currentSession, Drawer, type ViewModel } from "./drawer";
@@ -136,7 +137,7 @@ function main(): void {
   });
 
   const scrollback = new Scrollback({
-    request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines }),
+    request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines, stream: true }),
     closed: () => {
       releaseScrollback?.();
       releaseScrollback = null;
@@ -368,6 +369,11 @@ function main(): void {
     selecting: () => {},
   });
   installViewportLayout(app, () => view.queueFit());
+  void enableOsc52(view.term, (text, ok) => {
+    if (ok) toast(`Copied to the clipboard (${text.length} characters).`, "info");
+    // Without a tap some browsers refuse: one tap on the toast copies.
+    else toast("A program copied text. Tap here to put it on the clipboard.", "info", () => void copyText(text));
+  }).catch((e) => logEvent("osc52-unavailable", String(e)));
 
   view.term.onData((data) => {
     if (vm.readOnly) return;
@@ -640,12 +646,13 @@ function main(): void {
           render();
           break;
         case "scrollback":
-          scrollback.receive(msg.paneId, msg.text, msg.lines);
+          scrollback.receive(msg.paneId, msg.text, msg.lines, msg.offset, msg.done);
           break;
         case "scrolled":
           touch.scrolled(msg.position);
           break;
         case "error":
+          scrollback.failed(msg.message);
           toast(msg.message === "read-only" ? "Read-only link: input and changes are disabled." : msg.message, "error");
           if (conn.phase === "attaching" && !attachedNow) {
             attachError = msg.message;

@@ -9,8 +9,8 @@ const toastBox = h("div", { class: "toasts", role: "status", "aria-live": "polit
 
 export type ToastKind = "error" | "info";
 
-/** Shows a readable message for a few seconds; tap to dismiss. */
-export function toast(message: string, kind: ToastKind = "info"): void {
+/** Shows a readable message for a few seconds; tap to dismiss (and run `onTap`, if given). */
+export function toast(message: string, kind: ToastKind = "info", onTap?: () => void): void {
   if (!toastBox.isConnected) document.body.append(toastBox);
   // The same text twice in a row: refresh the existing toast instead.
   const last = toastBox.lastElementChild as HTMLElement | null;
@@ -19,7 +19,10 @@ export function toast(message: string, kind: ToastKind = "info"): void {
     return;
   }
   const el = h("div", { class: `toast toast-${kind}`, testid: "toast", "data-kind": kind, role: kind === "error" ? "alert" : "status" }, message);
-  on(el, "click", () => el.remove());
+  on(el, "click", () => {
+    el.remove();
+    onTap?.();
+  });
   toastBox.append(el);
   while (toastBox.childElementCount > 3) toastBox.firstElementChild?.remove();
   restartTimer(el, kind);

@@ -42,7 +42,8 @@ export type ServerMessage =
   | { type: "attached"; session: string }
   | { type: "session_picker"; sessions: SessionSummary[] }
   | { type: "tmux_state"; state: TmuxState }
-  | { type: "scrollback"; paneId: string; text: string; lines: number }
+  | { type: "tmux_state_delta"; delta: unknown }
+  | { type: "scrollback"; paneId: string; text: string; lines: number; offset?: number; done?: boolean }
   | { type: "scrolled"; paneId: string; position: number }
   | { type: "error"; message: string }
   | { type: "info"; message: string };
@@ -59,7 +60,7 @@ export type ClientMessage =
   | { type: "scroll_pane"; paneId: string; lines: number }
   | { type: "kill_pane"; paneId: string }
   | { type: "zoom_pane"; paneId: string }
-  | { type: "capture_scrollback"; paneId: string; lines?: number }
+  | { type: "capture_scrollback"; paneId: string; lines?: number; stream?: boolean }
   | { type: "send_compose"; text: string };
 
 /** Sessions the server makes per browser client; never shown as user sessions. */

@@ -1,6 +1,9 @@
 // The scrollback viewer: captured pane text with native scrolling and
 // selection. Opens at the newest lines; Load More fetches 1000 older lines
-// and keeps the view where it was.
+// and keeps the view where it was. Histories arrive streamed (we ask with
+// `stream: true`): `scrollback` parts of at most 256 KiB, each with the
+// UTF-8 `offset` it starts at and `done` on the last, assembled here; a
+// single `scrollback` without them (an original server) is the whole text.
 import { h, on } from "./dom";
 import { toast } from "./overlays";
 
@@ -21,6 +24,10 @@ export class Scrollback {
   private lines = 0;
   private pending: "open" | "more" | null = null;
   private count = 0;
+  /** Parts of a streamed answer received so far, and their UTF-8 size. */
+  private parts: string[] = [];
+  private received = 0;
+  private readonly utf8 = new TextEncoder();
 
   constructor(private readonly hooks: ScrollbackHooks) {
     this.pre = h("pre", { class: "scrollback-text", testid: "scrollback-text", tabindex: "0" });
@@ -73,9 +80,29 @@ export class Scrollback {
     }
   }
 
-  /** A `scrollback` message arrived. */
-  receive(paneId: string, text: string, lines: number): void {
-    if (!this.isOpen || paneId !== this.paneId) return;
+  /** A `scrollback` message (or one part of a streamed answer) arrived. */
+  receive(paneId: string, text: string, lines: number, offset?: number, done?: boolean): void {
+    if (!this.isOpen || paneId !== this.paneId || !this.pending) return;
+    if (offset !== undefined) {
+      if (offset === 0) {
+        this.parts = [];
+        this.received = 0;
+      }
+      if (offset !== this.received) {
+        // A part is missing: what we have is not the history.
+        this.fail("Scrollback arrived incomplete; try again.");
+        return;
+      }
+      this.parts.push(text);
+      this.received += this.utf8.encode(text).length;
+      if (done === false) {
+        this.info.textContent = `Loading… ${(this.received / 1048576).toFixed(1)} MB`;
+        return;
+      }
+      text = this.parts.join("");
+      this.parts = [];
+      this.received = 0;
+    }
     const mode = this.pending;
     this.pending = null;
     this.more.disabled = false;
@@ -93,6 +120,22 @@ export class Scrollback {
     } else {
       this.pre.scrollTop = this.pre.scrollHeight;
     }
+  }
+
+  /** The server answered the request with an `error` instead. */
+  failed(message: string): void {
+    if (!this.isOpen || !this.pending) return;
+    this.fail(message);
+  }
+
+  private fail(message: string): void {
+    const first = this.pending === "open";
+    this.pending = null;
+    this.parts = [];
+    this.received = 0;
+    this.more.disabled = false;
+    this.info.textContent = "";
+    if (first) this.pre.textContent = message;
   }
 
   async copy(): Promise<void> {
@@ -113,6 +156,8 @@ export class Scrollback {
     this.pre.textContent = "";
     this.paneId = null;
     this.pending = null;
+    this.parts = [];
+    this.received = 0;
     this.hooks.closed();
   }
 }

@@ -4,6 +4,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { WebLinksAddon } from "@xterm/addon-web-links";
 import { Terminal } from "@xterm/xterm";
+import { installImeInput } from "./ime";
 import { logEvent } from "./log";
 import type { Theme } from "./themes";
 
@@ -65,6 +66,7 @@ export class TerminalView {
       }),
     );
     this.term.open(container);
+    installImeInput(this.term);
     this.term.onResize(({ cols, rows }) => {
       logEvent("term-resize", { cols, rows });
       this.scheduleResize();
@@ -109,6 +111,8 @@ export class TerminalView {
       this.term.resize(cols, rows);
       if (atBottom) this.term.scrollToBottom();
     }
+    this.container.dataset.cols = String(this.term.cols);
+    this.container.dataset.rows = String(this.term.rows);
   }
 
   /** Forget what was sent: the next resize goes out even if unchanged (new socket, new attach). */

@@ -190,6 +190,10 @@ export class TerminalTouch {
 
   private placeHandles(): void {
     const pos = this.selectMode ? this.term.getSelectionPosition() : undefined;
+    // The action bar keeps out of the way of the selection: at the bottom
+    // while it is in the upper half of the screen (or there is none yet).
+    const upper = !pos || pos.start.y - this.term.buffer.active.viewportY < this.term.rows / 2;
+    this.bar.dataset.pos = upper ? "bottom" : "top";
     const c = this.cellSize();
     const wrap = this.host.parentElement?.getBoundingClientRect();
     if (!pos || !c || !wrap) {
@@ -301,11 +305,16 @@ export class TerminalTouch {
     }, { capture: true, passive: false });
     const end = (e: TouchEvent) => {
       window.clearTimeout(pressTimer);
-      if (swiping || this.selectMode || pressed) e.stopPropagation();
+      if (swiping || this.selectMode || pressed) {
+        // No emulated mouse events after a gesture of ours: xterm would take
+        // the mousedown as a click and clear the selection.
+        e.preventDefault();
+        e.stopPropagation();
+      }
       start = null;
       swiping = false;
     };
-    on(host, "touchend", end, { capture: true });
-    on(host, "touchcancel", end, { capture: true });
+    on(host, "touchend", end, { capture: true, passive: false });
+    on(host, "touchcancel", end, { capture: true, passive: false });
   }
 }

@@ -84,3 +84,16 @@ test("terminal replies and mouse reports pass through untouched", () => {
     assert.deepEqual(applyToTyped(seq, m({ ctrl: true }), true), { data: seq, consumed: false }, JSON.stringify(seq));
   }
 });
+
+
+const { inputBytes } = await load("ime");
+
+test("what a keyboard inserts outside a composition becomes exactly those bytes", () => {
+  assert.equal(inputBytes("insertText", " "), " ");
+  assert.equal(inputBytes("insertText", "é"), "é");
+  assert.equal(inputBytes("insertText", ""), null);
+  assert.equal(inputBytes("insertLineBreak", null), "\r");
+  assert.equal(inputBytes("deleteContentBackward", null), "\x7f");
+  assert.equal(inputBytes("insertCompositionText", "ab"), null, "compositions stay with xterm");
+  assert.equal(inputBytes("insertFromPaste", "x"), null, "pastes stay with xterm (bracketed paste)");
+});

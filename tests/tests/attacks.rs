@@ -55,7 +55,15 @@ async fn owner_is_served(port: u16, token: &str, ip: &str) {
     assert_eq!(auth_ok["type"], "auth_ok", "{auth_ok}");
     let client_id = auth_ok["clientId"].as_str().expect("clientId").to_owned();
     ws::recv_type(&mut control, "attached", DEADLINE).await;
-    let mut terminal = ws::terminal_attach(port, token, Some(PASSWORD), &client_id).await;
+    // Through the tunnel too, so from the owner's address.
+    let mut terminal = ws::connect_with_headers(port, "/ws/terminal", &[("cf-connecting-ip", ip)])
+        .await
+        .expect("connect /ws/terminal");
+    ws::send_json(
+        &mut terminal,
+        &json!({"type": "auth", "token": token, "password": PASSWORD, "clientId": client_id}),
+    )
+    .await;
     ws::send_text(&mut terminal, "echo served-$((20+22))\r").await;
     ws::read_terminal_until(&mut terminal, "served-42", DEADLINE).await;
 }
@@ -567,8 +575,10 @@ async fn idle_sockets_and_connection_floods_are_bounded() {
     // Every idle socket is closed by the server (auth timeout, 10 s).
     for raw in &mut idle {
         match raw.until_closed(Duration::from_secs(30)).await {
+            // 1008: auth timeout; 4029: over the per-address socket
+            // limit (docs/PROTOCOL.md, Limits).
             Ok(code) => assert!(
-                code.is_none() || code == Some(1008),
+                code.is_none() || code == Some(1008) || code == Some(4029),
                 "idle socket closed with {code:?}"
             ),
             Err(frames) => panic!("an idle unauthenticated socket stayed open: {frames:?}"),
@@ -627,4 +637,286 @@ fn status_of(answer: &str) -> u16 {
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
+}
+
+/// Everything of the user's tmux a phone must not change: sessions,
+/// windows and panes with their ids, names and layout (the phones' own
+/// grouped sessions left out).
+fn user_tmux_state(sandbox: &TmuxSandbox) -> String {
+    let out = sandbox.tmux(&[
+        "list-panes",
+        "-a",
+        "-F",
+        "#{session_name} #{window_id} #{window_index} #{window_name} #{window_layout} \
+         #{pane_id} #{window_zoomed_flag}",
+    ]);
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("tmux-mobile-client-"))
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// Hostile names, pane ids and indexes, each through the operation that
+/// would carry it into tmux: every one is refused with an `error` (or, for
+/// a name tmux can store exactly, creates exactly that session), and
+/// nothing else of the user's tmux changes; no file is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tmux_injection_changes_nothing_outside_the_named_object() {
+    let sandbox = TmuxSandbox::new();
+    sandbox.tmux(&["new-session", "-d", "-s", "main"]);
+    sandbox.tmux(&["new-window", "-d", "-t", "=main:"]);
+    sandbox.tmux(&["new-session", "-d", "-s", "other"]);
+    let foreign_pane = String::from_utf8_lossy(
+        &sandbox
+            .tmux(&["display-message", "-p", "-t", "=other:", "#{pane_id}"])
+            .stdout,
+    )
+    .trim()
+    .to_owned();
+    let app = AppCommand::local(&["--password", PASSWORD, "--session", "main"]).spawn(&sandbox);
+    let local = app.local_url(DEADLINE);
+    let mut ws = ws::connect(local.port, "/ws/control", None)
+        .await
+        .expect("connect");
+    ws::send_json(
+        &mut ws,
+        &json!({"type": "auth", "token": local.token, "password": PASSWORD}),
+    )
+    .await;
+    ws::recv_type(&mut ws, "auth_ok", DEADLINE).await;
+    // Two sessions: the phone is asked to pick; it picks `main`.
+    ws::recv_type(&mut ws, "session_picker", DEADLINE).await;
+    ws::send_json(
+        &mut ws,
+        &json!({"type": "select_session", "session": "main"}),
+    )
+    .await;
+    ws::recv_type(&mut ws, "attached", DEADLINE).await;
+    let before = user_tmux_state(&sandbox);
+
+    let long = "x".repeat(4096);
+    let hostile_names = [
+        "a;b",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "-t",
+        "-k",
+        "a:b",
+        "a.b",
+        "=main",
+        "main:",
+        "a\nb",
+        "a\rb",
+        "\u{0}",
+        long.as_str(),
+    ];
+    let hostile_panes = [
+        "%1;kill-server".to_owned(),
+        ".0".to_owned(),
+        "=main:".to_owned(),
+        "%99999".to_owned(),
+        "-t".to_owned(),
+        "%".to_owned(),
+        foreign_pane.clone(),
+    ];
+    let mut messages = Vec::new();
+    for name in hostile_names {
+        messages.push(json!({"type": "select_session", "session": name}));
+        // The server targets the phone's own session whatever `session`
+        // says; a window that does not exist there is an error.
+        messages.push(json!({"type": "select_window", "session": name, "windowIndex": 99}));
+        messages.push(json!({"type": "kill_window", "session": name, "windowIndex": 99}));
+    }
+    for pane in &hostile_panes {
+        for ty in [
+            "select_pane",
+            "kill_pane",
+            "zoom_pane",
+            "capture_scrollback",
+        ] {
+            messages.push(json!({"type": ty, "paneId": pane}));
+        }
+        messages.push(json!({"type": "split_pane", "paneId": pane, "orientation": "h"}));
+        messages
+            .push(json!({"type": "split_pane", "paneId": pane, "orientation": "h;kill-server"}));
+    }
+    for index in [
+        json!(-1),
+        json!(1e20),
+        json!("0;kill-server"),
+        json!(4_294_967_296u64),
+    ] {
+        messages.push(json!({"type": "kill_window", "session": "main", "windowIndex": index}));
+    }
+    for message in &messages {
+        ws::send_json(&mut ws, message).await;
+        let reply = until_answer(&mut ws).await;
+        assert_eq!(reply["type"], "error", "{message} -> {reply}");
+        let text = reply["message"].as_str().unwrap_or_default();
+        assert!(
+            !text.contains(" -t ") && !text.contains("#{"),
+            "errors do not echo tmux command lines: {reply}"
+        );
+    }
+
+    // Names tmux stores exactly are created exactly; the rest refused.
+    for name in ["a;b", "`touch pwned`", "x $(touch pwned)"] {
+        ws::send_json(&mut ws, &json!({"type": "new_session", "name": name})).await;
+        let reply = until_answer(&mut ws).await;
+        assert_ne!(reply["type"], "error", "{name:?} -> {reply}");
+        assert!(
+            sandbox.session_names().iter().any(|n| n == name),
+            "{name:?} created exactly: {:?}",
+            sandbox.session_names()
+        );
+        sandbox.tmux(&["kill-session", "-t", &format!("={name}")]);
+    }
+    for name in ["-t", "a:b", "a.b", "a\nb", "\u{0}", long.as_str()] {
+        ws::send_json(&mut ws, &json!({"type": "new_session", "name": name})).await;
+        let reply = until_answer(&mut ws).await;
+        assert_eq!(reply["type"], "error", "{name:?} -> {reply}");
+    }
+
+    assert_eq!(
+        user_tmux_state(&sandbox),
+        before,
+        "the user's tmux changed ({} messages sent)",
+        messages.len()
+    );
+    for dir in [
+        sandbox.tmpdir().to_owned(),
+        std::env::current_dir().expect("cwd"),
+    ] {
+        assert!(!dir.join("pwned").exists(), "a file was created in {dir:?}");
+    }
+    eprintln!(
+        "tmux injection: {} hostile messages refused",
+        messages.len()
+    );
+    drop(app);
+}
+
+/// The next answer to a message: an `error`, `attached`, `scrollback` or
+/// `info` (state pushes in between are skipped).
+async fn until_answer(ws: &mut Ws) -> Value {
+    loop {
+        let msg = ws::recv_json(ws, DEADLINE).await;
+        if msg["type"] != "tmux_state" {
+            return msg;
+        }
+    }
+}
+
+/// A whole session at the most verbose logging (`RUST_LOG=trace` and
+/// `--debug-log`), with the password from a file: the token, the read-only
+/// token, the password and every session key appear in no log line and
+/// not in the process's command line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_logs_or_the_command_line() {
+    let sandbox = TmuxSandbox::new();
+    let log = sandbox.tmpdir().join("trace.log");
+    let password_file = sandbox.tmpdir().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("write password file");
+    let password_file = password_file.to_str().expect("utf-8 path").to_owned();
+    let log_path = log.to_str().expect("utf-8 path").to_owned();
+    let app = AppCommand::local(&[
+        "--password-file",
+        &password_file,
+        "--read-only-link",
+        "--debug-log",
+        &log_path,
+    ])
+    .env("RUST_LOG", "trace")
+    .spawn(&sandbox);
+    let local = app.local_url(DEADLINE);
+    let read_only =
+        LocalUrl::parse(&app.wait_for_stdout("Read-only URL: ", DEADLINE)).expect("read-only URL");
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", app.pid())).expect("cmdline");
+    let cmdline = String::from_utf8_lossy(&cmdline);
+
+    let mut secrets = vec![
+        local.token.clone(),
+        read_only.token.clone(),
+        PASSWORD.to_owned(),
+    ];
+    // Password login, terminal, typing, a mutation, scrollback.
+    let mut control = ws::control_attach(local.port, &local.token, Some(PASSWORD), DEADLINE).await;
+    let key = control.auth_ok["sessionKey"]
+        .as_str()
+        .expect("sessionKey")
+        .to_owned();
+    secrets.push(key.clone());
+    let mut terminal = ws::connect(local.port, "/ws/terminal", None)
+        .await
+        .expect("connect");
+    ws::send_json(
+        &mut terminal,
+        &json!({"type": "auth", "token": local.token, "sessionKey": key, "clientId": control.client_id}),
+    )
+    .await;
+    ws::send_text(&mut terminal, "echo traced-$((7*6))\r").await;
+    ws::read_terminal_until(&mut terminal, "traced-42", DEADLINE).await;
+    ws::send_json(
+        &mut control.ws,
+        &json!({"type": "new_window", "session": "main"}),
+    )
+    .await;
+    ws::recv_type(&mut control.ws, "tmux_state", DEADLINE).await;
+    // Resume with the session key; a wrong password; a read-only login.
+    drop(control);
+    let mut again = ws::connect(local.port, "/ws/control", None)
+        .await
+        .expect("connect");
+    ws::send_json(
+        &mut again,
+        &json!({"type": "auth", "token": local.token, "sessionKey": key}),
+    )
+    .await;
+    assert_eq!(ws::recv_json(&mut again, DEADLINE).await["type"], "auth_ok");
+    let wrong = json!({"type": "auth", "token": local.token, "password": "not-it"});
+    let mut failing = ws::connect(local.port, "/ws/control", None)
+        .await
+        .expect("connect");
+    ws::send_json(&mut failing, &wrong).await;
+    ws::recv_type(&mut failing, "auth_error", DEADLINE).await;
+    let viewer =
+        ws::control_attach(read_only.port, &read_only.token, Some(PASSWORD), DEADLINE).await;
+    if let Some(ro_key) = viewer.auth_ok["sessionKey"].as_str() {
+        secrets.push(ro_key.to_owned());
+    }
+
+    app.signal(nix::sys::signal::Signal::SIGTERM);
+    let out = app.finish(DEADLINE);
+    assert!(out.status.success(), "{out:?}");
+    let file = std::fs::read_to_string(&log).expect("debug log written");
+    assert!(
+        file.contains("TRACE") || file.contains("DEBUG"),
+        "verbose records:\n{file}"
+    );
+    for (i, secret) in secrets.iter().enumerate() {
+        for (name, text) in [("stderr", &out.stderr), ("the debug log", &file)] {
+            let leaked: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains(secret.as_str()))
+                .map(|l| l.get(..60).unwrap_or(l))
+                .collect();
+            assert!(
+                leaked.is_empty(),
+                "secret #{i} (0 token, 1 read-only token, 2 password, then keys) reached \
+                 {name} in lines starting {leaked:?}"
+            );
+        }
+    }
+    assert!(
+        !cmdline.contains(PASSWORD),
+        "the password is in the command line"
+    );
+    eprintln!(
+        "secrets: {} secrets checked against {} log lines and the command line",
+        secrets.len(),
+        file.lines().count() + out.stderr.lines().count()
+    );
 }

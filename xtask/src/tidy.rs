@@ -21,6 +21,8 @@ use crate::ci::workspace_root;
 const STANDALONE: &[&str] = &[
     "crates/protocol",
     "crates/auth",
+    // "crates/tmux-control" joins once its attention module stops using the
+    // protocol's AttentionReason/QuickReply (the only use left).
     "crates/pty-bridge",
     "crates/tunnel",
     "crates/push",

@@ -4,7 +4,11 @@
 //! writes `debug` records of our crates to a file created with mode 0600.
 //!
 //! Secrets are never passed to `log` anywhere in tmux-mobile, so neither sink
-//! ever sees a token or password.
+//! ever sees a token or password. The WebSocket library is another matter:
+//! at `trace` level tungstenite logs every frame it reads and writes, `auth`
+//! messages with their token and password included. Its `trace` records
+//! (and tokio-tungstenite's) are therefore dropped whatever `RUST_LOG` says
+//! ([`carries_frame_contents`]).
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
@@ -24,7 +28,24 @@ const OUR_CRATES: &[&str] = &[
     "tmux_mobile_pty_bridge",
     "tmux_mobile_tunnel",
     "tmux_mobile_protocol",
+    "tmux_mobile_push",
 ];
+
+/// Crates that log whole WebSocket frames (credentials included) at
+/// `trace` level.
+const FRAME_LOGGING_CRATES: &[&str] = &["tungstenite", "tokio_tungstenite"];
+
+/// Whether a record may hold frame contents: `trace` from a crate that
+/// logs frames. Such records are never written.
+fn carries_frame_contents(metadata: &Metadata<'_>) -> bool {
+    metadata.level() == log::Level::Trace
+        && FRAME_LOGGING_CRATES.iter().any(|krate| {
+            metadata
+                .target()
+                .strip_prefix(krate)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
+}
 
 /// The stderr filter used when `RUST_LOG` is unset.
 pub fn default_filter(level: LevelFilter) -> String {
@@ -91,10 +112,15 @@ struct Tee {
 
 impl Log for Tee {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        self.stderr.enabled(metadata) || self.file.as_ref().is_some_and(|f| f.enabled(metadata))
+        !carries_frame_contents(metadata)
+            && (self.stderr.enabled(metadata)
+                || self.file.as_ref().is_some_and(|f| f.enabled(metadata)))
     }
 
     fn log(&self, record: &Record<'_>) {
+        if carries_frame_contents(record.metadata()) {
+            return;
+        }
         if self.stderr.matches(record) {
             self.stderr.log(record);
         }
@@ -154,6 +180,31 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn frame_trace_of_the_websocket_crates_is_never_logged() {
+        let meta = |level, target| Metadata::builder().level(level).target(target).build();
+        for target in [
+            "tungstenite",
+            "tungstenite::protocol",
+            "tokio_tungstenite::compat",
+        ] {
+            assert!(
+                carries_frame_contents(&meta(log::Level::Trace, target)),
+                "{target}"
+            );
+            assert!(
+                !carries_frame_contents(&meta(log::Level::Debug, target)),
+                "{target}"
+            );
+        }
+        for target in ["tungstenite_other", "tmux_mobile_server", "hyper"] {
+            assert!(
+                !carries_frame_contents(&meta(log::Level::Trace, target)),
+                "{target}"
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::args::{Orientation, ScrollbackLines};
+use crate::attention::Attention;
+use crate::delta::StateDelta;
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
@@ -137,12 +139,25 @@ pub enum ClientMessage {
         /// How many lines; `None` means the server's configured default.
         #[serde(skip_serializing_if = "Option::is_none")]
         lines: Option<ScrollbackLines>,
+        /// Extension: the client assembles the answer from several
+        /// `scrollback` parts (each with `offset` and `done`), so a long
+        /// history never has to travel as one message. `None` (what the
+        /// original client sends) means one `scrollback` message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<bool>,
     },
     /// `send_compose`: type `text` followed by Enter (`\r`) into the
     /// client's terminal.
     SendCompose {
         /// The text, written as it is.
         text: String,
+    },
+    /// `ack_attention` (extension): the person has seen the attention of
+    /// this pane; clears it for this client only.
+    #[serde(rename_all = "camelCase")]
+    AckAttention {
+        /// The pane whose attention is acknowledged.
+        pane_id: PaneId,
     },
 }
 
@@ -163,6 +178,7 @@ impl ClientMessage {
             ClientMessage::ZoomPane { .. } => "zoom_pane",
             ClientMessage::CaptureScrollback { .. } => "capture_scrollback",
             ClientMessage::SendCompose { .. } => "send_compose",
+            ClientMessage::AckAttention { .. } => "ack_attention",
         }
     }
 }
@@ -231,14 +247,23 @@ impl fmt::Debug for ClientMessage {
                 .debug_struct("ZoomPane")
                 .field("pane_id", pane_id)
                 .finish(),
-            ClientMessage::CaptureScrollback { pane_id, lines } => f
+            ClientMessage::CaptureScrollback {
+                pane_id,
+                lines,
+                stream,
+            } => f
                 .debug_struct("CaptureScrollback")
                 .field("pane_id", pane_id)
                 .field("lines", lines)
+                .field("stream", stream)
                 .finish(),
             ClientMessage::SendCompose { text } => f
                 .debug_struct("SendCompose")
                 .field("text", &ByteCount(text.len()))
+                .finish(),
+            ClientMessage::AckAttention { pane_id } => f
+                .debug_struct("AckAttention")
+                .field("pane_id", pane_id)
                 .finish(),
         }
     }
@@ -361,15 +386,30 @@ pub enum ServerMessage {
         /// Sessions, windows and panes.
         state: TmuxState,
     },
-    /// `scrollback`: the answer to `capture_scrollback`.
+    /// `tmux_state_delta` (extension, only to a client that asked for
+    /// deltas): what changed since the last state sent on this socket.
+    TmuxStateDelta {
+        /// See [`crate::delta`].
+        delta: StateDelta,
+    },
+    /// `scrollback`: the answer to `capture_scrollback` — one message, or,
+    /// when the request asked to `stream`, one part of it.
     #[serde(rename_all = "camelCase")]
     Scrollback {
         /// The pane captured.
         pane_id: String,
-        /// The captured text.
+        /// The captured text (with `stream`: this part of it).
         text: String,
         /// How many lines were asked for.
         lines: u32,
+        /// Extension, parts of a stream only: where `text` starts in the
+        /// whole capture, in UTF-8 bytes (the sum of the earlier parts'
+        /// lengths).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u64>,
+        /// Extension, parts of a stream only: whether this is the last part.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        done: Option<bool>,
     },
     /// `scrolled` (extension): the answer to `scroll_pane`: how far back
     /// the pane's copy mode now is (`0`: live, not in copy mode).
@@ -390,6 +430,9 @@ pub enum ServerMessage {
         /// The notice.
         message: String,
     },
+    /// `attention` (extension): a pane needs its person; see
+    /// [`crate::attention`].
+    Attention(Attention),
 }
 
 fn default_protocol_version() -> u32 {
@@ -405,10 +448,12 @@ impl ServerMessage {
             ServerMessage::Attached { .. } => "attached",
             ServerMessage::SessionPicker { .. } => "session_picker",
             ServerMessage::TmuxState { .. } => "tmux_state",
+            ServerMessage::TmuxStateDelta { .. } => "tmux_state_delta",
             ServerMessage::Scrollback { .. } => "scrollback",
             ServerMessage::Scrolled { .. } => "scrolled",
             ServerMessage::Error { .. } => "error",
             ServerMessage::Info { .. } => "info",
+            ServerMessage::Attention(_) => "attention",
         }
     }
 }
@@ -446,6 +491,10 @@ impl fmt::Debug for ServerMessage {
                 .debug_struct("SessionPicker")
                 .field("sessions", sessions)
                 .finish(),
+            ServerMessage::TmuxStateDelta { delta } => f
+                .debug_struct("TmuxStateDelta")
+                .field("delta", delta)
+                .finish(),
             ServerMessage::TmuxState { state } => {
                 f.debug_struct("TmuxState").field("state", state).finish()
             }
@@ -458,11 +507,15 @@ impl fmt::Debug for ServerMessage {
                 pane_id,
                 text,
                 lines,
+                offset,
+                done,
             } => f
                 .debug_struct("Scrollback")
                 .field("pane_id", pane_id)
                 .field("text", &ByteCount(text.len()))
                 .field("lines", lines)
+                .field("offset", offset)
+                .field("done", done)
                 .finish(),
             ServerMessage::Error { message } => {
                 f.debug_struct("Error").field("message", message).finish()
@@ -470,6 +523,12 @@ impl fmt::Debug for ServerMessage {
             ServerMessage::Info { message } => {
                 f.debug_struct("Info").field("message", message).finish()
             }
+            ServerMessage::Attention(attention) => f
+                .debug_struct("Attention")
+                .field("pane_id", &attention.pane_id)
+                .field("reason", &attention.reason)
+                .field("text", &ByteCount(attention.text.len()))
+                .finish(),
         }
     }
 }
@@ -575,9 +634,13 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
         "capture_scrollback" => ClientMessage::CaptureScrollback {
             pane_id: fields.pane_id()?,
             lines: fields.opt_lines()?,
+            stream: fields.opt_bool("stream")?,
         },
         "send_compose" => ClientMessage::SendCompose {
             text: fields.string("text")?.to_owned(),
+        },
+        "ack_attention" => ClientMessage::AckAttention {
+            pane_id: fields.pane_id()?,
         },
         other => return Err(ProtocolError::unknown_type(other)),
     };
@@ -920,10 +983,12 @@ mod tests {
             pane_id: "%1".into(),
             text: "abc".into(),
             lines: 5,
+            offset: None,
+            done: None,
         };
         assert_eq!(
             format!("{scrollback:?}"),
-            "Scrollback { pane_id: \"%1\", text: <3 bytes>, lines: 5 }"
+            "Scrollback { pane_id: \"%1\", text: <3 bytes>, lines: 5, offset: None, done: None }"
         );
 
         let none = AuthRequest::default();
@@ -948,6 +1013,7 @@ mod tests {
             r#"{"type":"zoom_pane","paneId":"%0"}"#,
             r#"{"type":"capture_scrollback","paneId":"%0"}"#,
             r#"{"type":"send_compose","text":""}"#,
+            r#"{"type":"ack_attention","paneId":"%4"}"#,
         ];
         for json in msgs {
             let msg = decode_control(json.as_bytes()).unwrap();

@@ -16,7 +16,10 @@
 //! - [`control`] — the control socket's messages in both directions
 //!   ([`ClientMessage`], [`ServerMessage`]), [`decode_control`] and
 //!   [`encode_server`].
+//! - [`attention`] — the attention extension: [`Attention`] (a pane needs
+//!   its person), [`AttentionReason`], [`QuickReply`].
 //! - [`state`] — the picture of tmux sent in `tmux_state` ([`TmuxState`]).
+//! - [`delta`] — `tmux_state_delta`: [`state_delta`] and [`apply_state_delta`].
 //! - [`terminal`] — the terminal socket's frames: [`decode_terminal_auth`]
 //!   for the first, [`classify_terminal_frame`] for the rest.
 //! - [`time`] — [`rfc3339_now`] for `capturedAt`.
@@ -25,7 +28,9 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod attention;
 pub mod control;
+pub mod delta;
 pub mod error;
 pub mod ids;
 pub mod limits;
@@ -34,7 +39,9 @@ pub mod terminal;
 pub mod time;
 
 pub use args::{Orientation, ScrollbackLines};
+pub use attention::{Attention, AttentionReason, QuickReply};
 pub use control::{AuthRequest, ClientMessage, ServerMessage, decode_control, encode_server};
+pub use delta::{STATE_DELTA_SUBPROTOCOL, StateDelta, apply_state_delta, state_delta};
 pub use error::ProtocolError;
 pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT, TERMINAL_FRAME_LIMIT};

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attention::AttentionReason;
+
 /// One session offered by `session_picker`: `{name, attached, windows}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct SessionSummary {
@@ -70,6 +72,10 @@ pub struct WindowState {
     pub pane_count: u32,
     /// Its panes, in index order.
     pub panes: Vec<PaneState>,
+    /// The most urgent attention pending on one of its panes for this
+    /// client (extension; absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<AttentionReason>,
 }
 
 /// One pane in `tmux_state`.
@@ -90,6 +96,10 @@ pub struct PaneState {
     pub height: u32,
     /// Whether the pane is zoomed (fills its window).
     pub zoomed: bool,
+    /// The attention pending on this pane for this client (extension;
+    /// absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<AttentionReason>,
 }
 
 impl From<&SessionState> for SessionSummary {

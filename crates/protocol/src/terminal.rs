@@ -117,7 +117,7 @@ impl TryFrom<ResizeWire> for Resize {
 }
 
 /// The first frame of `/ws/terminal`:
-/// `{"type":"auth","token","password"?,"clientId","sessionKey"?,"binary"?}`.
+/// `{"type":"auth","token","password"?,"clientId"?,"sessionKey"?,"binary"?}`.
 ///
 /// `Debug` prints `***` in place of the token, the password and the session
 /// key.
@@ -130,8 +130,12 @@ pub struct TerminalAuth {
     /// The password, if the server asks for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    /// The control client this terminal belongs to; required.
-    pub client_id: ClientId,
+    /// The control client this terminal belongs to. The original 0.0.8 web
+    /// client sends none; the server then picks the client by the rule in
+    /// `docs/PROTOCOL.md` (the newest control login from the same address
+    /// with the same role that has no terminal yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
     /// A session key standing in for the password (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_key: Option<String>,
@@ -162,8 +166,8 @@ impl std::fmt::Debug for TerminalAuth {
 ///   frame is small; the terminal's larger limit is for input): close 1009;
 /// - [`ProtocolError::AuthRequired`] when the frame is not a JSON object with
 ///   `"type":"auth"`: reason `auth required`;
-/// - [`ProtocolError::InvalidField`] for a missing or invalid `clientId` or a
-///   field of the wrong type: reason `unauthorized`.
+/// - [`ProtocolError::InvalidField`] for an invalid `clientId` or a field of
+///   the wrong type: reason `unauthorized`. A missing `clientId` is `None`.
 ///
 /// A missing `token` decodes as an empty token, which then fails
 /// authentication. Never panics.
@@ -171,7 +175,7 @@ impl std::fmt::Debug for TerminalAuth {
 /// ```
 /// use tmux_mobile_protocol::{decode_terminal_auth, ProtocolError};
 /// let auth = decode_terminal_auth(br#"{"type":"auth","token":"t","clientId":"c1"}"#)?;
-/// assert_eq!(auth.client_id.as_str(), "c1");
+/// assert_eq!(auth.client_id.expect("named").as_str(), "c1");
 /// assert!(!auth.binary);
 /// assert_eq!(decode_terminal_auth(b"ls\r"), Err(ProtocolError::AuthRequired));
 /// # Ok::<(), ProtocolError>(())
@@ -203,12 +207,12 @@ fn auth_from_value(value: &Value) -> Result<TerminalAuth, ProtocolError> {
             .transpose()
     };
     let client_id = match get("clientId") {
-        None => return Err(ProtocolError::field("clientId", "is required")),
+        None => None,
         Some(v) => {
             let id = v
                 .as_str()
                 .ok_or_else(|| ProtocolError::field("clientId", "must be a string"))?;
-            ClientId::try_from(id)?
+            Some(ClientId::try_from(id)?)
         }
     };
     let binary = match get("binary") {
@@ -446,8 +450,14 @@ mod tests {
         let TerminalFrame::Auth(auth) = classify_terminal_frame(frame) else {
             panic!("not auth");
         };
-        assert_eq!(auth.client_id.as_str(), "c1");
-        ignored(br#"{"type":"auth","token":"secret"}"#);
+        assert_eq!(auth.client_id.expect("named").as_str(), "c1");
+        // The original client's shape, naming no client.
+        let TerminalFrame::Auth(auth) =
+            classify_terminal_frame(br#"{"type":"auth","token":"secret"}"#)
+        else {
+            panic!("not auth");
+        };
+        assert_eq!(auth.client_id, None);
         ignored(br#"{"type":"auth","token":"secret","clientId":"bad id"}"#);
     }
 
@@ -467,6 +477,10 @@ mod tests {
                 .unwrap();
         assert_eq!(auth.password, None);
         assert!(!auth.binary);
+        // The original 0.0.8 web client names no client.
+        let auth = decode_terminal_auth(br#"{"type":"auth","token":"t","password":"p"}"#).unwrap();
+        assert_eq!(auth.client_id, None);
+        assert_eq!(auth.password.as_deref(), Some("p"));
         // No token: decodes, and fails authentication later.
         assert_eq!(
             decode_terminal_auth(br#"{"type":"auth","clientId":"c1"}"#)
@@ -495,10 +509,6 @@ mod tests {
         }
         let err = |frame: &[u8]| decode_terminal_auth(frame).unwrap_err().to_string();
         assert_eq!(
-            err(br#"{"type":"auth","token":"t"}"#),
-            "clientId is required"
-        );
-        assert_eq!(
             err(br#"{"type":"auth","token":"t","clientId":"a b"}"#),
             "clientId must be 1 to 64 characters from A-Z, a-z, 0-9, '_' and '-'"
         );
@@ -525,7 +535,7 @@ mod tests {
         let auth = TerminalAuth {
             token: "tok-SECRET".into(),
             password: Some("pw-SECRET".into()),
-            client_id: ClientId::try_from("c1").unwrap(),
+            client_id: Some(ClientId::try_from("c1").unwrap()),
             session_key: Some("key-SECRET".into()),
             binary: true,
         };
@@ -542,7 +552,7 @@ mod tests {
         let auth = TerminalAuth {
             token: "t".into(),
             password: None,
-            client_id: ClientId::try_from("c1").unwrap(),
+            client_id: Some(ClientId::try_from("c1").unwrap()),
             session_key: None,
             binary: false,
         };

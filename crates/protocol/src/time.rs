@@ -19,6 +19,19 @@ pub fn rfc3339_now() -> String {
     format_rfc3339(SystemTime::now())
 }
 
+/// Milliseconds since the Unix epoch, now (the `at` of an attention); 0 for
+/// a clock set before 1970.
+///
+/// ```
+/// assert!(tmux_mobile_protocol::time::unix_millis_now() > 1_700_000_000_000);
+/// ```
+pub fn unix_millis_now() -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// `time` as an RFC 3339 UTC timestamp with milliseconds. Times before 1970
 /// are given as `1970-01-01T00:00:00.000Z` (a clock that far off is broken,
 /// and the field is informational).

@@ -79,12 +79,18 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
             .prop_map(|(pane_id, lines)| ClientMessage::ScrollPane { pane_id, lines }),
         pane_id().prop_map(|pane_id| ClientMessage::KillPane { pane_id }),
         pane_id().prop_map(|pane_id| ClientMessage::ZoomPane { pane_id }),
-        (pane_id(), proptest::option::of(any::<u32>())).prop_map(|(pane_id, lines)| {
-            ClientMessage::CaptureScrollback {
-                pane_id,
-                lines: lines.map(ScrollbackLines::new),
-            }
-        }),
+        (
+            pane_id(),
+            proptest::option::of(any::<u32>()),
+            proptest::option::of(any::<bool>())
+        )
+            .prop_map(
+                |(pane_id, lines, stream)| ClientMessage::CaptureScrollback {
+                    pane_id,
+                    lines: lines.map(ScrollbackLines::new),
+                    stream,
+                }
+            ),
         any::<String>().prop_map(|text| ClientMessage::SendCompose { text }),
     ]
 }
@@ -108,6 +114,7 @@ fn pane_state() -> impl Strategy<Value = PaneState> {
                 width,
                 height,
                 zoomed,
+                attention: None,
             },
         )
 }
@@ -125,6 +132,7 @@ fn tmux_state() -> impl Strategy<Value = TmuxState> {
             active,
             pane_count: u32::try_from(panes.len()).unwrap(),
             panes,
+            attention: None,
         });
     let session = (
         any::<String>(),
@@ -184,13 +192,22 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
         )
         .prop_map(|sessions| ServerMessage::SessionPicker { sessions }),
         tmux_state().prop_map(|state| ServerMessage::TmuxState { state }),
-        (any::<String>(), any::<String>(), any::<u32>()).prop_map(|(pane_id, text, lines)| {
-            ServerMessage::Scrollback {
-                pane_id,
-                text,
-                lines,
-            }
-        }),
+        (
+            any::<String>(),
+            any::<String>(),
+            any::<u32>(),
+            proptest::option::of(any::<u64>()),
+            proptest::option::of(any::<bool>())
+        )
+            .prop_map(|(pane_id, text, lines, offset, done)| {
+                ServerMessage::Scrollback {
+                    pane_id,
+                    text,
+                    lines,
+                    offset,
+                    done,
+                }
+            }),
         (any::<String>(), any::<u32>())
             .prop_map(|(pane_id, position)| ServerMessage::Scrolled { pane_id, position }),
         any::<String>().prop_map(|message| ServerMessage::Error { message }),

@@ -160,6 +160,15 @@ fn every_client_message_of_the_spec() {
         ClientMessage::CaptureScrollback {
             pane_id: PaneId::from(7),
             lines: Some(ScrollbackLines::new(1000)),
+            stream: None,
+        },
+    );
+    assert_client(
+        r#"{"type":"capture_scrollback","paneId":"%7","lines":1000,"stream":true}"#,
+        ClientMessage::CaptureScrollback {
+            pane_id: PaneId::from(7),
+            lines: Some(ScrollbackLines::new(1000)),
+            stream: Some(true),
         },
     );
     assert_client(
@@ -167,6 +176,7 @@ fn every_client_message_of_the_spec() {
         ClientMessage::CaptureScrollback {
             pane_id: PaneId::from(7),
             lines: None,
+            stream: None,
         },
     );
     assert_client(
@@ -245,7 +255,9 @@ fn every_server_message_of_the_spec() {
                             width: 80,
                             height: 24,
                             zoomed: false,
+                            attention: None,
                         }],
+                        attention: None,
                     }],
                 }],
                 captured_at: "2026-11-30T05:57:02.123Z".into(),
@@ -258,6 +270,18 @@ fn every_server_message_of_the_spec() {
             pane_id: "%3".into(),
             text: "a\nb\n".into(),
             lines: 2,
+            offset: None,
+            done: None,
+        },
+    );
+    assert_server(
+        r#"{"type":"scrollback","paneId":"%3","text":"b\n","lines":2,"offset":2,"done":true}"#,
+        ServerMessage::Scrollback {
+            pane_id: "%3".into(),
+            text: "b\n".into(),
+            lines: 2,
+            offset: Some(2),
+            done: Some(true),
         },
     );
     assert_server(
@@ -300,6 +324,7 @@ fn client_fixture_file_round_trips_and_covers_every_type() {
         "zoom_pane",
         "capture_scrollback",
         "send_compose",
+        "ack_attention",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }
@@ -320,10 +345,12 @@ fn server_fixture_file_round_trips_and_covers_every_type() {
         "attached",
         "session_picker",
         "tmux_state",
+        "tmux_state_delta",
         "scrollback",
         "scrolled",
         "error",
         "info",
+        "attention",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }
@@ -376,8 +403,11 @@ fn original_client_shapes_decode() {
     // The original terminal socket: auth, then resize, then keystrokes.
     let auth =
         decode_terminal_auth(br#"{"type":"auth","token":"t","clientId":"AbC-12_x"}"#).unwrap();
-    assert_eq!(auth.client_id, client("AbC-12_x"));
+    assert_eq!(auth.client_id, Some(client("AbC-12_x")));
     assert!(!auth.binary);
+    // The 0.0.8 web client's own terminal auth names no client.
+    let auth = decode_terminal_auth(br#"{"type":"auth","token":"t","password":"p"}"#).unwrap();
+    assert_eq!(auth.client_id, None);
     assert_eq!(
         classify_terminal_frame(br#"{"type":"resize","cols":43,"rows":37}"#),
         TerminalFrame::Resize(Resize { cols: 43, rows: 37 })

@@ -12,6 +12,7 @@
 //! `.await`.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -26,6 +27,10 @@ use tokio_tungstenite::tungstenite::Bytes;
 use crate::fanout::{Fanout, Utf8Framer};
 use crate::input::{HELD_INPUT_LIMIT, HeldInput, Written};
 
+/// Events queued for one control socket (it takes them as they come; only
+/// a socket that stopped reading fills this).
+const EVENT_QUEUE: usize = 64;
+
 /// How long a PTY's `tmux attach` gets to exit after `SIGHUP`.
 const PTY_KILL_GRACE: Duration = Duration::from_millis(300);
 
@@ -38,21 +43,40 @@ const DELIVER_BEFORE_SWITCH: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     clients: Mutex<HashMap<ClientId, Arc<Client>>>,
+    /// Counts control logins, to tell which is the newest.
+    logins: AtomicU64,
 }
 
 impl Registry {
-    /// A client with a fresh random id.
-    pub(crate) fn create(&self, read_only: bool) -> Arc<Client> {
+    /// A client with a fresh random id, logged in from `peer` — unless a
+    /// limit (see [`crate::Limits`]) is reached: `Err` is the reason. The
+    /// count and the creation happen under one lock.
+    pub(crate) fn create_within(
+        &self,
+        read_only: bool,
+        peer: IpAddr,
+        limits: &crate::Limits,
+    ) -> Result<Arc<Client>, String> {
         let mut clients = lock(&self.clients);
-        loop {
-            let id = random_client_id();
-            if clients.contains_key(&id) {
-                continue;
-            }
-            let client = Arc::new(Client::new(id.clone(), read_only));
-            clients.insert(id, Arc::clone(&client));
-            return client;
-        }
+        let from_address = clients
+            .values()
+            .filter(|client| lock(&client.sockets).peer == Some(peer))
+            .count();
+        let of_credential = clients
+            .values()
+            .filter(|client| client.is_read_only() == read_only)
+            .count();
+        crate::limits::check_clients(limits, clients.len(), from_address, of_credential)?;
+        let client = insert_new(&mut clients, read_only);
+        drop(clients);
+        self.record_login(&client, peer);
+        Ok(client)
+    }
+
+    /// A client with a fresh random id.
+    #[cfg(test)]
+    pub(crate) fn create(&self, read_only: bool) -> Arc<Client> {
+        insert_new(&mut lock(&self.clients), read_only)
     }
 
     /// The client with this id, if it is still known.
@@ -76,6 +100,40 @@ impl Registry {
     /// Number of known clients.
     pub(crate) fn len(&self) -> usize {
         lock(&self.clients).len()
+    }
+
+    /// Records that `client`'s control socket just authenticated from
+    /// `peer`.
+    pub(crate) fn record_login(&self, client: &Client, peer: IpAddr) {
+        let login = self.logins.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut sockets = lock(&client.sockets);
+        sockets.peer = Some(peer);
+        sockets.login = login;
+    }
+
+    /// For a terminal socket that names no client (the original 0.0.8 web
+    /// client sends no `clientId`): the client whose control socket logged
+    /// in last from `peer` with the same role, is connected now and has no
+    /// terminal socket, bound to it; `None` if there is no such client.
+    /// Choosing and binding happen under one lock, so two such sockets
+    /// never take the same client.
+    pub(crate) fn claim_newest_without_terminal(
+        &self,
+        peer: IpAddr,
+        read_only: bool,
+    ) -> Option<TerminalClaim> {
+        let clients = lock(&self.clients);
+        let newest = clients
+            .values()
+            .filter(|client| client.is_read_only() == read_only && client.control_connected())
+            .filter_map(|client| {
+                let sockets = lock(&client.sockets);
+                (sockets.peer == Some(peer) && sockets.terminals == 0)
+                    .then_some((sockets.login, client))
+            })
+            .max_by_key(|(login, _)| *login)
+            .map(|(_, client)| Arc::clone(client))?;
+        Some(newest.claim_terminal())
     }
 }
 
@@ -112,6 +170,40 @@ pub(crate) struct Client {
     input: HeldInput,
     presence: Mutex<Presence>,
     epochs: AtomicU64,
+    /// The last control login, and how many terminal sockets are bound.
+    sockets: Mutex<Sockets>,
+}
+
+/// Where a client's control socket logged in from, and its terminal
+/// sockets: what binding a terminal socket that names no client needs.
+#[derive(Debug, Default)]
+struct Sockets {
+    /// Address of the last control login (`None` before the first).
+    peer: Option<IpAddr>,
+    /// Its order among all logins of the server.
+    login: u64,
+    /// Terminal sockets bound now.
+    terminals: usize,
+}
+
+/// A terminal socket bound to a client; dropping it unbinds it.
+#[derive(Debug)]
+pub(crate) struct TerminalClaim {
+    client: Arc<Client>,
+}
+
+impl TerminalClaim {
+    /// The client the socket is bound to.
+    pub(crate) fn client(&self) -> &Arc<Client> {
+        &self.client
+    }
+}
+
+impl Drop for TerminalClaim {
+    fn drop(&mut self) {
+        let mut sockets = lock(&self.client.sockets);
+        sockets.terminals = sockets.terminals.saturating_sub(1);
+    }
 }
 
 /// The attached base session and PTY of a client.
@@ -151,7 +243,7 @@ struct Presence {
     generation: u64,
     /// Whether a control socket is bound now.
     connected: bool,
-    events: Option<mpsc::UnboundedSender<ClientEvent>>,
+    events: Option<mpsc::Sender<ClientEvent>>,
     /// Set once the client was removed; nothing may bind any more.
     disposed: bool,
 }
@@ -171,6 +263,16 @@ impl Client {
             input: HeldInput::default(),
             presence: Mutex::new(Presence::default()),
             epochs: AtomicU64::new(0),
+            sockets: Mutex::new(Sockets::default()),
+        }
+    }
+
+    /// Binds a terminal socket that named this client (see
+    /// [`Registry::claim_newest_without_terminal`] for one that did not).
+    pub(crate) fn claim_terminal(self: &Arc<Self>) -> TerminalClaim {
+        lock(&self.sockets).terminals += 1;
+        TerminalClaim {
+            client: Arc::clone(self),
         }
     }
 
@@ -185,15 +287,17 @@ impl Client {
     pub(crate) fn bind_control(
         &self,
         read_only: bool,
-    ) -> Option<(u64, mpsc::UnboundedReceiver<ClientEvent>)> {
+    ) -> Option<(u64, mpsc::Receiver<ClientEvent>)> {
         let mut presence = lock(&self.presence);
         if presence.disposed {
             return None;
         }
         if let Some(previous) = presence.events.take() {
-            let _ = previous.send(ClientEvent::Replaced);
+            // If its queue is full, dropping the sender still tells it:
+            // a closed queue means replaced (see `control::next_event`).
+            let _ = previous.try_send(ClientEvent::Replaced);
         }
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         presence.generation += 1;
         presence.connected = true;
         presence.events = Some(tx);
@@ -233,7 +337,12 @@ impl Client {
 
     fn notify(&self, event: ClientEvent) {
         if let Some(events) = &lock(&self.presence).events {
-            let _ = events.send(event);
+            // A control socket this far behind is not reading; the event
+            // (a notice, or a PTY exit it will see as a dead terminal) is
+            // not worth unbounded memory.
+            if let Err(error) = events.try_send(event) {
+                log::warn!("client {}: event dropped: {error}", self.id);
+            }
         }
     }
 
@@ -471,6 +580,19 @@ pub(crate) enum AttachError {
     Pty(tmux_mobile_pty_bridge::PtyError),
     /// The client was removed in the meantime.
     Removed,
+}
+
+/// Adds a client with a fresh random id.
+fn insert_new(clients: &mut HashMap<ClientId, Arc<Client>>, read_only: bool) -> Arc<Client> {
+    loop {
+        let id = random_client_id();
+        if clients.contains_key(&id) {
+            continue;
+        }
+        let client = Arc::new(Client::new(id.clone(), read_only));
+        clients.insert(id, Arc::clone(&client));
+        return client;
+    }
 }
 
 /// A fresh random client id: 16 bytes from the OS, hex-encoded.

@@ -25,6 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use crate::attention::HubChange;
 use crate::clients::{AttachError, Client, ClientEvent};
 use crate::server::Shared;
 use crate::state::{client_state, same_state, user_message};
@@ -55,9 +56,11 @@ const READ_AHEAD: usize = 16;
 /// session switch (see [`read_frames`]).
 type Frame = (Result<Message, WsError>, bool);
 
-/// Serves one control socket until it closes.
-pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
+/// Serves one control socket until it closes. `deltas`: the socket was
+/// opened with the subprotocol that asks for `tmux_state_delta`.
+pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, deltas: bool) {
     let snapshots = shared.snapshots.clone();
+    let attention = shared.attention.changes();
     let (sink, stream) = ws.split();
     let reader_client = Arc::new(OnceLock::new());
     let (tx, frames) = mpsc::channel(READ_AHEAD);
@@ -70,7 +73,9 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr) {
         peer,
         bound: None,
         snapshots,
+        attention,
         last_state: None,
+        delta_base: deltas.then_some(None),
         pushing: false,
     };
     let end = conn.serve().await;
@@ -124,7 +129,7 @@ async fn read_frames(
 struct Bound {
     client: Arc<Client>,
     generation: u64,
-    events: mpsc::UnboundedReceiver<ClientEvent>,
+    events: mpsc::Receiver<ClientEvent>,
     read_only: bool,
 }
 
@@ -149,8 +154,13 @@ struct Control {
     peer: SocketAddr,
     bound: Option<Bound>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// New and cleared attention (see `crate::attention`).
+    attention: tokio::sync::broadcast::Receiver<HubChange>,
     /// The last `tmux_state` sent (minus its timestamp), to send only changes.
     last_state: Option<Vec<tmux_mobile_protocol::SessionState>>,
+    /// For a client that asked for deltas: `Some`, holding the last state
+    /// sent as JSON (the base of the next delta) once one was sent.
+    delta_base: Option<Option<serde_json::Value>>,
     /// Whether the handshake is done and state changes are pushed.
     pushing: bool,
 }
@@ -223,6 +233,11 @@ impl Control {
                         return End::Gone;
                     }
                 }
+                change = self.attention.recv(), if self.pushing => {
+                    if !self.on_attention(change).await {
+                        return End::Gone;
+                    }
+                }
                 changed = self.snapshots.changed(), if self.pushing => {
                     if changed.is_err() {
                         self.pushing = false;
@@ -232,6 +247,11 @@ impl Control {
                 }
                 event = next_event(&mut self.bound) => {
                     match event {
+                        ClientEvent::Replaced if self.shared.shutdown.is_set() => {
+                            // Shutdown removed the client (closing its queue).
+                            self.close(CloseCode::Away, "server shutting down").await;
+                            return End::Shutdown;
+                        }
                         ClientEvent::Replaced => {
                             self.close(CloseCode::Library(CLOSE_REPLACED), "reconnected").await;
                             return End::Replaced;
@@ -357,13 +377,28 @@ impl Control {
         {
             Some((client, (generation, events))) => (client, true, generation, events),
             None => {
-                let client = registry.create(read_only);
+                let limits = &self.shared.options.limits;
+                let client = match registry.create_within(read_only, self.peer.ip(), limits) {
+                    Ok(client) => client,
+                    Err(reason) => {
+                        log::warn!("control auth from {} refused: {reason}", self.peer.ip());
+                        // Said twice: as a message the page shows, and as
+                        // the close code and reason.
+                        let _ = self.send_error(&reason).await;
+                        let code = CloseCode::Library(crate::limits::CLOSE_TOO_MANY);
+                        self.close(code, "too many clients").await;
+                        return false;
+                    }
+                };
                 let Some((generation, events)) = client.bind_control(read_only) else {
                     return self.send_error("could not register the client").await;
                 };
                 (client, false, generation, events)
             }
         };
+        // Before `auth_ok`: the original client opens its terminal socket
+        // (which names no client) as soon as it reads `auth_ok`.
+        registry.record_login(&client, self.peer.ip());
         log::info!(
             "control auth ok from {}: client {} ({}{})",
             self.peer.ip(),
@@ -431,7 +466,44 @@ impl Control {
     async fn start_pushing(&mut self) -> bool {
         self.shared.refresh_state().await;
         self.pushing = true;
+        // What this phone has not seen yet (also after a reconnect: the
+        // page needs the texts and quick replies again).
+        if let Some(bound) = &self.bound {
+            let pending = self.shared.attention.join(&bound.client.id);
+            for attention in pending {
+                if !self
+                    .send(&ServerMessage::Attention((*attention).clone()))
+                    .await
+                {
+                    return false;
+                }
+            }
+        }
         self.push_state(true).await
+    }
+
+    /// A new or cleared attention somewhere: tell this phone if it is
+    /// for it, and push the state (its badges) if it changed.
+    async fn on_attention(
+        &mut self,
+        change: Result<HubChange, tokio::sync::broadcast::error::RecvError>,
+    ) -> bool {
+        let Some(bound) = &self.bound else {
+            return true;
+        };
+        if let Ok(HubChange::Raised(attention)) = &change {
+            if self
+                .shared
+                .attention
+                .is_pending(&bound.client.id, attention)
+            {
+                let message = ServerMessage::Attention((**attention).clone());
+                if !self.send(&message).await {
+                    return false;
+                }
+            }
+        }
+        self.push_state(false).await
     }
 
     /// Attaches to the preferred, the only, or a new default session; with
@@ -670,7 +742,7 @@ impl Control {
                 ..
             } => {
                 self.require_attached(client).await?;
-                tmux.select_window(&managed, window_index)
+                tmux.select_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("select window {window_index}"), &e))?;
                 if sticky_zoom == Some(true) {
@@ -684,7 +756,7 @@ impl Control {
             }
             ClientMessage::KillWindow { window_index, .. } => {
                 self.require_attached(client).await?;
-                tmux.kill_window(&managed, window_index)
+                tmux.kill_window(&managed, window_index.get())
                     .await
                     .map_err(|e| user_message(&format!("close window {window_index}"), &e))?;
                 Ok(true)
@@ -708,6 +780,7 @@ impl Control {
                 sticky_zoom,
             } => {
                 self.require_own_pane(client, &pane_id).await?;
+                let orientation = crate::state::split_orientation(orientation);
                 let split = if sticky_zoom == Some(true) {
                     tmux.split_pane_zoomed(&pane_id, orientation).await
                 } else {
@@ -743,21 +816,36 @@ impl Control {
                     .map_err(|e| user_message(&format!("zoom pane {pane_id}"), &e))?;
                 Ok(true)
             }
-            ClientMessage::CaptureScrollback { pane_id, lines } => {
+            ClientMessage::CaptureScrollback {
+                pane_id,
+                lines,
+                stream,
+            } => {
                 self.require_own_pane(client, &pane_id).await?;
                 let lines = lines
                     .unwrap_or_else(|| ScrollbackLines::new(self.shared.options.scrollback_lines));
-                let text = tmux
-                    .capture_pane(&pane_id, lines)
-                    .await
+                let capture = tmux
+                    .capture_pane_stream(&pane_id, lines.get())
                     .map_err(|e| user_message(&format!("capture pane {pane_id}"), &e))?;
-                Ok(self
-                    .send(&ServerMessage::Scrollback {
-                        pane_id: pane_id.to_string(),
-                        text,
-                        lines: lines.get(),
-                    })
-                    .await)
+                let stream = stream == Some(true);
+                let outcome = crate::scrollback::send(
+                    &mut self.ws,
+                    capture,
+                    &pane_id,
+                    lines.get(),
+                    stream,
+                    SEND_TIMEOUT,
+                )
+                .await;
+                match outcome {
+                    crate::scrollback::Outcome::Sent => Ok(true),
+                    crate::scrollback::Outcome::Failed(message) => Err(message),
+                    crate::scrollback::Outcome::Broken => Ok(false),
+                }
+            }
+            ClientMessage::AckAttention { pane_id } => {
+                self.shared.attention.ack(&client.id, &pane_id);
+                Ok(true)
             }
             ClientMessage::SendCompose { text } => {
                 if !client.view.lock().await.is_attached() {
@@ -827,7 +915,14 @@ impl Control {
         let Some(bound) = &self.bound else {
             return true;
         };
-        let state = client_state(&self.snapshots.borrow_and_update(), &bound.client.managed);
+        let snapshot = self.snapshots.borrow_and_update().clone();
+        let mut state = client_state(&snapshot, &bound.client.managed);
+        let hub = &self.shared.attention;
+        hub.viewing(
+            &bound.client.id,
+            crate::state::active_pane(&snapshot, &bound.client.managed),
+        );
+        hub.annotate(&bound.client.id, &mut state);
         if !force
             && self
                 .last_state
@@ -837,6 +932,18 @@ impl Control {
             return true;
         }
         self.last_state = Some(state.sessions.clone());
+        if let Some(slot) = &mut self.delta_base {
+            if let Ok(next) = serde_json::to_value(&state) {
+                if let Some(base) = slot.replace(next.clone()) {
+                    let delta = tmux_mobile_protocol::state_delta(&base, &next);
+                    return self
+                        .send(&ServerMessage::TmuxStateDelta {
+                            delta: tmux_mobile_protocol::StateDelta(delta),
+                        })
+                        .await;
+                }
+            }
+        }
         self.send(&ServerMessage::TmuxState { state }).await
     }
 
@@ -919,7 +1026,9 @@ async fn next_event(bound: &mut Option<Bound>) -> ClientEvent {
     match bound {
         Some(bound) => match bound.events.recv().await {
             Some(event) => event,
-            None => std::future::pending().await,
+            // Only a newer socket of the client (or its removal) closes
+            // the queue.
+            None => ClientEvent::Replaced,
         },
         None => std::future::pending().await,
     }

@@ -34,11 +34,15 @@
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
 //! `clients` keeps per-client sessions and PTYs across reconnects, `input`
 //! holds keystrokes while a PTY is replaced, `fanout`
-//! copies terminal output to sockets, `state` shapes `tmux_state`, and
+//! copies terminal output to sockets, `state` shapes `tmux_state`,
+//! `scrollback` sends pane histories in bounded parts, `attention` decides
+//! which phone still has to see which pane's attention ([`AttentionFeed`]
+//! hands every new one to embedders such as Web Push), and
 //! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
 mod assets;
+mod attention;
 mod clients;
 mod control;
 mod deflate;
@@ -46,7 +50,9 @@ mod error;
 mod fanout;
 mod http;
 mod input;
+mod limits;
 mod options;
+mod scrollback;
 mod server;
 mod shutdown;
 mod state;
@@ -56,8 +62,10 @@ mod test_support;
 mod upgrade;
 
 pub use assets::Assets;
+pub use attention::AttentionFeed;
 pub use error::ServerError;
 pub use http::CONTENT_SECURITY_POLICY;
+pub use limits::Limits;
 pub use options::ServerOptions;
 pub use server::Server;
 pub use shutdown::ShutdownHandle;

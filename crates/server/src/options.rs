@@ -9,8 +9,10 @@ use std::time::Duration;
 use tmux_mobile_auth::{Authenticator, OriginPolicy};
 use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::Tmux;
+use tmux_mobile_tmux_control::attention::AttentionOptions;
 
 use crate::assets::Assets;
+use crate::limits::Limits;
 
 /// Configuration of a [`crate::Server`].
 ///
@@ -78,6 +80,14 @@ pub struct ServerOptions {
     /// local process can, but only to spread its own guesses over sources,
     /// which the password-guess budget still bounds overall. Default off.
     pub trust_cf_connecting_ip: bool,
+    /// How many sockets and clients an address, a credential and the whole
+    /// server may hold (see [`Limits`]).
+    pub limits: Limits,
+    /// What counts as a pane needing its person (bell, prompt, notify,
+    /// per-window silence and activity; prompt patterns and quick
+    /// replies). `None` turns attention off: no tap on any session.
+    /// Default: [`AttentionOptions::default`].
+    pub attention: Option<AttentionOptions>,
 }
 
 impl ServerOptions {
@@ -100,6 +110,8 @@ impl ServerOptions {
             terminal_queue_bytes: 2 * 1024 * 1024,
             assets: Assets::default(),
             trust_cf_connecting_ip: false,
+            limits: Limits::default(),
+            attention: Some(AttentionOptions::default()),
         }
     }
 }

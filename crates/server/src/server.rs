@@ -8,13 +8,16 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tmux_mobile_tmux_control::attention::AttentionMonitor;
 use tmux_mobile_tmux_control::{Snapshot, StateWatcher, Tmux, WatcherOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::attention::{AttentionFeed, Hub};
 use crate::clients::{Client, Registry};
 use crate::error::ServerError;
+use crate::limits::SocketCounter;
 use crate::options::ServerOptions;
 use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
 
@@ -38,10 +41,16 @@ pub(crate) struct Shared {
     /// The latest tmux snapshot.
     pub(crate) snapshots: watch::Receiver<Arc<Snapshot>>,
     watcher: StateWatcher,
+    /// Which phone still has to see which attention.
+    pub(crate) attention: Arc<Hub>,
+    /// Watches every pane for attention (`None` when turned off).
+    monitor: Option<AttentionMonitor>,
     /// Set when the server stops.
     pub(crate) shutdown: ShutdownSignal,
     /// Connection and socket tasks still running.
     pub(crate) tasks: Arc<TaskTracker>,
+    /// Open WebSockets, per address (see [`crate::Limits`]).
+    pub(crate) sockets: Arc<SocketCounter>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -154,14 +163,31 @@ impl Server {
         let (watcher, snapshots) =
             StateWatcher::spawn(options.tmux.clone(), WatcherOptions::default());
         let (handle, signal) = shutdown::channel();
+        let (monitor, detections) = match &options.attention {
+            Some(attention) => {
+                let (monitor, detections) = AttentionMonitor::spawn(
+                    options.tmux.clone(),
+                    snapshots.clone(),
+                    attention.clone(),
+                );
+                (Some(monitor), Some(detections))
+            }
+            None => (None, None),
+        };
         let shared = Arc::new(Shared {
             options,
             clients: Registry::default(),
             snapshots,
             watcher,
+            attention: Arc::new(Hub::default()),
+            monitor,
             shutdown: signal,
             tasks: Arc::new(TaskTracker::default()),
+            sockets: Arc::default(),
         });
+        if let Some(detections) = detections {
+            tokio::spawn(crate::attention::run(Arc::clone(&shared), detections));
+        }
         log::info!("listening on {local_addr}");
         Ok(Server {
             listener,
@@ -174,6 +200,12 @@ impl Server {
     /// The address the server listens on (useful after binding port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The attention feed: every new attention of every pane (for Web Push
+    /// and other embedders), and the live one of a pane.
+    pub fn attention(&self) -> AttentionFeed {
+        self.shared.attention.feed()
     }
 
     /// A handle that stops [`Server::serve`]; take it before calling
@@ -235,6 +267,11 @@ impl Server {
 /// and then removes the watcher's session (see
 /// [`StateWatcher::shutdown`](tmux_mobile_tmux_control::StateWatcher::shutdown)).
 async fn stop_watcher(shared: &Shared) {
+    // The attention taps first: their sessions go before the watcher
+    // decides whether only its own session is left.
+    if let Some(monitor) = &shared.monitor {
+        monitor.shutdown().await;
+    }
     shared.watcher.shutdown().await;
 }
 

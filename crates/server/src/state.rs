@@ -5,9 +5,15 @@
 //! needs its own to find its windows), so one browser never learns another
 //! browser's session or its window focus. Errors name what the person asked
 //! for and tmux's short reason, never a command line.
+//!
+//! The mapping from tmux-control's [`Snapshot`] to the protocol's
+//! [`TmuxState`] lives here, in the one crate that knows both: tmux-control
+//! knows no wire format, and the protocol knows no tmux.
 
-use tmux_mobile_protocol::{MANAGED_SESSION_PREFIX, PaneId, SessionName, SessionState, TmuxState};
-use tmux_mobile_tmux_control::{SessionSnapshot, Snapshot, TmuxError};
+use tmux_mobile_protocol::{
+    MANAGED_SESSION_PREFIX, PaneId, PaneState, SessionName, SessionState, TmuxState, WindowState,
+};
+use tmux_mobile_tmux_control::{SessionSnapshot, Snapshot, TmuxError, WindowSnapshot};
 
 use crate::clients::AttachError;
 
@@ -19,11 +25,61 @@ pub(crate) fn client_state(snapshot: &Snapshot, own: &SessionName) -> TmuxState 
         .filter(|s| {
             s.name == own.as_str() || (!s.managed && !s.name.starts_with(MANAGED_SESSION_PREFIX))
         })
-        .map(SessionSnapshot::to_wire)
+        .map(session_state)
         .collect();
     TmuxState {
         sessions,
         captured_at: tmux_mobile_protocol::rfc3339_now(),
+    }
+}
+
+/// The wire form of one session.
+pub(crate) fn session_state(session: &SessionSnapshot) -> SessionState {
+    SessionState {
+        name: session.name.clone(),
+        attached: session.is_attached(),
+        windows: u32::try_from(session.windows.len()).unwrap_or(u32::MAX),
+        window_states: session.windows.iter().map(window_state).collect(),
+    }
+}
+
+/// The wire form of one window. A pane is `zoomed` when its window is
+/// zoomed and it is the window's active pane.
+fn window_state(window: &WindowSnapshot) -> WindowState {
+    WindowState {
+        index: window.index,
+        name: window.name.clone(),
+        active: window.active,
+        pane_count: u32::try_from(window.panes.len()).unwrap_or(u32::MAX),
+        panes: window
+            .panes
+            .iter()
+            .map(|p| PaneState {
+                index: p.index,
+                id: p.id.to_string(),
+                current_command: p.current_command.clone(),
+                active: p.active,
+                width: p.width,
+                height: p.height,
+                zoomed: window.zoomed && p.active,
+                attention: None,
+            })
+            .collect(),
+        attention: None,
+    }
+}
+
+/// The protocol's split orientation as tmux-control's.
+pub(crate) fn split_orientation(
+    orientation: tmux_mobile_protocol::Orientation,
+) -> tmux_mobile_tmux_control::Orientation {
+    match orientation {
+        tmux_mobile_protocol::Orientation::Horizontal => {
+            tmux_mobile_tmux_control::Orientation::Horizontal
+        }
+        tmux_mobile_protocol::Orientation::Vertical => {
+            tmux_mobile_tmux_control::Orientation::Vertical
+        }
     }
 }
 
@@ -36,14 +92,16 @@ pub(crate) fn same_state(a: &[SessionState], b: &[SessionState]) -> bool {
 pub(crate) fn has_pane(snapshot: &Snapshot, own: &SessionName, pane: &PaneId) -> bool {
     snapshot
         .session(own.as_str())
-        .is_some_and(|session| session.contains_pane(pane))
+        .is_some_and(|session| session.contains_pane(pane.as_str()))
 }
 
 /// The active pane of the current window of session `own`.
 pub(crate) fn active_pane(snapshot: &Snapshot, own: &SessionName) -> Option<PaneId> {
     let session = snapshot.session(own.as_str())?;
     let window = session.active_window()?;
-    window.active_pane().map(|pane| pane.id.clone())
+    window
+        .active_pane()
+        .map(|pane| PaneId::from(pane.id.number()))
 }
 
 /// `could not <action>: <reason>`.
@@ -62,5 +120,18 @@ pub(crate) fn attach_message(base: &SessionName, error: &AttachError) -> String 
             base.as_str()
         ),
         AttachError::Removed => "this client was closed; reload the page to connect again".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_layers_agree_on_the_managed_prefix() {
+        // tmux-control removes stale managed sessions by this prefix; the
+        // protocol names the clients' sessions with it.
+        assert_eq!(
+            tmux_mobile_protocol::MANAGED_SESSION_PREFIX,
+            tmux_mobile_tmux_control::MANAGED_SESSION_PREFIX
+        );
     }
 }

@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::clients::Client;
+use crate::clients::{Client, TerminalClaim};
 use crate::deflate::DeflateStream;
 use crate::fanout::{QueueEnd, Subscription};
 use crate::server::Shared;
@@ -40,9 +40,10 @@ const CLOSE_UNAUTHORIZED: u16 = 4001;
 /// Serves one terminal socket until it closes.
 /// `deflate`: the socket was opened with the compression subprotocol.
 pub(crate) async fn run(mut ws: Socket, shared: Arc<Shared>, peer: SocketAddr, deflate: bool) {
-    let Some((client, binary, read_only)) = authenticate(&mut ws, &shared, peer).await else {
+    let Some((claim, binary, read_only)) = authenticate(&mut ws, &shared, peer).await else {
         return;
     };
+    let client = Arc::clone(claim.client());
     // The compressed stream carries the raw bytes, whatever `binary` says.
     let subscription = client
         .fanout
@@ -87,6 +88,7 @@ pub(crate) async fn run(mut ws: Socket, shared: Arc<Shared>, peer: SocketAddr, d
         () = &mut writer => {}
     }
     client.fanout.unsubscribe(subscription.id);
+    drop(claim);
     log::info!("terminal socket of client {} closed", client.id);
 }
 
@@ -95,7 +97,7 @@ async fn authenticate(
     ws: &mut Socket,
     shared: &Shared,
     peer: SocketAddr,
-) -> Option<(Arc<Client>, bool, bool)> {
+) -> Option<(TerminalClaim, bool, bool)> {
     let first = tokio::time::timeout(shared.options.auth_timeout, async {
         loop {
             match ws.next().await {
@@ -160,21 +162,36 @@ async fn authenticate(
             return None;
         }
     };
-    let client = shared
-        .clients
-        .get(&auth.client_id)
-        .filter(|client| client.control_connected());
-    let Some(client) = client else {
-        log::info!(
-            "terminal auth from {} refused: client {} has no live control socket",
-            peer.ip(),
-            auth.client_id
-        );
+    let claim = match &auth.client_id {
+        Some(id) => shared
+            .clients
+            .get(id)
+            .filter(|client| client.control_connected())
+            .map(|client| client.claim_terminal()),
+        // The original 0.0.8 web client names no client (docs/PROTOCOL.md,
+        // "Terminal sockets without clientId").
+        None => shared
+            .clients
+            .claim_newest_without_terminal(peer.ip(), grant.role.is_read_only()),
+    };
+    let Some(claim) = claim else {
+        match &auth.client_id {
+            Some(id) => log::info!(
+                "terminal auth from {} refused: client {id} has no live control socket",
+                peer.ip()
+            ),
+            None => log::info!(
+                "terminal auth from {} without clientId refused: no control client of that \
+                 address and role without a terminal",
+                peer.ip()
+            ),
+        }
         close_socket(ws, CloseCode::Library(CLOSE_UNAUTHORIZED), "unauthorized").await;
         return None;
     };
+    let client = claim.client();
     let read_only = grant.role.is_read_only() || client.is_read_only();
-    Some((client, auth.binary, read_only))
+    Some((claim, auth.binary, read_only))
 }
 
 /// Copies queued output to the socket until the queue ends, the server

@@ -17,6 +17,7 @@ use tmux_mobile_auth::{
     Authenticator, CredentialOptions, Credentials, OriginPolicy, PasswordChoice, ThrottlePolicy,
 };
 use tmux_mobile_protocol::SessionName;
+use tmux_mobile_tmux_control::attention::AttentionOptions;
 use tmux_mobile_tmux_control::{Socket, Tmux, TmuxOptions};
 use tokio::task::JoinHandle;
 
@@ -35,11 +36,13 @@ pub struct TestServerBuilder {
     auth_timeout: Duration,
     throttle: ThrottlePolicy,
     terminal_queue_bytes: Option<usize>,
+    limits: Option<crate::Limits>,
     allowed_origins: Vec<String>,
     default_session: String,
     sessions: Vec<String>,
     assets: Option<Assets>,
     trust_cf_connecting_ip: bool,
+    attention: Option<AttentionOptions>,
 }
 
 impl TestServerBuilder {
@@ -86,6 +89,12 @@ impl TestServerBuilder {
         self
     }
 
+    /// Sets [`ServerOptions::limits`].
+    pub fn limits(mut self, limits: crate::Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
     /// Bytes one terminal socket may fall behind before it is dropped.
     pub fn terminal_queue_bytes(mut self, bytes: usize) -> Self {
         self.terminal_queue_bytes = Some(bytes);
@@ -108,6 +117,13 @@ impl TestServerBuilder {
     /// The session created when tmux has none (default `main`).
     pub fn default_session(mut self, name: &str) -> Self {
         self.default_session = name.to_owned();
+        self
+    }
+
+    /// Attention settings (`None` turns attention off). Default: the
+    /// server's default.
+    pub fn attention(mut self, attention: Option<AttentionOptions>) -> Self {
+        self.attention = attention;
         self
     }
 
@@ -169,8 +185,12 @@ impl TestServerBuilder {
         options.resume_grace = self.resume_grace;
         options.auth_timeout = self.auth_timeout;
         options.trust_cf_connecting_ip = self.trust_cf_connecting_ip;
+        options.attention = self.attention;
         if let Some(assets) = self.assets {
             options.assets = assets;
+        }
+        if let Some(limits) = self.limits {
+            options.limits = limits;
         }
         if let Some(bytes) = self.terminal_queue_bytes {
             options.terminal_queue_bytes = bytes;
@@ -219,10 +239,12 @@ impl TestServer {
             throttle: ThrottlePolicy::default(),
             trust_cf_connecting_ip: false,
             terminal_queue_bytes: None,
+            limits: None,
             allowed_origins: Vec::new(),
             default_session: "main".into(),
             sessions: Vec::new(),
             assets: None,
+            attention: Some(AttentionOptions::default()),
         }
     }
 

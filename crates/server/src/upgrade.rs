@@ -6,7 +6,9 @@
 //! never echoed (browsers then speak uncompressed frames). Compression is
 //! negotiated instead as the subprotocol
 //! [`DEFLATE_SUBPROTOCOL`](tmux_mobile_protocol::DEFLATE_SUBPROTOCOL) on
-//! `/ws/terminal` (see `crate::deflate`).
+//! `/ws/terminal` (see `crate::deflate`), and state deltas as
+//! [`STATE_DELTA_SUBPROTOCOL`](tmux_mobile_protocol::STATE_DELTA_SUBPROTOCOL)
+//! on `/ws/control`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,10 +18,13 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
 use crate::http::{Body, status_only};
+use crate::limits::CLOSE_TOO_MANY;
 use crate::server::Shared;
 
 /// The two WebSocket endpoints.
@@ -147,13 +152,17 @@ pub(crate) fn accept(
         return status_only(StatusCode::SERVICE_UNAVAILABLE);
     }
 
-    let deflate = endpoint == Endpoint::Terminal
-        && header_has_token(
-            req.headers(),
-            header::SEC_WEBSOCKET_PROTOCOL,
-            tmux_mobile_protocol::DEFLATE_SUBPROTOCOL,
-        );
+    // The one subprotocol each endpoint speaks, if the client offered it.
+    let subprotocol = match endpoint {
+        Endpoint::Terminal => tmux_mobile_protocol::DEFLATE_SUBPROTOCOL,
+        Endpoint::Control => tmux_mobile_protocol::STATE_DELTA_SUBPROTOCOL,
+    };
+    let negotiated = header_has_token(req.headers(), header::SEC_WEBSOCKET_PROTOCOL, subprotocol);
     let peer = client_address(peer, req.headers(), shared.options.trust_cf_connecting_ip);
+    // Counted from here until the socket task ends; over a limit the
+    // socket is still upgraded, so the browser gets a close code and a
+    // reason instead of a failed handshake it cannot explain.
+    let permit = shared.sockets.open(peer.ip(), &shared.options.limits);
     let upgrade = hyper::upgrade::on(&mut req);
     let token = shared.tasks.token();
     let task_shared = Arc::clone(shared);
@@ -166,15 +175,23 @@ pub(crate) fn accept(
                 return;
             }
         };
-        let ws = WebSocketStream::from_raw_socket(
+        let mut ws = WebSocketStream::from_raw_socket(
             TokioIo::new(upgraded),
             Role::Server,
             Some(endpoint.config()),
         )
         .await;
+        let _permit = match permit {
+            Ok(permit) => permit,
+            Err(reason) => {
+                log::warn!("refused {endpoint:?} WebSocket from {peer}: {reason}");
+                close_too_many(&mut ws, reason).await;
+                return;
+            }
+        };
         match endpoint {
-            Endpoint::Control => crate::control::run(ws, task_shared, peer).await,
-            Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer, deflate).await,
+            Endpoint::Control => crate::control::run(ws, task_shared, peer, negotiated).await,
+            Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer, negotiated).await,
         }
     });
 
@@ -186,10 +203,10 @@ pub(crate) fn accept(
     if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(&key)) {
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
-    if deflate {
+    if negotiated {
         headers.insert(
             header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(tmux_mobile_protocol::DEFLATE_SUBPROTOCOL),
+            HeaderValue::from_static(subprotocol),
         );
     }
     response
@@ -217,6 +234,25 @@ fn valid_key(key: &[u8]) -> bool {
         && key[..22]
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+/// Closes a socket that is over a limit with [`CLOSE_TOO_MANY`] and the
+/// reason (the close frame carries at most 123 bytes of it).
+pub(crate) async fn close_too_many(ws: &mut Socket, reason: String) {
+    use futures_util::SinkExt as _;
+    let mut reason = reason;
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    let frame = CloseFrame {
+        code: CloseCode::Library(CLOSE_TOO_MANY),
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        ws.send(Message::Close(Some(frame))),
+    )
+    .await;
 }
 
 /// The upgraded connection type the socket handlers work on.

@@ -62,6 +62,21 @@ pub enum TmuxError {
         source: std::io::Error,
     },
 
+    /// The tmux binary speaks another client/server protocol than the
+    /// running tmux server: tmux was upgraded (or replaced) while its
+    /// server kept running. Nothing works until the old server is gone or
+    /// the old binary is used again.
+    #[error(
+        "the tmux binary and the running tmux server are different versions ({detail}): \
+         tmux was probably upgraded while its server kept running. Restart the tmux server \
+         (save your work, then `tmux kill-server`) or put the old tmux back on PATH, then \
+         restart tmux-mobile"
+    )]
+    VersionMismatch {
+        /// tmux's own words, like `client 9, server 8`.
+        detail: String,
+    },
+
     /// tmux ran and reported an error that has no variant of its own.
     #[error("tmux {command} failed: {stderr}")]
     Failed {
@@ -107,6 +122,12 @@ impl TmuxError {
         let first = message.lines().next().unwrap_or("");
         if is_no_server_message(first) {
             return TmuxError::NoServer;
+        }
+        if let Some(rest) = first.strip_prefix("protocol version mismatch") {
+            let detail = rest.trim().trim_start_matches('(').trim_end_matches(')');
+            return TmuxError::VersionMismatch {
+                detail: detail.to_owned(),
+            };
         }
         for (prefix, kind) in [
             ("can't find session", "session"),
@@ -194,6 +215,24 @@ mod tests {
         assert!(matches!(err, TmuxError::NotFound { kind: "pane", ref target } if target == "%99"));
         let err = TmuxError::from_stderr("new-session", "duplicate session: x\n", Some("x"));
         assert!(matches!(err, TmuxError::DuplicateSession { ref name } if name == "x"));
+    }
+
+    #[test]
+    fn classifies_a_protocol_version_mismatch() {
+        let err = TmuxError::from_stderr(
+            "list-panes",
+            "protocol version mismatch (client 8, server 7)\n",
+            None,
+        );
+        assert!(
+            matches!(err, TmuxError::VersionMismatch { ref detail } if detail == "client 8, server 7"),
+            "{err:?}"
+        );
+        let shown = err.to_string();
+        assert!(
+            shown.contains("upgraded") && shown.contains("restart"),
+            "{shown}"
+        );
     }
 
     #[test]

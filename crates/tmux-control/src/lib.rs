@@ -10,14 +10,23 @@
 //!   [`Tmux::kill_session`], [`Tmux::has_session`], [`Tmux::new_window`],
 //!   [`Tmux::select_window`], [`Tmux::kill_window`], [`Tmux::split_pane`],
 //!   [`Tmux::kill_pane`], [`Tmux::select_pane`], [`Tmux::toggle_zoom`],
-//!   [`Tmux::is_zoomed`], [`Tmux::capture_pane`], [`Tmux::pane_sessions`],
+//!   [`Tmux::is_zoomed`], [`Tmux::capture_pane`] (and, piece by piece,
+//!   [`Tmux::capture_pane_stream`]), [`Tmux::pane_sessions`],
 //!   [`Tmux::pane_in_session`], [`Tmux::remove_stale_managed_sessions`],
 //!   [`Tmux::refresh_session_clients`], and [`Tmux::attach_argv`] for the
 //!   PTY that runs `tmux attach`.
-//! - [`Snapshot`] — sessions → windows → panes from one tmux command;
-//!   [`Snapshot::to_wire`] gives the protocol's `TmuxState`.
+//! - [`Snapshot`] — sessions → windows → panes from one tmux command.
+//!   What a client is shown of it is the embedding server's business: this
+//!   crate knows no wire format and depends on no other crate of
+//!   tmux-mobile.
+//! - [`PaneId`], [`Orientation`], [`MANAGED_SESSION_PREFIX`] — tmux's own
+//!   identifiers. Operations take session names and pane ids as any
+//!   `AsRef<str>` and validate them before tmux runs.
 //! - [`StateWatcher`] — the current snapshot on a `watch` channel, updated
 //!   from control-mode notifications; spawns no process while tmux is idle.
+//! - [`attention`] — [`attention::AttentionMonitor`]: bells, prompts,
+//!   OSC 9/777 notifications, silence and activity of every pane, from one
+//!   control-mode tap per session group; spawns nothing while idle.
 //! - [`TmuxError`] — typed failures ([`TmuxError::NoServer`] is a normal
 //!   outcome, not a string to grep).
 //!
@@ -58,8 +67,14 @@
 //! stdin from `/dev/null`, `-u`, and a timeout after which it is killed.
 #![forbid(unsafe_code)]
 
+pub mod attention;
+mod capture;
 mod control;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
+mod ids;
 mod operations;
 mod snapshot;
 mod target;
@@ -69,7 +84,9 @@ mod watcher;
 #[cfg(feature = "test-support")]
 pub mod sandbox;
 
+pub use capture::PaneCapture;
 pub use error::TmuxError;
+pub use ids::{MANAGED_SESSION_PREFIX, Orientation, PaneId};
 pub use operations::SessionInfo;
 pub use snapshot::{PaneSnapshot, SessionSnapshot, Snapshot, WATCHER_SESSION, WindowSnapshot};
 pub use tmux::{Socket, Tmux, TmuxOptions, TmuxVersion};

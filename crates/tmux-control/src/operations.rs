@@ -4,11 +4,8 @@
 
 use std::ffi::OsString;
 
-use tmux_mobile_protocol::{
-    MANAGED_SESSION_PREFIX, Orientation, PaneId, ScrollbackLines, SessionName, WindowIndex,
-};
-
 use crate::error::TmuxError;
+use crate::ids::{MANAGED_SESSION_PREFIX, Orientation, PaneId};
 use crate::snapshot::{SNAPSHOT_FORMAT, Snapshot, parse_snapshot};
 use crate::target::{
     check_new_session_name, escape_argument, escape_format, session_scope, session_target,
@@ -98,7 +95,8 @@ impl Tmux {
     /// server if none runs). Names tmux would store differently are refused
     /// (see the [crate documentation](crate)); a name taken gives
     /// [`TmuxError::DuplicateSession`].
-    pub async fn new_session(&self, name: &SessionName) -> Result<(), TmuxError> {
+    pub async fn new_session(&self, name: impl AsRef<str>) -> Result<(), TmuxError> {
+        let name = name.as_ref();
         self.create_session(name, None).await
     }
 
@@ -107,24 +105,22 @@ impl Tmux {
     /// has its own current window.
     pub async fn new_grouped_session(
         &self,
-        name: &SessionName,
-        base: &SessionName,
+        name: impl AsRef<str>,
+        base: impl AsRef<str>,
     ) -> Result<(), TmuxError> {
+        let name = name.as_ref();
+        let base = base.as_ref();
         self.create_session(name, Some(base)).await
     }
 
-    async fn create_session(
-        &self,
-        name: &SessionName,
-        base: Option<&SessionName>,
-    ) -> Result<(), TmuxError> {
-        check_new_session_name(name.as_str())?;
+    async fn create_session(&self, name: &str, base: Option<&str>) -> Result<(), TmuxError> {
+        check_new_session_name(name)?;
         let mut args: Vec<OsString> = Vec::new();
         if let Some(base) = base {
             // `new-session -t` silently creates an ungrouped session when the
             // target does not exist: check it in the same command list (tmux
             // stops the list at the first error, with no gap for a race).
-            let base_target = session_target(base.as_str())?;
+            let base_target = session_target(base)?;
             args.extend([
                 "has-session".into(),
                 "-t".into(),
@@ -140,16 +136,16 @@ impl Tmux {
             "-F".into(),
             NEW_SESSION_FORMAT.into(),
             "-s".into(),
-            escape_argument(&escape_format(name.as_str())).into(),
+            escape_argument(&escape_format(name)).into(),
         ]);
         if let Some(base) = base {
             args.push("-t".into());
-            args.push(session_target(base.as_str())?.into());
+            args.push(session_target(base)?.into());
         }
         let output = match self.run_sequence("new-session", args, None).await {
             Err(TmuxError::DuplicateSession { .. }) => {
                 return Err(TmuxError::DuplicateSession {
-                    name: name.as_str().to_owned(),
+                    name: name.to_owned(),
                 });
             }
             Err(TmuxError::NotFound {
@@ -157,19 +153,19 @@ impl Tmux {
             }) if base.is_some() => {
                 return Err(TmuxError::NotFound {
                     kind: "session",
-                    target: base.map(|b| b.as_str().to_owned()).unwrap_or_default(),
+                    target: base.map(str::to_owned).unwrap_or_default(),
                 });
             }
             other => other?,
         };
         let (id, stored) = parse_new_session(&output.stdout)?;
-        if stored != name.as_str() {
+        if stored != name {
             // tmux changed the name (characters it escapes that we did not
             // predict). Remove the session again, by id, and refuse.
             let _ = self.run("kill-session", ["-t", id.as_str()], None).await;
             return Err(TmuxError::invalid(
                 "session name",
-                name.as_str(),
+                name,
                 format!("tmux would store it as {stored:?}"),
             ));
         }
@@ -177,19 +173,21 @@ impl Tmux {
     }
 
     /// Kills the session called exactly `name`.
-    pub async fn kill_session(&self, name: &SessionName) -> Result<(), TmuxError> {
-        let target = session_target(name.as_str())?;
-        self.run("kill-session", ["-t", target.as_str()], Some(name.as_str()))
+    pub async fn kill_session(&self, name: impl AsRef<str>) -> Result<(), TmuxError> {
+        let name = name.as_ref();
+        let target = session_target(name)?;
+        self.run("kill-session", ["-t", target.as_str()], Some(name))
             .await
             .map(drop)
     }
 
     /// Whether a session called exactly `name` exists (false when no server
     /// runs).
-    pub async fn has_session(&self, name: &SessionName) -> Result<bool, TmuxError> {
-        let target = session_target(name.as_str())?;
+    pub async fn has_session(&self, name: impl AsRef<str>) -> Result<bool, TmuxError> {
+        let name = name.as_ref();
+        let target = session_target(name)?;
         match self
-            .run("has-session", ["-t", target.as_str()], Some(name.as_str()))
+            .run("has-session", ["-t", target.as_str()], Some(name))
             .await
         {
             Ok(_) => Ok(true),
@@ -200,63 +198,51 @@ impl Tmux {
 
     /// Creates a window at the next free index of `session` and makes it the
     /// session's current window.
-    pub async fn new_window(&self, session: &SessionName) -> Result<(), TmuxError> {
-        let target = session_scope(session.as_str())?;
-        self.run(
-            "new-window",
-            ["-t", target.as_str()],
-            Some(session.as_str()),
-        )
-        .await
-        .map(drop)
+    pub async fn new_window(&self, session: impl AsRef<str>) -> Result<(), TmuxError> {
+        let session = session.as_ref();
+        let target = session_scope(session)?;
+        self.run("new-window", ["-t", target.as_str()], Some(session))
+            .await
+            .map(drop)
     }
 
     /// Makes the window at `index` the current window of `session`.
     pub async fn select_window(
         &self,
-        session: &SessionName,
-        index: WindowIndex,
+        session: impl AsRef<str>,
+        index: u32,
     ) -> Result<(), TmuxError> {
+        let session = session.as_ref();
         let target = self.resolve_window(session, index).await?;
-        self.run(
-            "select-window",
-            ["-t", target.as_str()],
-            Some(session.as_str()),
-        )
-        .await
-        .map(drop)
+        self.run("select-window", ["-t", target.as_str()], Some(session))
+            .await
+            .map(drop)
     }
 
     /// Kills the window at `index` of `session` (in every session it is
     /// linked into, as `kill-window` does).
-    pub async fn kill_window(
-        &self,
-        session: &SessionName,
-        index: WindowIndex,
-    ) -> Result<(), TmuxError> {
+    pub async fn kill_window(&self, session: impl AsRef<str>, index: u32) -> Result<(), TmuxError> {
+        let session = session.as_ref();
         let target = self.resolve_window(session, index).await?;
-        self.run(
-            "kill-window",
-            ["-t", target.as_str()],
-            Some(session.as_str()),
-        )
-        .await
-        .map(drop)
+        self.run("kill-window", ["-t", target.as_str()], Some(session))
+            .await
+            .map(drop)
     }
 
     /// `=session:@id` for the window at `index`: tmux would fall back from
     /// a missing index to window *names*, so the index is looked up first.
     async fn resolve_window(
         &self,
-        session: &SessionName,
-        index: WindowIndex,
+        session: impl AsRef<str>,
+        index: u32,
     ) -> Result<String, TmuxError> {
-        let target = session_target(session.as_str())?;
+        let session = session.as_ref();
+        let target = session_target(session)?;
         let output = self
             .run(
                 "list-windows",
                 ["-t", target.as_str(), "-F", "#{window_index} #{window_id}"],
-                Some(session.as_str()),
+                Some(session),
             )
             .await?;
         let text = String::from_utf8_lossy(&output.stdout);
@@ -264,13 +250,13 @@ impl Tmux {
             let (found, id) = line.split_once(' ').ok_or_else(|| {
                 TmuxError::parse("list-windows", format!("unexpected line {line:?}"))
             })?;
-            if found == index.get().to_string() {
-                return window_target(session.as_str(), id);
+            if found == index.to_string() {
+                return window_target(session, id);
             }
         }
         Err(TmuxError::NotFound {
             kind: "window",
-            target: format!("{}:{}", session.as_str(), index.get()),
+            target: format!("{}:{}", session, index),
         })
     }
 
@@ -278,10 +264,11 @@ impl Tmux {
     /// returns the new pane, which becomes the active one.
     pub async fn split_pane(
         &self,
-        pane: &PaneId,
+        pane: impl AsRef<str>,
         orientation: Orientation,
     ) -> Result<PaneId, TmuxError> {
-        self.split(pane, orientation, false).await
+        let pane = PaneId::parse(pane.as_ref())?;
+        self.split(&pane, orientation, false).await
     }
 
     /// [`Tmux::split_pane`], and the window zoomed onto the new pane
@@ -289,10 +276,11 @@ impl Tmux {
     /// are too narrow to use.
     pub async fn split_pane_zoomed(
         &self,
-        pane: &PaneId,
+        pane: impl AsRef<str>,
         orientation: Orientation,
     ) -> Result<PaneId, TmuxError> {
-        self.split(pane, orientation, true).await
+        let pane = PaneId::parse(pane.as_ref())?;
+        self.split(&pane, orientation, true).await
     }
 
     async fn split(
@@ -314,14 +302,16 @@ impl Tmux {
     }
 
     /// Kills `pane`.
-    pub async fn kill_pane(&self, pane: &PaneId) -> Result<(), TmuxError> {
+    pub async fn kill_pane(&self, pane: impl AsRef<str>) -> Result<(), TmuxError> {
+        let pane = PaneId::parse(pane.as_ref())?;
         self.run("kill-pane", ["-t", pane.as_str()], Some(pane.as_str()))
             .await
             .map(drop)
     }
 
     /// Makes `pane` its window's active pane.
-    pub async fn select_pane(&self, pane: &PaneId) -> Result<(), TmuxError> {
+    pub async fn select_pane(&self, pane: impl AsRef<str>) -> Result<(), TmuxError> {
+        let pane = PaneId::parse(pane.as_ref())?;
         self.run("select-pane", ["-t", pane.as_str()], Some(pane.as_str()))
             .await
             .map(drop)
@@ -329,7 +319,8 @@ impl Tmux {
 
     /// Zooms `pane` (making it active), or unzooms its window if it is
     /// zoomed (`resize-pane -Z`).
-    pub async fn toggle_zoom(&self, pane: &PaneId) -> Result<(), TmuxError> {
+    pub async fn toggle_zoom(&self, pane: impl AsRef<str>) -> Result<(), TmuxError> {
+        let pane = PaneId::parse(pane.as_ref())?;
         self.run(
             "resize-pane",
             ["-Z", "-t", pane.as_str()],
@@ -341,7 +332,8 @@ impl Tmux {
 
     /// Whether `pane` is zoomed: its window is zoomed and it is the active
     /// pane.
-    pub async fn is_zoomed(&self, pane: &PaneId) -> Result<bool, TmuxError> {
+    pub async fn is_zoomed(&self, pane: impl AsRef<str>) -> Result<bool, TmuxError> {
+        let pane = PaneId::parse(pane.as_ref())?;
         let output = self
             .run(
                 "display-message",
@@ -372,10 +364,11 @@ impl Tmux {
     /// removed. Bytes that are not UTF-8 become U+FFFD.
     pub async fn capture_pane(
         &self,
-        pane: &PaneId,
-        lines: ScrollbackLines,
+        pane: impl AsRef<str>,
+        lines: u32,
     ) -> Result<String, TmuxError> {
-        let start = format!("-{}", lines.get());
+        let pane = PaneId::parse(pane.as_ref())?;
+        let start = format!("-{lines}");
         let output = self
             .run(
                 "capture-pane",
@@ -393,7 +386,8 @@ impl Tmux {
     /// scrolled back to the bottom); `0` leaves copy mode. The pane's own
     /// program sees nothing of it. Returns how many lines back the pane
     /// now shows (`0`: live).
-    pub async fn scroll_pane(&self, pane: &PaneId, lines: i32) -> Result<u32, TmuxError> {
+    pub async fn scroll_pane(&self, pane: impl AsRef<str>, lines: i32) -> Result<u32, TmuxError> {
+        let pane = PaneId::parse(pane.as_ref())?;
         let target = pane.as_str();
         let mut args: Vec<OsString> = Vec::new();
         if lines == 0 {
@@ -441,13 +435,15 @@ impl Tmux {
     /// own options change, never a global one.
     pub async fn name_base_in_status(
         &self,
-        managed: &SessionName,
-        base: &SessionName,
+        managed: impl AsRef<str>,
+        base: impl AsRef<str>,
     ) -> Result<bool, TmuxError> {
-        if !managed.is_managed() {
+        let base = base.as_ref();
+        let managed = managed.as_ref();
+        if !managed.starts_with(MANAGED_SESSION_PREFIX) {
             return Err(TmuxError::invalid(
                 "session name",
-                managed.as_str(),
+                managed,
                 "only managed sessions get a status line of ours".to_owned(),
             ));
         }
@@ -458,12 +454,10 @@ impl Tmux {
             return Ok(false);
         }
         // `set-option -t` takes a pane: `=name:` (the session's current window).
-        let target = session_scope(managed.as_str())?;
+        let target = session_scope(managed)?;
         // status-left goes through strftime and then the format expander.
-        let left = format!("[{}] ", escape_format(&base.as_str().replace('%', "%%")));
-        let length = (base.as_str().chars().count() + 3)
-            .clamp(10, 40)
-            .to_string();
+        let left = format!("[{}] ", escape_format(&base.replace('%', "%%")));
+        let length = (base.chars().count() + 3).clamp(10, 40).to_string();
         let args: Vec<OsString> = vec![
             "set-option".into(),
             "-t".into(),
@@ -477,7 +471,7 @@ impl Tmux {
             "status-left-length".into(),
             length.into(),
         ];
-        self.run_sequence("set-option", args, Some(managed.as_str()))
+        self.run_sequence("set-option", args, Some(managed))
             .await
             .map(|_| true)
     }
@@ -485,7 +479,8 @@ impl Tmux {
     /// The names of the sessions that contain `pane` (a pane in a window of
     /// a session group belongs to every session of the group). Empty when
     /// the pane does not exist.
-    pub async fn pane_sessions(&self, pane: &PaneId) -> Result<Vec<String>, TmuxError> {
+    pub async fn pane_sessions(&self, pane: impl AsRef<str>) -> Result<Vec<String>, TmuxError> {
+        let pane = PaneId::parse(pane.as_ref())?;
         // The pane id is validated (`%<digits>`), so it is safe inside the
         // filter format.
         let filter = format!("#{{==:#{{pane_id}},{}}}", pane.as_str());
@@ -508,15 +503,17 @@ impl Tmux {
     /// Whether `pane` is in one of the windows of session `session`.
     pub async fn pane_in_session(
         &self,
-        pane: &PaneId,
-        session: &SessionName,
+        pane: impl AsRef<str>,
+        session: impl AsRef<str>,
     ) -> Result<bool, TmuxError> {
-        let target = session_scope(session.as_str())?;
+        let session = session.as_ref();
+        let pane = PaneId::parse(pane.as_ref())?;
+        let target = session_scope(session)?;
         let output = self
             .run(
                 "list-panes",
                 ["-s", "-t", target.as_str(), "-F", "#{pane_id}"],
-                Some(session.as_str()),
+                Some(session),
             )
             .await?;
         Ok(String::from_utf8_lossy(&output.stdout)
@@ -552,13 +549,14 @@ impl Tmux {
 
     /// Redraws every client attached to `session` (`refresh-client`), e.g.
     /// after a browser resumes and needs a full screen.
-    pub async fn refresh_session_clients(&self, session: &SessionName) -> Result<(), TmuxError> {
-        let target = session_target(session.as_str())?;
+    pub async fn refresh_session_clients(&self, session: impl AsRef<str>) -> Result<(), TmuxError> {
+        let session = session.as_ref();
+        let target = session_target(session)?;
         let output = self
             .run(
                 "list-clients",
                 ["-t", target.as_str(), "-F", "#{client_name}"],
-                Some(session.as_str()),
+                Some(session),
             )
             .await?;
         for client in String::from_utf8_lossy(&output.stdout).lines() {

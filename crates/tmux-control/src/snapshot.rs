@@ -31,16 +31,13 @@
 
 use std::collections::HashMap;
 
-use tmux_mobile_protocol::{
-    MANAGED_SESSION_PREFIX, PaneId, PaneState, SessionState, TmuxState, WindowState,
-};
-
 use crate::error::TmuxError;
+use crate::ids::{MANAGED_SESSION_PREFIX, PaneId};
 
 /// The name of the session the [`crate::StateWatcher`] keeps for its
 /// control-mode client. It carries the managed prefix, contains `~` (which
 /// no client id can contain, so it never collides with a browser client's
-/// session) and is never shown by [`Snapshot::to_wire`].
+/// session) and a server should never show it to a client.
 pub const WATCHER_SESSION: &str = "tmux-mobile-client-~watcher";
 
 /// The `-F` format of a snapshot, with literal tab and newline characters
@@ -90,8 +87,8 @@ pub struct SessionSnapshot {
     pub attached: u32,
     /// The name of the session group, when the session is in one.
     pub group: Option<String>,
-    /// Whether the name starts with `tmux-mobile-client-` (a session
-    /// tmux-mobile manages; see `MANAGED_SESSION_PREFIX`).
+    /// Whether the name starts with [`MANAGED_SESSION_PREFIX`] (a session
+    /// tmux-mobile manages).
     pub managed: bool,
     /// The windows linked into this session, in index order.
     pub windows: Vec<WindowSnapshot>,
@@ -157,42 +154,12 @@ impl Snapshot {
 
     /// The names of every session that contains `pane` (all sessions of a
     /// group share their windows, so a pane belongs to each of them).
-    pub fn sessions_with_pane<'a>(
-        &'a self,
-        pane: &'a PaneId,
-    ) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn sessions_with_pane(&self, pane: impl AsRef<str>) -> impl Iterator<Item = &str> {
+        let pane = pane.as_ref().to_owned();
         self.sessions
             .iter()
-            .filter(move |s| s.contains_pane(pane))
+            .filter(move |s| s.contains_pane(&pane))
             .map(|s| s.name.as_str())
-    }
-
-    /// Converts to the wire form of `tmux_state`. The watcher's own session
-    /// is always left out; other managed sessions (`tmux-mobile-client-*`)
-    /// only when `include_managed` is true. A pane is `zoomed` when its
-    /// window is zoomed and it is the window's active pane.
-    pub fn to_wire(&self, captured_at: String, include_managed: bool) -> TmuxState {
-        self.to_wire_with(captured_at, |s| include_managed || !s.managed)
-    }
-
-    /// Like [`Snapshot::to_wire`], keeping the sessions for which `keep`
-    /// returns true (e.g. every user session plus one client's own managed
-    /// session). The watcher's session is always left out.
-    pub fn to_wire_with(
-        &self,
-        captured_at: String,
-        keep: impl Fn(&SessionSnapshot) -> bool,
-    ) -> TmuxState {
-        let sessions = self
-            .sessions
-            .iter()
-            .filter(|s| s.name != WATCHER_SESSION && keep(s))
-            .map(SessionSnapshot::to_wire)
-            .collect();
-        TmuxState {
-            sessions,
-            captured_at,
-        }
     }
 }
 
@@ -213,20 +180,11 @@ impl SessionSnapshot {
     }
 
     /// Whether `pane` is in one of this session's windows.
-    pub fn contains_pane(&self, pane: &PaneId) -> bool {
+    pub fn contains_pane(&self, pane: impl AsRef<str>) -> bool {
+        let pane = pane.as_ref();
         self.windows
             .iter()
-            .any(|w| w.panes.iter().any(|p| &p.id == pane))
-    }
-
-    /// The wire form of this session.
-    pub fn to_wire(&self) -> SessionState {
-        SessionState {
-            name: self.name.clone(),
-            attached: self.is_attached(),
-            windows: u32::try_from(self.windows.len()).unwrap_or(u32::MAX),
-            window_states: self.windows.iter().map(WindowSnapshot::to_wire).collect(),
-        }
+            .any(|w| w.panes.iter().any(|p| p.id.as_str() == pane))
     }
 }
 
@@ -234,28 +192,6 @@ impl WindowSnapshot {
     /// The window's active pane.
     pub fn active_pane(&self) -> Option<&PaneSnapshot> {
         self.panes.iter().find(|p| p.active)
-    }
-
-    fn to_wire(&self) -> WindowState {
-        WindowState {
-            index: self.index,
-            name: self.name.clone(),
-            active: self.active,
-            pane_count: u32::try_from(self.panes.len()).unwrap_or(u32::MAX),
-            panes: self
-                .panes
-                .iter()
-                .map(|p| PaneState {
-                    index: p.index,
-                    id: p.id.to_string(),
-                    current_command: p.current_command.clone(),
-                    active: p.active,
-                    width: p.width,
-                    height: p.height,
-                    zoomed: self.zoomed && p.active,
-                })
-                .collect(),
-        }
     }
 }
 
@@ -486,32 +422,9 @@ $1\t0\t@2\t0\t1\t0\t%3\t0\t1\t80\t24\t6:a\\ttab\t0:\t2:sh\tsh\n";
         assert!(managed.managed);
         assert!(managed.is_attached());
         assert_eq!(managed.active_window().unwrap().index, 0);
-        let pane2: PaneId = "%2".parse().unwrap();
-        let owners: Vec<_> = snap.sessions_with_pane(&pane2).collect();
+        let owners: Vec<_> = snap.sessions_with_pane("%2").collect();
         assert_eq!(owners, ["base", "tmux-mobile-client-abc12"]);
         assert_eq!(snap.session("a\\ttab").unwrap().group, None);
-    }
-
-    #[test]
-    fn wire_form_hides_managed_sessions_on_request() {
-        let snap = parse_snapshot(CAPTURED).unwrap();
-        let wire = snap.to_wire("2026-11-30T00:00:00.000Z".into(), false);
-        assert_eq!(wire.sessions.len(), 2);
-        let base = &wire.sessions[0];
-        assert_eq!(base.windows, 2);
-        assert_eq!(base.window_states[1].pane_count, 2);
-        let zoomed: Vec<_> = base.window_states[1]
-            .panes
-            .iter()
-            .map(|p| p.zoomed)
-            .collect();
-        assert_eq!(zoomed, [false, true]);
-        let all = snap.to_wire(String::new(), true);
-        assert_eq!(all.sessions.len(), 3);
-        let mine = snap.to_wire_with(String::new(), |s| !s.managed || s.name.ends_with("abc12"));
-        assert_eq!(mine.sessions.len(), 3);
-        let none = snap.to_wire_with(String::new(), |s| !s.managed || s.name.ends_with("other"));
-        assert_eq!(none.sessions.len(), 2);
     }
 
     #[test]

@@ -412,53 +412,139 @@ impl Tmux {
     }
 }
 
-/// A tmux version, as printed by `tmux -V` (`tmux 3.3a`, `tmux next-3.5`).
+/// A tmux version, as printed by `tmux -V` (`tmux 3.3a`, `tmux next-3.5`,
+/// `tmux master`). The one parser of tmux versions in tmux-mobile: the app's
+/// start-up check and [`Tmux::version`] both use it.
+///
+/// ```
+/// use tmux_mobile_tmux_control::TmuxVersion;
+/// let v = TmuxVersion::parse("tmux 3.3a").unwrap();
+/// assert_eq!((v.number, v.text()), (Some((3, 3)), "3.3a"));
+/// assert!(v.is_supported());
+/// assert!(!TmuxVersion::parse("tmux 3.1c").unwrap().is_supported());
+/// // A build from git has no number and is assumed recent.
+/// assert!(TmuxVersion::parse("tmux master").unwrap().is_supported());
+/// assert!(TmuxVersion::parse("screen 4.9").is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TmuxVersion {
-    /// The text after `tmux `, like `3.3a`.
+    /// The text after `tmux `, like `3.3a`, `next-3.5` or `master`.
     pub raw: String,
-    /// The major number (3 in 3.3a).
-    pub major: u32,
-    /// The minor number (3 in 3.3a).
-    pub minor: u32,
+    /// `(major, minor)` of a numbered release (`3.3a` is `(3, 3)`, a
+    /// `next-3.5` development build `(3, 5)`); `None` for a build without
+    /// a number (`master`, `openbsd-7.4`), which is assumed recent.
+    pub number: Option<(u32, u32)>,
 }
 
 impl TmuxVersion {
-    /// Parses a `tmux -V` line.
-    pub fn parse(line: &str) -> Option<TmuxVersion> {
-        let raw = line.strip_prefix("tmux ")?.trim();
-        let numeric = raw.trim_start_matches(|c: char| !c.is_ascii_digit());
-        let (major, rest) = numeric.split_once('.')?;
-        let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    /// The oldest tmux this crate works with (control-mode client flags
+    /// `no-output,ignore-size`, `-N`, `#{n:…}`, `list-panes -f`, grouped
+    /// sessions).
+    pub const MINIMUM: (u32, u32) = (3, 2);
+    /// [`TmuxVersion::MINIMUM`] as text, for messages.
+    pub const MINIMUM_TEXT: &str = "3.2";
+
+    /// Parses the output of `tmux -V`. `None` when the text is not tmux's
+    /// answer (another program, a stray word, a malformed number).
+    pub fn parse(output: &str) -> Option<TmuxVersion> {
+        let raw = output.trim().strip_prefix("tmux ")?.trim();
+        if raw.is_empty() || raw.contains(char::is_whitespace) {
+            return None;
+        }
+        let numbered = raw.strip_prefix("next-").unwrap_or(raw);
+        let (major, rest) = split_number(numbered);
+        let number = match major {
+            // `master`, `openbsd-7.4` and other unnumbered builds.
+            None => None,
+            Some(major) => {
+                let minor = match rest.strip_prefix('.') {
+                    Some(rest) => split_number(rest).0?,
+                    None => 0,
+                };
+                Some((major, minor))
+            }
+        };
         Some(TmuxVersion {
             raw: raw.to_owned(),
-            major: major.parse().ok()?,
-            minor: minor.parse().ok()?,
+            number,
         })
     }
 
-    /// Whether this version has everything this crate uses (control-mode
-    /// client flags `no-output,ignore-size`, `-N`, `#{n:…}`, `list-panes
-    /// -f`): tmux 3.2 or newer.
+    /// Whether this version has everything this crate uses:
+    /// [`TmuxVersion::MINIMUM`] or newer, or a build without a number.
     pub fn is_supported(&self) -> bool {
-        (self.major, self.minor) >= (3, 2)
+        self.number.is_none_or(|number| number >= Self::MINIMUM)
     }
+
+    /// The version as tmux printed it, e.g. `3.3a`.
+    pub fn text(&self) -> &str {
+        &self.raw
+    }
+}
+
+/// Leading decimal number of `s` and the rest.
+fn split_number(s: &str) -> (Option<u32>, &str) {
+    let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    (s[..end].parse().ok(), &s[end..])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn number(output: &str) -> Option<Option<(u32, u32)>> {
+        TmuxVersion::parse(output).map(|v| v.number)
+    }
+
     #[test]
-    fn parses_versions() {
-        let v = TmuxVersion::parse("tmux 3.3a").unwrap();
-        assert_eq!((v.major, v.minor, v.raw.as_str()), (3, 3, "3.3a"));
-        assert!(v.is_supported());
-        let v = TmuxVersion::parse("tmux next-3.5").unwrap();
-        assert_eq!((v.major, v.minor), (3, 5));
-        assert!(!TmuxVersion::parse("tmux 2.9").unwrap().is_supported());
-        assert!(TmuxVersion::parse("screen 4.0").is_none());
-        assert!(TmuxVersion::parse("tmux master").is_none());
+    fn parses_real_version_strings() {
+        assert_eq!(number("tmux 3.3a\n"), Some(Some((3, 3))));
+        assert_eq!(number("tmux 3.2"), Some(Some((3, 2))));
+        assert_eq!(number("tmux 2.9a"), Some(Some((2, 9))));
+        assert_eq!(number("tmux 3.10"), Some(Some((3, 10))));
+        assert_eq!(number("tmux 3.4-rc"), Some(Some((3, 4))));
+        assert_eq!(number("tmux next-3.5"), Some(Some((3, 5))));
+        assert_eq!(number("tmux 4"), Some(Some((4, 0))));
+        assert_eq!(number("tmux master"), Some(None));
+        assert_eq!(number("tmux openbsd-7.4"), Some(None));
+        assert_eq!(
+            TmuxVersion::parse("tmux next-3.5").unwrap().text(),
+            "next-3.5"
+        );
+    }
+
+    #[test]
+    fn rejects_non_tmux_output() {
+        for s in [
+            "",
+            "tmux",
+            "tmux ",
+            "screen 4.9",
+            "tmux 3.",
+            "tmux 3.x",
+            "tmux 3.3 extra",
+        ] {
+            assert_eq!(TmuxVersion::parse(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn minimum_version_is_enforced() {
+        let ok = |s: &str| TmuxVersion::parse(s).unwrap().is_supported();
+        for supported in [
+            "tmux 3.2",
+            "tmux 3.2a",
+            "tmux 3.3a",
+            "tmux 4.0",
+            "tmux next-3.5",
+            "tmux master",
+        ] {
+            assert!(ok(supported), "{supported}");
+        }
+        for old in ["tmux 3.1c", "tmux 2.9", "tmux 1.8"] {
+            assert!(!ok(old), "{old}");
+        }
     }
 
     #[test]

@@ -87,8 +87,8 @@ enum Request {
 ///   tmux command run *outside* tmux without `-t` picks the most recently
 ///   active session, which can be this one right after it was created;
 /// - the session's only pane runs `true` and is kept dead
-///   (`remain-on-exit`), so it costs no process; [`Snapshot::to_wire`] and
-///   [`Snapshot::user_sessions`] never show it. The watcher removes it
+///   (`remain-on-exit`), so it costs no process; it is managed, so
+///   [`Snapshot::user_sessions`] never shows it. The watcher removes it
 ///   itself when it stops (see *Stopping* below);
 /// - notifications (`%window-add`, `%sessions-changed`, `%window-renamed`,
 ///   `%unlinked-window-*`, `%session-window-changed`, `%window-pane-changed`,

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use tmux_mobile_protocol::{Orientation, PaneId, ScrollbackLines, SessionName, WindowIndex};
+use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{Orientation, PaneId};
 use tmux_mobile_tmux_control::{Snapshot, TmuxError};
 
 fn name(s: &str) -> SessionName {
@@ -129,9 +130,8 @@ async fn grouped_sessions_share_windows_but_not_the_current_one() {
     owners.sort();
     assert_eq!(owners, ["base", "tmux-mobile-client-abc"]);
     assert!(tmux.pane_in_session(&pane, &client).await.unwrap());
-    let wire = snap.to_wire("t".into(), false);
-    assert_eq!(wire.sessions.len(), 1);
-    assert_eq!(snap.to_wire("t".into(), true).sessions.len(), 2);
+    assert_eq!(snap.user_sessions().count(), 1);
+    assert_eq!(snap.sessions().len(), 2);
     // A group target that does not exist is an error, and creates nothing.
     assert!(matches!(
         tmux.new_grouped_session(&name("tmux-mobile-client-x"), &name("nope"))
@@ -157,7 +157,7 @@ async fn windows_are_addressed_by_index_never_by_name() {
     );
     assert_eq!(session.active_window().unwrap().index, 2);
 
-    tmux.select_window(&s, WindowIndex::new(0)).await.unwrap();
+    tmux.select_window(&s, 0).await.unwrap();
     assert_eq!(
         snapshot(&sandbox)
             .await
@@ -169,7 +169,7 @@ async fn windows_are_addressed_by_index_never_by_name() {
         0
     );
 
-    tmux.kill_window(&s, WindowIndex::new(1)).await.unwrap();
+    tmux.kill_window(&s, 1).await.unwrap();
     let snap = snapshot(&sandbox).await;
     assert_eq!(
         snap.session("s")
@@ -192,8 +192,8 @@ async fn windows_are_addressed_by_index_never_by_name() {
         .await
         .unwrap();
     for result in [
-        tmux.kill_window(&s, WindowIndex::new(7)).await,
-        tmux.select_window(&s, WindowIndex::new(7)).await,
+        tmux.kill_window(&s, 7).await,
+        tmux.select_window(&s, 7).await,
     ] {
         assert!(
             matches!(result, Err(TmuxError::NotFound { kind: "window", ref target }) if target == "s:7"),
@@ -247,12 +247,14 @@ async fn panes_split_select_zoom_capture_and_die() {
     tmux.toggle_zoom(&first).await.unwrap();
     assert!(tmux.is_zoomed(&first).await.unwrap());
     assert!(!tmux.is_zoomed(&right).await.unwrap());
-    let wire = snapshot(&sandbox).await.to_wire("t".into(), false);
-    let zoomed: Vec<_> = wire.sessions[0].window_states[0]
+    let snap = snapshot(&sandbox).await;
+    let window = &snap.sessions()[0].windows[0];
+    assert!(window.zoomed);
+    let zoomed: Vec<_> = window
         .panes
         .iter()
-        .filter(|p| p.zoomed)
-        .map(|p| p.id.clone())
+        .filter(|p| p.active)
+        .map(|p| p.id.to_string())
         .collect();
     assert_eq!(zoomed, [first.to_string()]);
     tmux.toggle_zoom(&first).await.unwrap();
@@ -275,10 +277,7 @@ async fn panes_split_select_zoom_capture_and_die() {
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let text = tmux
-            .capture_pane(&first, ScrollbackLines::new(100))
-            .await
-            .unwrap();
+        let text = tmux.capture_pane(&first, 100).await.unwrap();
         if text.lines().any(|l| l == "MARK42") {
             break;
         }
@@ -398,8 +397,8 @@ async fn hostile_session_names_one_by_one() {
         );
         assert_eq!(snap.sessions().len(), 2, "{hostile:?}");
         tmux.new_window(&n).await.unwrap();
-        tmux.select_window(&n, WindowIndex::new(0)).await.unwrap();
-        tmux.kill_window(&n, WindowIndex::new(1)).await.unwrap();
+        tmux.select_window(&n, 0).await.unwrap();
+        tmux.kill_window(&n, 1).await.unwrap();
         assert_eq!(
             snapshot(&sandbox)
                 .await
@@ -533,11 +532,7 @@ async fn a_hostile_program_name_cannot_forge_records() {
     let command = &window.panes[0].current_command;
     assert!(command.starts_with("evil $9 1 @9"), "{command:?}");
     assert!(!command.contains(['\n', '\t']), "{command:?}");
-    assert!(
-        snap.sessions_with_pane(&"%99".parse().unwrap())
-            .next()
-            .is_none()
-    );
+    assert!(snap.sessions_with_pane("%99").next().is_none());
 }
 
 /// Polls `capture` (a real tmux command each time) until `done` holds.
@@ -549,10 +544,7 @@ async fn until_capture(
 ) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let text = tmux
-            .capture_pane(pane, ScrollbackLines::new(100))
-            .await
-            .unwrap();
+        let text = tmux.capture_pane(pane, 100).await.unwrap();
         if done(&text) {
             return text;
         }

@@ -30,13 +30,7 @@ async fn outside_changes_produce_snapshot_events() {
     // The watcher's control client is not counted on the user's session.
     assert_eq!(first.session("base").unwrap().attached, 0);
     assert!(first.session(WATCHER_SESSION).unwrap().is_attached());
-    assert!(
-        first
-            .to_wire(String::new(), true)
-            .sessions
-            .iter()
-            .all(|s| s.name != WATCHER_SESSION)
-    );
+    assert!(first.user_sessions().all(|s| s.name != WATCHER_SESSION));
 
     sandbox.run(&["new-window", "-t", "=base:"]).await.unwrap();
     wait_for(&mut rx, "the new window", |s| windows(s, "base") == 2).await;

@@ -88,3 +88,57 @@ test("13 original-style client: auth, attach, state, terminal echo", { timeout: 
     await sandbox.destroy();
   }
 });
+
+// Issue 15, point 5: the unmodified 0.0.8 web client, byte for byte. It
+// opens /ws/terminal as soon as it reads control `auth_ok` (before
+// `attached`) and authenticates it with token and password only, no
+// clientId; the server binds it to that control client (the newest login
+// from the same address with the same credentials that has no terminal).
+test("13 the 0.0.8 web client: terminal auth without clientId", { timeout: 180_000 }, async () => {
+  const sandbox = new Sandbox("13-original-008");
+  let app;
+  const sockets = [];
+  try {
+    app = await sandbox.startApp({});
+    const auth = `{"type":"auth","token":${JSON.stringify(app.token)},"password":${JSON.stringify(app.password)}}`;
+    const control = open(app.baseUrl, "/ws/control");
+    sockets.push(control.ws);
+    await control.opened;
+    let terminal = null;
+    control.ws.on("message", (data, isBinary) => {
+      if (isBinary || terminal) return;
+      if (JSON.parse(data.toString("utf8")).type !== "auth_ok") return;
+      terminal = open(app.baseUrl, "/ws/terminal");
+      sockets.push(terminal.ws);
+      terminal.opened.then(() => {
+        terminal.ws.send(auth);
+        terminal.ws.send('{"type":"resize","cols":80,"rows":24}');
+      });
+    });
+    control.ws.send(auth);
+    await waitFor(() => terminal !== null, { what: "auth_ok on the control socket" });
+    const output = () => terminal.messages.map((m) => (m.isBinary ? m.data.toString("utf8") : m.data)).join("");
+    await waitFor(() => output().includes("e2e$"), { what: "the shell prompt on the terminal socket" }).catch((e) => {
+      throw new Error(`${e.message}; output: ${JSON.stringify(output().slice(-500))}`);
+    });
+    terminal.ws.send("echo orig-$((40+2))\r");
+    await waitFor(() => /orig-42/.test(output()), { what: "orig-42 on the terminal socket" });
+    const pane = await sandbox.tmux("capture-pane", "-p", "-t", "=main:");
+    assert.match(pane, /^orig-42$/m, "the command did not run in the main session's pane");
+
+    // A second terminal socket of that kind finds no client without a terminal.
+    const stray = open(app.baseUrl, "/ws/terminal");
+    sockets.push(stray.ws);
+    await stray.opened;
+    stray.ws.send(auth);
+    const closed = await stray.closed;
+    assert.equal(closed.code, 4001);
+  } catch (e) {
+    if (app) console.error(`--- tmux-mobile output ---\n${app.log(80)}`);
+    throw e;
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await app?.stop();
+    await sandbox.destroy();
+  }
+});

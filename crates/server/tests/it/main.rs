@@ -2,12 +2,16 @@
 //! private sockets. One test binary (so the suite links once); tests run in
 //! parallel, each with its own `TestServer`.
 
+mod attention;
 mod common;
 mod deflate;
+mod deltas;
 mod examples;
 mod handshake;
 mod http;
 mod lifecycle;
+mod limits;
 mod mutations;
+mod scrollback;
 mod switching;
 mod terminal;

@@ -6,7 +6,9 @@ use serde_json::json;
 use tmux_mobile_server::TestServer;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{Terminal, attached_client, eventually, ws_connect};
+use crate::common::{
+    Control, Terminal, attached_client, eventually, ws_connect, ws_connect_with_headers,
+};
 
 async fn close_code(server: &TestServer, first: Message) -> (u16, String) {
     let mut terminal = Terminal {
@@ -21,6 +23,10 @@ async fn close_code(server: &TestServer, first: Message) -> (u16, String) {
 async fn terminal_auth_failures_close_with_4001() {
     let server = TestServer::builder().password("pw").start().await;
     let (_control, client_id, ..) = attached_client(&server).await;
+    // With a terminal bound, the client is no candidate for a terminal
+    // socket that names no client (case 4).
+    let mut bound = Terminal::connect(&server, &client_id, false).await;
+    bound.read_until("", false).await;
     let token = server.token();
     let cases = [
         (Message::Text("ls\r".into()), "auth required"),
@@ -180,4 +186,121 @@ async fn a_session_key_authenticates_the_terminal_too() {
     let mut terminal = Terminal { ws };
     terminal.send_text("echo key-$((7*6))\r").await;
     terminal.read_until("key-42", false).await;
+}
+
+/// What the unmodified 0.0.8 web client sends, byte for byte: control
+/// `auth` with token and password; as soon as `auth_ok` arrives, a
+/// terminal socket whose `auth` names no client, then a resize, then
+/// keystrokes as text frames.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_original_web_clients_terminal_without_client_id_is_bound() {
+    let server = TestServer::builder().password("pw-0.0.8").start().await;
+    let token = server.token().to_owned();
+    let auth = format!(r#"{{"type":"auth","token":"{token}","password":"pw-0.0.8"}}"#);
+    let mut control = Control::connect(&server).await;
+    control.send_raw(&auth).await;
+    let ok = control.recv().await;
+    assert_eq!(ok["type"], "auth_ok", "{ok}");
+    // Right after auth_ok, before `attached`.
+    let mut terminal = Terminal {
+        ws: ws_connect(&server, "/ws/terminal").await,
+    };
+    terminal.send_text(&auth).await;
+    terminal
+        .send_text(r#"{"type":"resize","cols":80,"rows":24}"#)
+        .await;
+    assert_eq!(control.recv().await["type"], "attached");
+    terminal.send_text("echo orig-$((40+2))\r").await;
+    terminal.read_until("orig-42", false).await;
+
+    // A second such socket finds no client without a terminal: 4001.
+    let (code, reason) = close_code(&server, Message::Text(auth.clone().into())).await;
+    assert_eq!((code, reason.as_str()), (4001, "unauthorized"));
+    // Once the first terminal closed, the client takes one again.
+    terminal.ws.close(None).await.expect("close");
+    terminal.closed().await;
+    let mut again = Terminal {
+        ws: ws_connect(&server, "/ws/terminal").await,
+    };
+    again.send_text(&auth).await;
+    again.send_text("echo again-$((40+2))\r").await;
+    again.read_until("again-42", false).await;
+}
+
+/// The binding rule for terminal sockets without `clientId`: only the
+/// newest control login from the same address, with the same role, that
+/// has no terminal; anything else is 4001.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_without_client_id_binds_only_the_newest_login_of_its_address_and_role() {
+    let server = TestServer::builder()
+        .with_sessions(&["older", "newer"])
+        .read_only_link()
+        .trust_cf_connecting_ip()
+        .start()
+        .await;
+    let from = |ip: &'static str| [("cf-connecting-ip", ip)];
+    let login = |ip: &'static str, token: String, session: &'static str| {
+        let server = &server;
+        async move {
+            let mut control = Control {
+                ws: ws_connect_with_headers(server, "/ws/control", &from(ip)).await,
+            };
+            control.send(json!({"type": "auth", "token": token})).await;
+            assert_eq!(control.recv().await["type"], "auth_ok");
+            assert_eq!(control.recv().await["type"], "session_picker");
+            control
+                .send(json!({"type": "select_session", "session": session}))
+                .await;
+            assert_eq!(control.recv_type("attached").await["type"], "attached");
+            control
+        }
+    };
+    let token = server.token().to_owned();
+    let viewer_token = server
+        .read_only_token()
+        .expect("read-only token")
+        .to_owned();
+    let _older = login("203.0.113.7", token.clone(), "older").await;
+    let _newer = login("203.0.113.7", token.clone(), "newer").await;
+    // Newest of all from this address, but read-only: not for a control
+    // token's terminal.
+    let mut viewer = login("203.0.113.7", viewer_token.clone(), "older").await;
+    let terminal_from = |ip: &'static str, token: String| {
+        let server = &server;
+        async move {
+            let mut terminal = Terminal {
+                ws: ws_connect_with_headers(server, "/ws/terminal", &from(ip)).await,
+            };
+            terminal
+                .send_text(&json!({"type": "auth", "token": token}).to_string())
+                .await;
+            terminal
+        }
+    };
+
+    // Another address: nobody logged in from there.
+    let mut stranger = terminal_from("203.0.113.8", token.clone()).await;
+    let close = stranger.closed().await.expect("close frame");
+    assert_eq!(u16::from(close.code), 4001);
+
+    // The newest control login of the address: the one on `newer`.
+    let mut first = terminal_from("203.0.113.7", token.clone()).await;
+    first
+        .send_text("tmux display -p 'in-#{session_group}'\r")
+        .await;
+    first.read_until("in-newer", false).await;
+    // Then the older one, which has no terminal yet.
+    let mut second = terminal_from("203.0.113.7", token.clone()).await;
+    second
+        .send_text("tmux display -p 'in-#{session_group}'\r")
+        .await;
+    second.read_until("in-older", false).await;
+    // Every control client of the address has a terminal now.
+    let mut third = terminal_from("203.0.113.7", token.clone()).await;
+    let close = third.closed().await.expect("close frame");
+    assert_eq!(u16::from(close.code), 4001);
+    // The read-only credential binds the read-only client.
+    let mut watching = terminal_from("203.0.113.7", viewer_token).await;
+    watching.send_text("typed by a viewer\r").await;
+    assert_eq!(viewer.recv_error().await["message"], "read-only");
 }

@@ -1,0 +1,207 @@
+//! Attention end to end through the control socket, with programs in real
+//! tmux panes: a bell in a background window arrives as `attention` and as
+//! the `attention` flag in `tmux_state`; `ack_attention` and selecting the
+//! pane clear it for that phone only; a read-only phone sees it but cannot
+//! ack it; a prompt carries its quick replies; a phone that connects later
+//! still finds what nobody has seen.
+
+use serde_json::{Value, json};
+use tmux_mobile_server::TestServer;
+
+use crate::common::{Control, attached_client, session};
+
+/// Opens a background window in `session` running `sh`; its pane id.
+fn background_window(server: &TestServer, session: &str, name: &str) -> String {
+    let target = format!("={session}:");
+    server
+        .tmux_run(&[
+            "new-window",
+            "-d",
+            "-t",
+            &target,
+            "-n",
+            name,
+            "-P",
+            "-F",
+            "#{pane_id}",
+            "sh",
+        ])
+        .expect("new-window")
+        .trim()
+        .to_owned()
+}
+
+/// Runs `script` from a file in `pane` (the typed line does not show what
+/// the script prints).
+fn run_script(server: &TestServer, pane: &str, name: &str, script: &str) {
+    let path = server.tmux_tmpdir().join(name);
+    std::fs::write(&path, script).expect("write the script");
+    let line = format!("sh {}", path.display());
+    server
+        .tmux_run(&["send-keys", "-t", pane, "-l", &line])
+        .expect("send-keys");
+    server
+        .tmux_run(&["send-keys", "-t", pane, "Enter"])
+        .expect("send-keys");
+}
+
+/// Waits until tmux-mobile's tap on the sessions is attached (before it,
+/// output is not heard).
+async fn wait_for_tap(server: &TestServer) {
+    crate::common::eventually("the attention tap", || {
+        server
+            .tmux_run(&["list-sessions", "-F", "#{session_name} #{session_attached}"])
+            .is_ok_and(|out| {
+                out.lines()
+                    .any(|l| l.starts_with("tmux-mobile-client-~attn-") && !l.ends_with(" 0"))
+            })
+    })
+    .await;
+}
+
+/// The pane `id` in the state, wherever it is.
+fn pane<'a>(state: &'a Value, base: &str, id: &str) -> Option<&'a Value> {
+    session(state, base)?["windowStates"]
+        .as_array()?
+        .iter()
+        .flat_map(|w| w["panes"].as_array().into_iter().flatten())
+        .find(|p| p["id"] == id)
+}
+
+fn window<'a>(state: &'a Value, base: &str, index: u64) -> Option<&'a Value> {
+    session(state, base)?["windowStates"]
+        .as_array()?
+        .iter()
+        .find(|w| w["index"] == index)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bell_in_a_background_window_reaches_the_phone_and_ack_clears_it() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let (mut phone, ..) = attached_client(&server).await;
+    let (mut other, ..) = attached_client(&server).await;
+    wait_for_tap(&server).await;
+    let bell_pane = background_window(&server, "work", "build");
+
+    run_script(
+        &server,
+        &bell_pane,
+        "ring.sh",
+        "sleep 0.1; printf 'done\\007\\n'\n",
+    );
+    let attention = phone.recv_type("attention").await;
+    assert_eq!(attention["session"], "work");
+    assert_eq!(attention["windowIndex"], 1);
+    assert_eq!(attention["paneId"], bell_pane.as_str());
+    assert_eq!(attention["reason"], "bell");
+    assert_eq!(attention["text"], "");
+    assert!(attention["at"].as_u64().unwrap() > 1_700_000_000_000);
+    let state = phone
+        .wait_state(|s| pane(s, "work", &bell_pane).is_some_and(|p| p["attention"] == "bell"))
+        .await;
+    assert_eq!(window(&state, "work", 1).unwrap()["attention"], "bell");
+    // The window the phone is looking at has none.
+    assert!(
+        window(&state, "work", 0)
+            .unwrap()
+            .get("attention")
+            .is_none()
+    );
+
+    phone
+        .send(json!({"type": "ack_attention", "paneId": bell_pane}))
+        .await;
+    let state = phone
+        .wait_state(|s| pane(s, "work", &bell_pane).is_some_and(|p| p.get("attention").is_none()))
+        .await;
+    assert!(
+        window(&state, "work", 1)
+            .unwrap()
+            .get("attention")
+            .is_none()
+    );
+
+    // Only for that phone: the other still has it, until it selects the
+    // window (selecting the pane clears it too).
+    other.recv_type("attention").await;
+    let own = other
+        .wait_state(|s| pane(s, "work", &bell_pane).is_some_and(|p| p["attention"] == "bell"))
+        .await;
+    let own_session = own["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("tmux-mobile-client-")
+        })
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    other
+        .send(json!({"type": "select_window", "session": own_session, "windowIndex": 1}))
+        .await;
+    other
+        .wait_state(|s| pane(s, "work", &bell_pane).is_some_and(|p| p.get("attention").is_none()))
+        .await;
+
+    // A phone that connects now finds nothing: it has been seen.
+    let (mut late, _, _, state) = attached_client(&server).await;
+    assert!(
+        pane(&state, "work", &bell_pane)
+            .unwrap()
+            .get("attention")
+            .is_none()
+    );
+    late.send(json!({"type": "ack_attention", "paneId": "%999"}))
+        .await;
+    late.recv_type("tmux_state").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_carries_quick_replies_and_a_late_phone_still_sees_it() {
+    let server = TestServer::builder()
+        .with_sessions(&["work"])
+        .read_only_link()
+        .start()
+        .await;
+    let (mut phone, ..) = attached_client(&server).await;
+    wait_for_tap(&server).await;
+    let agent = background_window(&server, "work", "agent");
+    run_script(
+        &server,
+        &agent,
+        "ask.sh",
+        "printf 'Edit file src/main.rs\\n\\nDo you want to make this edit?\\n\\342\\235\\257 1. Yes\\n  2. No, tell me why\\n'\nread answer\n",
+    );
+    let attention = phone.recv_type("attention").await;
+    assert_eq!(attention["reason"], "prompt");
+    assert_eq!(attention["text"], "Do you want to make this edit?");
+    let replies = attention["replies"].as_array().expect("replies");
+    assert_eq!(replies[0], json!({"label": "1. Yes", "input": "1"}));
+    assert_eq!(
+        replies[1],
+        json!({"label": "2. No, tell me why", "input": "2"})
+    );
+    assert!(replies.contains(&json!({"label": "Esc", "input": "\u{1b}"})));
+
+    // A read-only phone connecting now is shown it, but cannot ack it.
+    let viewer_token = server.read_only_token().expect("token").to_owned();
+    let mut viewer = Control::connect(&server).await;
+    viewer
+        .send(json!({"type": "auth", "token": viewer_token}))
+        .await;
+    assert_eq!(viewer.recv_type("auth_ok").await["readOnly"], true);
+    let replayed = viewer.recv_type("attention").await;
+    assert_eq!(replayed["paneId"], agent.as_str());
+    viewer
+        .wait_state(|s| pane(s, "work", &agent).is_some_and(|p| p["attention"] == "prompt"))
+        .await;
+    viewer
+        .send(json!({"type": "ack_attention", "paneId": agent}))
+        .await;
+    assert_eq!(viewer.recv_error().await["message"], "read-only");
+}

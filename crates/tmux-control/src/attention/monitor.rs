@@ -1,0 +1,830 @@
+//! [`AttentionMonitor`]: runs one tap per session group and turns pane
+//! output into [`Detection`]s.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tmux_mobile_protocol::{AttentionReason, QuickReply};
+
+use crate::ids::PaneId;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::prompt::PromptMatcher;
+use super::scan::OutputScanner;
+use super::tap::{self, RESUME_AFTER, TAP_SESSION_PREFIX, TapCommand, TapEvent, TapHandle};
+use crate::snapshot::Snapshot;
+use crate::tmux::Tmux;
+
+/// Two bells of one pane closer than this are reported once.
+const BELL_COALESCE: Duration = Duration::from_millis(200);
+
+/// Output after this much quiet counts as new activity.
+const ACTIVITY_GAP: Duration = Duration::from_secs(5);
+
+/// Bound of the queue from the taps to the monitor (a full queue slows the
+/// taps down; tmux then pauses their output, see [`tap`]).
+const TAP_QUEUE: usize = 1024;
+
+/// Bound of the queue of detections to the caller.
+const DETECTION_QUEUE: usize = 1024;
+
+/// What the monitor looks for, and how patiently.
+#[derive(Debug, Clone)]
+pub struct AttentionOptions {
+    /// Report bells.
+    pub bell: bool,
+    /// Report confirmation prompts.
+    pub prompt: bool,
+    /// Report OSC 9 / OSC 777 notifications.
+    pub notify: bool,
+    /// How long a pane must be quiet before its screen is checked for a
+    /// prompt.
+    pub quiet: Duration,
+    /// Finds prompts (built-in and user patterns, quick replies).
+    pub matcher: PromptMatcher,
+    /// Per-window opt-ins (silence, activity).
+    pub windows: Vec<WindowRule>,
+    /// How long tmux must look quiet before a tap's control client starts
+    /// (tmux 3.3a can crash on a notification sent to a control client that
+    /// is still starting; see `StateWatcher`'s *Starting*).
+    pub settle: Duration,
+    /// The longest wait for such a quiet moment.
+    pub max_settle: Duration,
+}
+
+impl Default for AttentionOptions {
+    /// Bell, prompt and notify on; 1 s quiet; no window opt-ins; 750 ms of
+    /// quiet (8 s at most) before a tap starts.
+    fn default() -> Self {
+        AttentionOptions {
+            bell: true,
+            prompt: true,
+            notify: true,
+            quiet: Duration::from_secs(1),
+            matcher: PromptMatcher::new(),
+            windows: Vec::new(),
+            settle: Duration::from_millis(750),
+            max_settle: Duration::from_secs(8),
+        }
+    }
+}
+
+/// An opt-in for the windows whose session and window names match: `*`
+/// matches any run of characters, `?` one character; an empty pattern
+/// matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowRule {
+    /// Pattern for the session name.
+    pub session: String,
+    /// Pattern for the window name.
+    pub window: String,
+    /// Report `silence` after a pane of such a window that was producing
+    /// output has been silent this long.
+    pub silence: Option<Duration>,
+    /// Report `activity` when a pane of such a window starts producing
+    /// output.
+    pub activity: bool,
+}
+
+impl WindowRule {
+    /// Whether the rule applies to window `window` of session `session`.
+    pub fn matches(&self, session: &str, window: &str) -> bool {
+        glob(&self.session, session) && glob(&self.window, window)
+    }
+}
+
+/// `*`/`?` matching; an empty pattern matches everything.
+fn glob(pattern: &str, text: &str) -> bool {
+    if pattern.is_empty() {
+        return true;
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Iterative matching with backtracking to the last `*`: linear in
+    // practice, never exponential.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Something the monitor noticed about one pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    /// The pane.
+    pub pane: PaneId,
+    /// What changed.
+    pub change: Change,
+}
+
+/// A new attention, or one that went away by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The pane needs its person.
+    Raised {
+        /// Why.
+        reason: AttentionReason,
+        /// The prompt line or the notification's text (may be empty).
+        text: String,
+        /// Quick replies (prompts only).
+        replies: Vec<QuickReply>,
+    },
+    /// The prompt the pane showed is gone (answered elsewhere, or the
+    /// program moved on).
+    Cleared(AttentionReason),
+}
+
+enum Control {
+    Shutdown,
+}
+
+/// Watches every pane of a tmux server for attention; see the
+/// [module documentation](super).
+///
+/// ```no_run
+/// use tmux_mobile_tmux_control::attention::{AttentionMonitor, AttentionOptions};
+/// use tmux_mobile_tmux_control::{StateWatcher, Tmux, TmuxOptions, WatcherOptions};
+/// # async fn demo() {
+/// let tmux = Tmux::new(TmuxOptions::default());
+/// let (watcher, snapshots) = StateWatcher::spawn(tmux.clone(), WatcherOptions::default());
+/// let (monitor, mut detections) =
+///     AttentionMonitor::spawn(tmux, snapshots, AttentionOptions::default());
+/// while let Some(detection) = detections.recv().await {
+///     println!("{}: {:?}", detection.pane, detection.change);
+/// }
+/// monitor.shutdown().await;
+/// watcher.shutdown().await;
+/// # }
+/// ```
+pub struct AttentionMonitor {
+    control: mpsc::UnboundedSender<Control>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for AttentionMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttentionMonitor").finish_non_exhaustive()
+    }
+}
+
+impl AttentionMonitor {
+    /// Starts watching (inside the current tokio runtime), following the
+    /// sessions in `snapshots` (a [`crate::StateWatcher`]'s channel).
+    pub fn spawn(
+        tmux: Tmux,
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+        options: AttentionOptions,
+    ) -> (AttentionMonitor, mpsc::Receiver<Detection>) {
+        let (detections, receiver) = mpsc::channel(DETECTION_QUEUE);
+        let (control, inbox) = mpsc::unbounded_channel();
+        let (tap_events, tap_inbox) = mpsc::channel(TAP_QUEUE);
+        let (started_tx, started) = mpsc::unbounded_channel();
+        let (start_tx, start_rx) = mpsc::unbounded_channel();
+        tokio::spawn(starter(
+            tmux.clone(),
+            snapshots.clone(),
+            options.settle,
+            options.max_settle,
+            start_rx,
+            tap_events.clone(),
+            started_tx,
+        ));
+        let worker = Worker {
+            options,
+            snapshots,
+            detections,
+            inbox,
+            tap_inbox,
+            started,
+            start_tx,
+            taps: HashMap::new(),
+            groups: HashMap::new(),
+            starting: HashMap::new(),
+            backoff: HashMap::new(),
+            next_tap: 0,
+            panes: HashMap::new(),
+            layout: HashMap::new(),
+        };
+        let task = tokio::spawn(worker.run());
+        (
+            AttentionMonitor {
+                control,
+                task: Mutex::new(Some(task)),
+            },
+            receiver,
+        )
+    }
+
+    /// Stops: every tap detaches and its session is removed. Idempotent.
+    pub async fn shutdown(&self) {
+        let _ = self.control.send(Control::Shutdown);
+        let task = self.task.lock().ok().and_then(|mut task| task.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+/// A request to start a tap.
+struct StartRequest {
+    tap: u64,
+    group: String,
+    base_id: String,
+}
+
+/// Starts taps one at a time, each at a quiet moment, holding the commands
+/// of the [`Tmux`] handle while its client identifies itself (as the
+/// watcher does for its own).
+async fn starter(
+    tmux: Tmux,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    settle: Duration,
+    max_settle: Duration,
+    mut requests: mpsc::UnboundedReceiver<StartRequest>,
+    events: mpsc::Sender<(u64, TapEvent)>,
+    started: mpsc::UnboundedSender<(u64, String, Option<TapHandle>)>,
+) {
+    let mut last_change = Instant::now();
+    while let Some(request) = requests.recv().await {
+        if !settle.is_zero() {
+            let give_up = Instant::now() + max_settle;
+            loop {
+                let busy = tmux.last_activity().map(Instant::from_std);
+                let quiet_at = busy.map_or(last_change, |b| b.max(last_change)) + settle;
+                let now = Instant::now();
+                if now >= quiet_at || now >= give_up {
+                    break;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep_until(quiet_at.min(give_up)) => {}
+                    changed = snapshots.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        last_change = Instant::now();
+                    }
+                }
+            }
+        }
+        let session = format!("{TAP_SESSION_PREFIX}{}", request.tap);
+        let handle = {
+            let _hold = tmux.hold_commands().await;
+            tap::start(
+                &tmux,
+                &request.base_id,
+                session,
+                request.tap,
+                events.clone(),
+            )
+            .await
+        };
+        let handle = match handle {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                log::debug!(
+                    "attention: could not start a tap for session {}: {error}",
+                    request.base_id
+                );
+                None
+            }
+        };
+        if started.send((request.tap, request.group, handle)).is_err() {
+            return;
+        }
+        last_change = Instant::now();
+    }
+}
+
+struct Tap {
+    group: String,
+    handle: TapHandle,
+    since: Instant,
+}
+
+/// What the monitor knows of one pane.
+struct PaneWatch {
+    /// The tap that hears this pane.
+    tap: u64,
+    /// Whether `silence` was set knowing the pane's window (output can
+    /// arrive before the snapshot that shows a new pane).
+    placed: bool,
+    scanner: OutputScanner,
+    last_output: Option<Instant>,
+    /// When to read the screen for a prompt.
+    capture_at: Option<Instant>,
+    /// When to report silence.
+    silence_at: Option<Instant>,
+    /// When to turn paused output back on.
+    resume_at: Option<Instant>,
+    last_bell: Option<Instant>,
+    /// The prompt currently shown (its text), if any.
+    prompt: Option<String>,
+}
+
+impl PaneWatch {
+    fn new(tap: u64) -> Self {
+        PaneWatch {
+            tap,
+            placed: false,
+            scanner: OutputScanner::new(),
+            last_output: None,
+            capture_at: None,
+            silence_at: None,
+            resume_at: None,
+            last_bell: None,
+            prompt: None,
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        [self.capture_at, self.silence_at, self.resume_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
+/// Where a pane lives, from the latest snapshot.
+struct Placement {
+    group: String,
+    session: String,
+    window: String,
+}
+
+struct Worker {
+    options: AttentionOptions,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    detections: mpsc::Sender<Detection>,
+    inbox: mpsc::UnboundedReceiver<Control>,
+    tap_inbox: mpsc::Receiver<(u64, TapEvent)>,
+    started: mpsc::UnboundedReceiver<(u64, String, Option<TapHandle>)>,
+    start_tx: mpsc::UnboundedSender<StartRequest>,
+    taps: HashMap<u64, Tap>,
+    /// Group → the tap watching it.
+    groups: HashMap<String, u64>,
+    /// Group → the tap being started for it.
+    starting: HashMap<String, u64>,
+    /// Group → (failures in a row, no retry before).
+    backoff: HashMap<String, (u32, Option<Instant>)>,
+    next_tap: u64,
+    panes: HashMap<PaneId, PaneWatch>,
+    layout: HashMap<PaneId, Placement>,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        let snapshot = self.snapshots.borrow_and_update().clone();
+        self.follow(&snapshot);
+        loop {
+            let deadline = self
+                .panes
+                .values()
+                .filter_map(PaneWatch::next_deadline)
+                .chain(self.backoff.values().filter_map(|(_, at)| *at))
+                .min();
+            tokio::select! {
+                control = self.inbox.recv() => match control {
+                    Some(Control::Shutdown) | None => break,
+                },
+                changed = self.snapshots.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let snapshot = self.snapshots.borrow_and_update().clone();
+                    self.follow(&snapshot);
+                }
+                Some((tap, event)) = self.tap_inbox.recv() => self.on_tap_event(tap, event).await,
+                Some((tap, group, handle)) = self.started.recv() => self.on_started(tap, group, handle),
+                () = sleep_until_opt(deadline) => self.on_deadlines().await,
+            }
+        }
+        self.stop().await;
+    }
+
+    /// Starts and stops taps so that every session group with a user
+    /// session has one; records where each pane lives.
+    fn follow(&mut self, snapshot: &Snapshot) {
+        let mut wanted: HashMap<String, String> = HashMap::new();
+        let mut layout = HashMap::new();
+        for session in snapshot.user_sessions() {
+            let group = session
+                .group
+                .clone()
+                .unwrap_or_else(|| session.name.clone());
+            wanted
+                .entry(group.clone())
+                .or_insert_with(|| session.id.clone());
+            for window in &session.windows {
+                for pane in &window.panes {
+                    layout.entry(pane.id.clone()).or_insert_with(|| Placement {
+                        group: group.clone(),
+                        session: session.name.clone(),
+                        window: window.name.clone(),
+                    });
+                }
+            }
+        }
+        self.layout = layout;
+        // Panes that are gone (a pane heard before any snapshot showed it is
+        // kept a while: the next snapshot will).
+        let now = Instant::now();
+        self.panes.retain(|pane, watch| {
+            self.layout.contains_key(pane)
+                || (!watch.placed
+                    && watch
+                        .last_output
+                        .is_some_and(|last| now.duration_since(last) < Duration::from_secs(60)))
+        });
+        // Panes heard before they were in a snapshot: their window's
+        // silence opt-in counts from their last output.
+        let unplaced: Vec<PaneId> = self
+            .panes
+            .iter()
+            .filter(|(_, watch)| !watch.placed)
+            .map(|(pane, _)| pane.clone())
+            .collect();
+        for pane in unplaced {
+            let silence = self.rule(&pane).and_then(|(silence, _)| silence);
+            if let Some(watch) = self.panes.get_mut(&pane) {
+                watch.placed = true;
+                if let (Some(after), Some(last)) = (silence, watch.last_output) {
+                    watch.silence_at = Some(last + after);
+                }
+            }
+        }
+        // Groups without a user session: their tap leaves (and removes its
+        // session, which would otherwise keep the windows alive).
+        let gone: Vec<String> = self
+            .groups
+            .keys()
+            .filter(|group| !wanted.contains_key(*group))
+            .cloned()
+            .collect();
+        for group in gone {
+            if let Some(tap) = self.groups.remove(&group) {
+                if let Some(tap) = self.taps.remove(&tap) {
+                    tap.handle.leave();
+                }
+            }
+        }
+        self.backoff.retain(|group, _| wanted.contains_key(group));
+        for (group, base_id) in wanted {
+            if self.groups.contains_key(&group) || self.starting.contains_key(&group) {
+                continue;
+            }
+            if self
+                .backoff
+                .get(&group)
+                .is_some_and(|(_, at)| at.is_some_and(|at| at > Instant::now()))
+            {
+                continue;
+            }
+            self.next_tap += 1;
+            let tap = self.next_tap;
+            self.starting.insert(group.clone(), tap);
+            let _ = self.start_tx.send(StartRequest {
+                tap,
+                group,
+                base_id,
+            });
+        }
+    }
+
+    fn on_started(&mut self, tap: u64, group: String, handle: Option<TapHandle>) {
+        if self.starting.get(&group) == Some(&tap) {
+            self.starting.remove(&group);
+        }
+        let Some(handle) = handle else {
+            let failures = self.backoff.get(&group).map_or(0, |(n, _)| *n) + 1;
+            let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
+            self.backoff
+                .insert(group, (failures, Some(Instant::now() + delay)));
+            return;
+        };
+        let still_wanted = self.layout.values().any(|p| p.group == group);
+        if !still_wanted || self.groups.contains_key(&group) {
+            handle.leave();
+            return;
+        }
+        log::debug!(
+            "attention: tap {} watches session group {group:?}",
+            handle.session
+        );
+        // Keep the failure count (a tap that keeps ending soon after it
+        // starts backs off further), but no wait now.
+        if let Some(entry) = self.backoff.get_mut(&group) {
+            entry.1 = None;
+        }
+        // Panes already showing a prompt (from before we watched) are found
+        // by one look at each screen.
+        if self.options.prompt {
+            for (pane, placement) in &self.layout {
+                if placement.group == group {
+                    handle.send(TapCommand::Capture(pane.clone()));
+                }
+            }
+        }
+        self.groups.insert(group.clone(), tap);
+        self.taps.insert(
+            tap,
+            Tap {
+                group,
+                handle,
+                since: Instant::now(),
+            },
+        );
+    }
+
+    async fn on_tap_event(&mut self, tap: u64, event: TapEvent) {
+        let Some((group, since)) = self.taps.get(&tap).map(|t| (t.group.clone(), t.since)) else {
+            return;
+        };
+        match event {
+            TapEvent::Ended => {
+                self.taps.remove(&tap);
+                if self.groups.get(&group) == Some(&tap) {
+                    self.groups.remove(&group);
+                    // Try again after a pause if the group still exists.
+                    let before = if since.elapsed() > Duration::from_secs(10) {
+                        0
+                    } else {
+                        self.backoff.get(&group).map_or(0, |(n, _)| *n)
+                    };
+                    let failures = before + 1;
+                    let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
+                    self.backoff
+                        .insert(group, (failures, Some(Instant::now() + delay)));
+                }
+            }
+            TapEvent::Output(pane, bytes) => {
+                // A window linked into two groups is heard by two taps:
+                // only the tap of its first group counts.
+                if self.layout.get(&pane).is_some_and(|p| p.group != group) {
+                    return;
+                }
+                self.on_output(tap, pane, &bytes).await;
+            }
+            TapEvent::Paused(pane) => {
+                let watch = self
+                    .panes
+                    .entry(pane)
+                    .or_insert_with(|| PaneWatch::new(tap));
+                watch.resume_at = Some(Instant::now() + RESUME_AFTER);
+            }
+            TapEvent::Screen(pane, screen) => self.on_screen(tap, pane, screen).await,
+        }
+    }
+
+    /// The opt-ins of the pane's window: (silence, activity); `None` while
+    /// the pane is not in a snapshot yet.
+    fn rule(&self, pane: &PaneId) -> Option<(Option<Duration>, bool)> {
+        let placement = self.layout.get(pane)?;
+        Some(
+            self.options
+                .windows
+                .iter()
+                .filter(|rule| rule.matches(&placement.session, &placement.window))
+                .fold((None, false), |(silence, activity), rule| {
+                    (silence.or(rule.silence), activity || rule.activity)
+                }),
+        )
+    }
+
+    async fn on_output(&mut self, tap: u64, pane: PaneId, bytes: &[u8]) {
+        let now = Instant::now();
+        let placed = self.rule(&pane);
+        let rule = placed.unwrap_or_default();
+        let watch = self
+            .panes
+            .entry(pane.clone())
+            .or_insert_with(|| PaneWatch::new(tap));
+        watch.tap = tap;
+        watch.placed = placed.is_some();
+        let scanned = watch.scanner.feed(bytes);
+        let was_quiet = watch
+            .last_output
+            .is_none_or(|last| now.duration_since(last) >= ACTIVITY_GAP);
+        watch.last_output = Some(now);
+        if self.options.prompt {
+            watch.capture_at = Some(now + self.options.quiet);
+        }
+        watch.silence_at = rule.0.map(|after| now + after);
+        let mut raised = Vec::new();
+        if self.options.bell
+            && scanned.bells > 0
+            && watch
+                .last_bell
+                .is_none_or(|last| now.duration_since(last) >= BELL_COALESCE)
+        {
+            watch.last_bell = Some(now);
+            raised.push((AttentionReason::Bell, String::new()));
+        }
+        if self.options.notify {
+            for notification in &scanned.notifications {
+                raised.push((AttentionReason::Notify, notification.text()));
+            }
+        }
+        if rule.1 && was_quiet {
+            raised.push((AttentionReason::Activity, String::new()));
+        }
+        for (reason, text) in raised {
+            self.report(&pane, reason, text, Vec::new()).await;
+        }
+    }
+
+    async fn on_screen(&mut self, tap: u64, pane: PaneId, screen: Option<String>) {
+        let Some(screen) = screen else {
+            return;
+        };
+        let found = self.options.matcher.find(&screen);
+        let placed = self.layout.contains_key(&pane);
+        let watch = self
+            .panes
+            .entry(pane.clone())
+            .or_insert_with(|| PaneWatch::new(tap));
+        watch.placed |= placed;
+        match found {
+            Some(prompt) => {
+                if watch.prompt.as_deref() == Some(prompt.text.as_str()) {
+                    return;
+                }
+                watch.prompt = Some(prompt.text.clone());
+                self.report(&pane, AttentionReason::Prompt, prompt.text, prompt.replies)
+                    .await;
+            }
+            None => {
+                if watch.prompt.take().is_some() {
+                    self.send(Detection {
+                        pane,
+                        change: Change::Cleared(AttentionReason::Prompt),
+                    })
+                    .await;
+                }
+            }
+        }
+    }
+
+    async fn on_deadlines(&mut self) {
+        let now = Instant::now();
+        let mut captures = Vec::new();
+        let mut resumes = Vec::new();
+        let mut silences = Vec::new();
+        for (pane, watch) in &mut self.panes {
+            if watch.capture_at.is_some_and(|at| at <= now) {
+                watch.capture_at = None;
+                captures.push(pane.clone());
+            }
+            if watch.resume_at.is_some_and(|at| at <= now) {
+                watch.resume_at = None;
+                resumes.push(pane.clone());
+            }
+            if watch.silence_at.is_some_and(|at| at <= now) {
+                watch.silence_at = None;
+                silences.push((pane.clone(), watch.last_output));
+            }
+        }
+        for pane in captures {
+            if let Some(tap) = self.tap_of(&pane) {
+                tap.send(TapCommand::Capture(pane));
+            }
+        }
+        for pane in resumes {
+            if let Some(tap) = self.tap_of(&pane) {
+                tap.send(TapCommand::Continue(pane));
+            }
+        }
+        for (pane, last) in silences {
+            let quiet = last.map_or(Duration::ZERO, |last| now.duration_since(last));
+            let text = format!("no output for {} s", quiet.as_secs());
+            self.report(&pane, AttentionReason::Silence, text, Vec::new())
+                .await;
+        }
+        // Groups whose tap failed or ended may be retried now.
+        let mut due = false;
+        for (_, retry_at) in self.backoff.values_mut() {
+            if retry_at.is_some_and(|at| at <= now) {
+                *retry_at = None;
+                due = true;
+            }
+        }
+        if due {
+            let snapshot = self.snapshots.borrow().clone();
+            self.follow(&snapshot);
+        }
+    }
+
+    /// The tap that hears `pane`: the one its output came from, else the
+    /// tap of its group.
+    fn tap_of(&self, pane: &PaneId) -> Option<&TapHandle> {
+        let heard = self.panes.get(pane).map(|w| w.tap);
+        let tap = heard
+            .filter(|tap| self.taps.contains_key(tap))
+            .or_else(|| self.groups.get(&self.layout.get(pane)?.group).copied())?;
+        self.taps.get(&tap).map(|t| &t.handle)
+    }
+
+    async fn report(
+        &mut self,
+        pane: &PaneId,
+        reason: AttentionReason,
+        text: String,
+        replies: Vec<QuickReply>,
+    ) {
+        self.send(Detection {
+            pane: pane.clone(),
+            change: Change::Raised {
+                reason,
+                text,
+                replies,
+            },
+        })
+        .await;
+    }
+
+    async fn send(&mut self, detection: Detection) {
+        if self.detections.try_send(detection).is_err() {
+            log::debug!("attention: detection queue full or closed; dropped one");
+        }
+    }
+
+    /// Every tap leaves; waits (bounded) until they have.
+    async fn stop(&mut self) {
+        for tap in self.taps.values() {
+            tap.handle.leave();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.taps.is_empty() {
+            tokio::select! {
+                event = self.tap_inbox.recv() => match event {
+                    Some((tap, TapEvent::Ended)) => {
+                        self.taps.remove(&tap);
+                    }
+                    Some(_) => {}
+                    None => break,
+                },
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        // A tap still starting leaves when its handle, reported to nobody,
+        // is dropped with the `started` channel.
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("", "anything"));
+        assert!(glob("*", ""));
+        assert!(glob("build*", "build-linux"));
+        assert!(!glob("build*", "rebuild"));
+        assert!(glob("*agent*", "my agent 2"));
+        assert!(glob("w?n", "win"));
+        assert!(!glob("w?n", "wn"));
+        assert!(glob("a*b*c", "aXbYbZc"));
+        assert!(!glob("a*b*c", "aXbYbZ"));
+        let rule = WindowRule {
+            session: "work".into(),
+            window: "*".into(),
+            silence: Some(Duration::from_secs(5)),
+            activity: false,
+        };
+        assert!(rule.matches("work", "build"));
+        assert!(!rule.matches("play", "build"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn glob_star_matches_everything_and_literals_match_themselves(text in "\\PC{0,30}") {
+            proptest::prop_assert!(glob("*", &text));
+            let literal: String = text.chars().filter(|c| *c != '*' && *c != '?').collect();
+            proptest::prop_assert!(glob(&literal, &literal) || literal.is_empty());
+        }
+    }
+}

@@ -1,0 +1,495 @@
+//! A tap: one control-mode client that receives the raw output
+//! (`%output`) of every pane of one session group.
+//!
+//! tmux sends a control client the output of the panes of the windows
+//! linked into *its* session only, so seeing every pane of a server takes
+//! one client per session group. Each tap attaches to a small managed
+//! session of its own, grouped with the user's session
+//! (`new-session -A -s tmux-mobile-client-~attn-<n> -t $<id>`): grouped
+//! sessions share the windows but each has its own current window, so the
+//! user's sessions, their current windows and their attached-client counts
+//! stay as they were. The client flags are `ignore-size` (it never changes a
+//! window's size), `read-only` and `pause-after` (tmux stops sending a pane's
+//! output to a tap that lags instead of buffering it without bound; the tap
+//! turns it back on a moment later).
+//!
+//! Only fixed commands built from ids tmux itself gave us (`%12`, `$3`)
+//! are ever written to a tap; nothing from a browser travels this way.
+
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::ids::PaneId;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout};
+use tokio::sync::mpsc;
+
+use crate::control::{Event, LineParser};
+use crate::error::TmuxError;
+use crate::tmux::Tmux;
+
+/// The prefix of every tap's session name (the managed prefix, then `~`,
+/// which no browser client id contains).
+pub const TAP_SESSION_PREFIX: &str = "tmux-mobile-client-~attn-";
+
+/// The longest control-mode line a tap reads; the rest of a longer line is
+/// dropped (tmux splits pane output into much shorter lines).
+const LINE_LIMIT: usize = 256 * 1024;
+
+/// tmux pauses a pane's output to a tap whose oldest unsent output is this
+/// many seconds old.
+const PAUSE_AFTER_SECS: u32 = 2;
+
+/// What a tap reports to the monitor.
+#[derive(Debug)]
+pub(crate) enum TapEvent {
+    /// Raw output of a pane.
+    Output(PaneId, Vec<u8>),
+    /// tmux paused the pane's output to this tap (it lagged).
+    Paused(PaneId),
+    /// The visible screen of a pane (the answer to [`TapCommand::Capture`]);
+    /// `None` when the pane is gone.
+    Screen(PaneId, Option<String>),
+    /// The tap ended (tmux exited, the session went away, or it broke).
+    Ended,
+}
+
+/// What the monitor asks a tap to do.
+#[derive(Debug, Clone)]
+pub(crate) enum TapCommand {
+    /// Read a pane's visible screen (`capture-pane -p`).
+    Capture(PaneId),
+    /// Turn a paused pane's output back on.
+    Continue(PaneId),
+}
+
+/// A running tap: its command queue; dropping it (or [`TapHandle::leave`])
+/// makes the tap detach.
+#[derive(Debug)]
+pub(crate) struct TapHandle {
+    commands: mpsc::UnboundedSender<Option<TapCommand>>,
+    /// The tap's session name.
+    pub(crate) session: String,
+}
+
+impl TapHandle {
+    /// Queues a command (ignored once the tap has ended).
+    pub(crate) fn send(&self, command: TapCommand) {
+        let _ = self.commands.send(Some(command));
+    }
+
+    /// Asks the tap to detach and remove its session.
+    pub(crate) fn leave(&self) {
+        let _ = self.commands.send(None);
+    }
+}
+
+/// Starts a tap on the session group of the session `base_id` (`$3`),
+/// attached to the session `session` (created if needed). Returns once
+/// tmux has answered (so the caller knows the client has identified
+/// itself); events then arrive on `events` tagged with `tap`.
+pub(crate) async fn start(
+    tmux: &Tmux,
+    base_id: &str,
+    session: String,
+    tap: u64,
+    events: mpsc::Sender<(u64, TapEvent)>,
+) -> Result<TapHandle, TmuxError> {
+    let scope = format!("={session}:");
+    let flags = format!("ignore-size,read-only,pause-after={PAUSE_AFTER_SECS}");
+    let mut cmd = tmux.command(&["-N", "-C"]);
+    // `has-session` first: `new-session -t` with a missing target would
+    // silently make an ungrouped session.
+    cmd.args(["has-session", "-t", base_id, ";"])
+        .args([
+            "new-session",
+            "-A",
+            "-s",
+            session.as_str(),
+            "-t",
+            base_id,
+            "-f",
+            flags.as_str(),
+        ])
+        .args([
+            ";",
+            "set-option",
+            "-t",
+            scope.as_str(),
+            "destroy-unattached",
+            "off",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(|source| TmuxError::Spawn {
+        binary: tmux.binary().to_owned(),
+        source,
+    })?;
+    let stdin = child.stdin.take();
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| TmuxError::parse("-C", "no stdout"))?;
+    let mut reader = BufReader::new(stdout);
+    let mut parser = LineParser::default();
+    let mut line = Vec::new();
+    // The first event says whether tmux took the client: a reply to our
+    // command line (flags 0) or, on failure, EOF.
+    let first = tokio::time::timeout(tmux.timeout(), async {
+        loop {
+            match read_line(&mut reader, &mut line).await {
+                Ok(true) => match parser.feed(&line) {
+                    Some(Event::Reply { ok, body, .. }) => return Some((ok, body)),
+                    Some(Event::Notification(_)) | None => {}
+                    Some(Event::Exit | Event::Garbage(_)) => return None,
+                },
+                Ok(false) | Err(_) => return None,
+            }
+        }
+    })
+    .await;
+    match first {
+        Ok(Some((true, _))) => {}
+        Ok(Some((false, body))) => {
+            let _ = child.kill().await;
+            return Err(TmuxError::from_stderr(
+                "-C new-session",
+                &String::from_utf8_lossy(&body),
+                Some(base_id),
+            ));
+        }
+        Ok(None) => {
+            let _ = child.kill().await;
+            return Err(TmuxError::NoServer);
+        }
+        Err(_) => {
+            let _ = child.kill().await;
+            return Err(TmuxError::Timeout);
+        }
+    }
+    let (commands, inbox) = mpsc::unbounded_channel();
+    tokio::spawn(
+        Running {
+            tap,
+            child,
+            stdin,
+            reader,
+            parser,
+            events,
+            inbox,
+            awaiting: VecDeque::new(),
+            session: session.clone(),
+            tmux: tmux.clone(),
+        }
+        .run(),
+    );
+    Ok(TapHandle { commands, session })
+}
+
+/// One reply the tap waits for, in the order the commands were written.
+#[derive(Debug)]
+enum Awaiting {
+    Screen(PaneId),
+    Nothing,
+}
+
+struct Running {
+    tap: u64,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    reader: BufReader<ChildStdout>,
+    parser: LineParser,
+    events: mpsc::Sender<(u64, TapEvent)>,
+    inbox: mpsc::UnboundedReceiver<Option<TapCommand>>,
+    awaiting: VecDeque<Awaiting>,
+    session: String,
+    tmux: Tmux,
+}
+
+impl Running {
+    async fn run(mut self) {
+        let mut line = Vec::new();
+        let leaving = loop {
+            tokio::select! {
+                read = read_line(&mut self.reader, &mut line) => {
+                    if !matches!(read, Ok(true)) {
+                        break false;
+                    }
+                    let Some(event) = self.parser.feed(&line) else { continue };
+                    if !self.on_event(event).await {
+                        break false;
+                    }
+                }
+                command = self.inbox.recv() => match command {
+                    Some(Some(command)) => {
+                        if !self.on_command(command).await {
+                            break false;
+                        }
+                    }
+                    // Asked to leave, or the monitor is gone.
+                    Some(None) | None => break true,
+                },
+            }
+        };
+        self.leave().await;
+        if leaving {
+            remove_session(&self.tmux, &self.session).await;
+        }
+        let _ = self.events.send((self.tap, TapEvent::Ended)).await;
+    }
+
+    /// Handles one event; false when the tap must stop.
+    async fn on_event(&mut self, event: Event) -> bool {
+        match event {
+            Event::Exit => false,
+            Event::Garbage(_) => {
+                log::debug!("attention tap {}: unexpected line from tmux", self.session);
+                false
+            }
+            Event::Notification(text) => match parse_notification(&text) {
+                Some(event) => self.events.send((self.tap, event)).await.is_ok(),
+                None => true,
+            },
+            Event::Reply { ours: false, .. } => true,
+            Event::Reply {
+                ours: true,
+                ok,
+                body,
+            } => match self.awaiting.pop_front() {
+                Some(Awaiting::Screen(pane)) => {
+                    let screen = ok.then(|| String::from_utf8_lossy(&body).into_owned());
+                    self.events
+                        .send((self.tap, TapEvent::Screen(pane, screen)))
+                        .await
+                        .is_ok()
+                }
+                Some(Awaiting::Nothing) => true,
+                None => {
+                    log::debug!("attention tap {}: an answer nobody asked for", self.session);
+                    false
+                }
+            },
+        }
+    }
+
+    async fn on_command(&mut self, command: TapCommand) -> bool {
+        let (line, awaiting) = match &command {
+            // Pane ids are `%<digits>`, checked when parsed: safe unquoted.
+            TapCommand::Capture(pane) => (
+                format!("capture-pane -p -t {pane}\n"),
+                Awaiting::Screen(pane.clone()),
+            ),
+            TapCommand::Continue(pane) => (
+                format!("refresh-client -A '{pane}:continue'\n"),
+                Awaiting::Nothing,
+            ),
+        };
+        let Some(stdin) = &mut self.stdin else {
+            return false;
+        };
+        if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
+            return false;
+        }
+        self.awaiting.push_back(awaiting);
+        true
+    }
+
+    /// Detaches (`detach-client`, EOF) and waits for the process to exit,
+    /// killing it after the command timeout.
+    async fn leave(&mut self) {
+        let grace = self.tmux.timeout();
+        let exited = tokio::time::timeout(grace, async {
+            if let Some(stdin) = &mut self.stdin {
+                let _ = stdin.write_all(b"detach-client\n").await;
+                let _ = stdin.flush().await;
+            }
+            self.stdin = None;
+            // Drain output so tmux is never blocked writing to us.
+            let mut sink = [0u8; 8192];
+            loop {
+                match self.reader.read(&mut sink).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+            self.child.wait().await
+        })
+        .await;
+        if !matches!(exited, Ok(Ok(_))) {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// Removes a tap's session once its client has left, unless someone else
+/// is attached to it (same rule as the watcher's session).
+async fn remove_session(tmux: &Tmux, session: &str) {
+    let scope = format!("={session}:");
+    let kill = format!("kill-session -t '={session}'");
+    let result = tmux
+        .run(
+            "if-shell",
+            [
+                "-F",
+                "-t",
+                scope.as_str(),
+                "#{==:#{session_attached},0}",
+                kill.as_str(),
+            ],
+            Some(session),
+        )
+        .await;
+    match result {
+        Ok(_) | Err(TmuxError::NoServer) | Err(TmuxError::NotFound { .. }) => {}
+        Err(error) => log::debug!("attention tap {session}: could not remove its session: {error}"),
+    }
+}
+
+/// Reads one line (without `\n`) into `line`, keeping at most
+/// [`LINE_LIMIT`] bytes of it. `Ok(false)` at EOF.
+async fn read_line(
+    reader: &mut BufReader<ChildStdout>,
+    line: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    line.clear();
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let (take, done) = match memchr_newline(buf) {
+            Some(at) => (at + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = LINE_LIMIT.saturating_sub(line.len());
+        let content = if done { &buf[..take - 1] } else { &buf[..take] };
+        line.extend_from_slice(&content[..content.len().min(room)]);
+        reader.consume(take);
+        if done {
+            return Ok(true);
+        }
+    }
+}
+
+fn memchr_newline(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\n')
+}
+
+/// The [`TapEvent`] in a notification line (without its `%`), if it is one
+/// a tap cares about: `output %N data`, `extended-output %N age … : data`
+/// or `pause %N`.
+fn parse_notification(text: &[u8]) -> Option<TapEvent> {
+    if let Some(rest) = text.strip_prefix(b"output ") {
+        let (pane, data) = split_word(rest)?;
+        return Some(TapEvent::Output(pane_id(pane)?, unescape(data)));
+    }
+    if let Some(rest) = text.strip_prefix(b"extended-output ") {
+        let (pane, rest) = split_word(rest)?;
+        let colon = rest.windows(3).position(|w| w == b" : ")?;
+        return Some(TapEvent::Output(
+            pane_id(pane)?,
+            unescape(&rest[colon + 3..]),
+        ));
+    }
+    if let Some(rest) = text.strip_prefix(b"pause ") {
+        return Some(TapEvent::Paused(pane_id(rest)?));
+    }
+    None
+}
+
+fn split_word(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let space = text.iter().position(|&b| b == b' ');
+    Some(match space {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (text, &[][..]),
+    })
+}
+
+fn pane_id(word: &[u8]) -> Option<PaneId> {
+    std::str::from_utf8(word).ok()?.parse().ok()
+}
+
+/// Undoes control mode's escaping of output: every byte below 0x20 and `\`
+/// is written as `\ooo` (three octal digits).
+pub(crate) fn unescape(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == b'\\' && i + 4 <= data.len() {
+            let digits = &data[i + 1..i + 4];
+            if digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                let value = digits
+                    .iter()
+                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                out.push(u8::try_from(value & 0xff).unwrap_or(0));
+                i += 4;
+                continue;
+            }
+        }
+        out.push(data[i]);
+        i += 1;
+    }
+    out
+}
+
+/// How long a paused pane stays off before its output is turned back on.
+pub(crate) const RESUME_AFTER: Duration = Duration::from_secs(1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescapes_control_mode_output() {
+        assert_eq!(unescape(br"ab\007c\134d\015\012"), b"ab\x07c\\d\r\n");
+        assert_eq!(unescape(br"trailing\07"), br"trailing\07");
+        assert_eq!(unescape(br"\999"), br"\999");
+        assert_eq!(unescape(b""), b"");
+    }
+
+    #[test]
+    fn parses_the_notifications_a_tap_needs() {
+        match parse_notification(br"output %3 hi\007") {
+            Some(TapEvent::Output(pane, data)) => {
+                assert_eq!(pane.as_str(), "%3");
+                assert_eq!(data, b"hi\x07");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_notification(br"extended-output %12 345 : x : y\033") {
+            Some(TapEvent::Output(pane, data)) => {
+                assert_eq!(pane.as_str(), "%12");
+                assert_eq!(data, b"x : y\x1b");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_notification(b"pause %4"),
+            Some(TapEvent::Paused(_))
+        ));
+        assert!(parse_notification(b"output 3 x").is_none());
+        assert!(parse_notification(b"window-add @1").is_none());
+        assert!(matches!(
+            parse_notification(b"output %3"),
+            Some(TapEvent::Output(_, data)) if data.is_empty()
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unescape_inverts_tmux_escaping(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let mut escaped = Vec::new();
+            for &b in &bytes {
+                if b < b' ' || b == b'\\' {
+                    escaped.extend_from_slice(format!("\\{b:03o}").as_bytes());
+                } else {
+                    escaped.push(b);
+                }
+            }
+            proptest::prop_assert_eq!(unescape(&escaped), bytes);
+        }
+    }
+}

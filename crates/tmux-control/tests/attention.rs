@@ -1,0 +1,294 @@
+//! The attention monitor against a real tmux on a private socket: a bell,
+//! OSC 9 / OSC 777 notifications, a prompt (and its disappearance) and
+//! silence in panes nobody is looking at, from programs run in the panes;
+//! and an idle server still costs no process.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{DEADLINE, wait_for};
+use tmux_mobile_protocol::AttentionReason;
+use tmux_mobile_tmux_control::attention::{
+    AttentionMonitor, AttentionOptions, Change, Detection, WindowRule, tap::TAP_SESSION_PREFIX,
+};
+use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{PaneId, Snapshot, StateWatcher, WatcherOptions};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+fn fast_options() -> AttentionOptions {
+    AttentionOptions {
+        settle: Duration::from_millis(50),
+        max_settle: Duration::from_secs(2),
+        windows: vec![WindowRule {
+            session: "main".into(),
+            window: "quiet*".into(),
+            silence: Some(Duration::from_secs(1)),
+            activity: false,
+        }],
+        ..AttentionOptions::default()
+    }
+}
+
+fn tapped(snapshot: &Snapshot) -> bool {
+    snapshot
+        .sessions()
+        .iter()
+        .any(|s| s.name.starts_with(TAP_SESSION_PREFIX) && s.is_attached())
+}
+
+/// Opens a background window running `sh` and returns its pane.
+async fn background_window(sandbox: &IsolatedTmux, name: &str) -> PaneId {
+    let id = sandbox
+        .run(&[
+            "new-window",
+            "-d",
+            "-t",
+            "=main:",
+            "-n",
+            name,
+            "-P",
+            "-F",
+            "#{pane_id}",
+            "sh",
+        ])
+        .await
+        .unwrap();
+    id.trim().parse().unwrap()
+}
+
+/// Runs `script` (written to a file, so the typed command line does not
+/// itself show what the script prints) in `pane`.
+async fn run_script(sandbox: &IsolatedTmux, pane: &PaneId, name: &str, script: &str) {
+    let path = sandbox.dir().join(name);
+    std::fs::write(&path, script).unwrap();
+    let line = format!("sh {}", path.display());
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "-l", line.as_str()])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "Enter"])
+        .await
+        .unwrap();
+}
+
+/// The next detection for `pane` that `matches`, skipping others.
+async fn expect(
+    rx: &mut mpsc::Receiver<Detection>,
+    pane: &PaneId,
+    what: &str,
+    matches: impl Fn(&Change) -> bool,
+) -> Change {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(detection)) if &detection.pane == pane && matches(&detection.change) => {
+                return detection.change;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the monitor stopped while waiting for {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+fn raised(reason: AttentionReason) -> impl Fn(&Change) -> bool {
+    move |change| matches!(change, Change::Raised { reason: r, .. } if *r == reason)
+}
+
+async fn start() -> (
+    IsolatedTmux,
+    StateWatcher,
+    AttentionMonitor,
+    mpsc::Receiver<Detection>,
+) {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("main").await.unwrap();
+    let (watcher, mut snapshots) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+    let (monitor, detections) =
+        AttentionMonitor::spawn(sandbox.tmux(), snapshots.clone(), fast_options());
+    wait_for(&mut snapshots, "a tap on main", tapped).await;
+    (sandbox, watcher, monitor, detections)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bell_and_notifications_in_a_background_window() {
+    let (sandbox, watcher, monitor, mut rx) = start().await;
+    let pane = background_window(&sandbox, "bg").await;
+    run_script(
+        &sandbox,
+        &pane,
+        "ring.sh",
+        "printf 'title\\033]0;not a bell\\007 then a bell\\007\\n'\n",
+    )
+    .await;
+    let change = expect(&mut rx, &pane, "the bell", raised(AttentionReason::Bell)).await;
+    assert_eq!(
+        change,
+        Change::Raised {
+            reason: AttentionReason::Bell,
+            text: String::new(),
+            replies: Vec::new()
+        }
+    );
+
+    run_script(
+        &sandbox,
+        &pane,
+        "notify.sh",
+        "printf '\\033]9;build finished\\007'\nprintf '\\033]777;notify;Agent;needs you\\033\\\\'\n",
+    )
+    .await;
+    let first = expect(&mut rx, &pane, "OSC 9", raised(AttentionReason::Notify)).await;
+    let second = expect(&mut rx, &pane, "OSC 777", raised(AttentionReason::Notify)).await;
+    let texts: Vec<String> = [first, second]
+        .into_iter()
+        .map(|c| match c {
+            Change::Raised { text, .. } => text,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["build finished", "Agent: needs you"]);
+
+    monitor.shutdown().await;
+    watcher.shutdown().await;
+    // The tap's session went with it.
+    let sessions = sandbox
+        .run(&["list-sessions", "-F", "#{session_name}"])
+        .await
+        .unwrap();
+    assert_eq!(sessions.trim(), "main");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_is_found_when_the_pane_goes_quiet_and_cleared_when_it_goes() {
+    let (sandbox, watcher, monitor, mut rx) = start().await;
+    let pane = background_window(&sandbox, "agent").await;
+    run_script(
+        &sandbox,
+        &pane,
+        "ask.sh",
+        "printf 'Bash command\\n\\n  rm -rf build\\n\\nDo you want to proceed?\\n\\342\\235\\257 1. Yes\\n  2. No\\n'\nread answer\necho \"got $answer\"\nclear\n",
+    )
+    .await;
+    let change = expect(
+        &mut rx,
+        &pane,
+        "the prompt",
+        raised(AttentionReason::Prompt),
+    )
+    .await;
+    let Change::Raised { text, replies, .. } = change else {
+        unreachable!()
+    };
+    assert_eq!(text, "Do you want to proceed?");
+    let inputs: Vec<&str> = replies.iter().map(|r| r.input.as_str()).collect();
+    assert_eq!(&inputs[..3], ["1", "2", "\r"]);
+
+    // Answering it (here from "elsewhere", tmux send-keys) clears it.
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "1", "Enter"])
+        .await
+        .unwrap();
+    expect(&mut rx, &pane, "the prompt to go", |c| {
+        *c == Change::Cleared(AttentionReason::Prompt)
+    })
+    .await;
+    monitor.shutdown().await;
+    watcher.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_only_in_windows_that_opted_in() {
+    let (sandbox, watcher, monitor, mut rx) = start().await;
+    let loud = background_window(&sandbox, "loud").await;
+    let quiet = background_window(&sandbox, "quietjob").await;
+    let job = "echo working\nsleep 0.2\necho done\n";
+
+    run_script(&sandbox, &loud, "job1.sh", job).await;
+    run_script(&sandbox, &quiet, "job2.sh", job).await;
+    let change = expect(&mut rx, &quiet, "silence", raised(AttentionReason::Silence)).await;
+    let Change::Raised { text, .. } = change else {
+        unreachable!()
+    };
+    assert!(text.starts_with("no output for "), "{text}");
+    // Nothing about the window that did not opt in (give it the same time
+    // again, then look at everything that arrived).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    monitor.shutdown().await;
+    let mut rest = Vec::new();
+    while let Ok(detection) = rx.try_recv() {
+        rest.push(detection);
+    }
+    assert!(
+        rest.iter().all(|d| d.pane != loud
+            || !matches!(
+                d.change,
+                Change::Raised {
+                    reason: AttentionReason::Silence,
+                    ..
+                }
+            )),
+        "{rest:?}"
+    );
+    watcher.shutdown().await;
+}
+
+/// With taps attached, an idle server still spawns no tmux process (the
+/// tmux binary is a wrapper that logs every invocation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taps_cost_no_process_while_idle() {
+    let probe = IsolatedTmux::new().unwrap();
+    let log = probe.dir().join("invocations.log");
+    let wrapper = probe.dir().join("tmux-wrapper");
+    let real = std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("tmux"))
+        .find(|p| p.is_file())
+        .expect("tmux on PATH");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
+    sandbox.start("main").await.unwrap();
+    sandbox
+        .run(&["new-session", "-d", "-s", "other", "sh"])
+        .await
+        .unwrap();
+    let (watcher, mut snapshots) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+    let (monitor, _rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots.clone(), fast_options());
+    let both: fn(&Snapshot) -> bool = |s| {
+        s.sessions()
+            .iter()
+            .filter(|s| s.name.starts_with(TAP_SESSION_PREFIX) && s.is_attached())
+            .count()
+            == 2
+    };
+    wait_for(&mut snapshots, "a tap on each session", both).await;
+    // The first look at each screen and the shells' start are over after
+    // this; from here on nothing may run.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = std::fs::read_to_string(&log).unwrap_or_default();
+    let taps = before
+        .lines()
+        .filter(|l| l.starts_with("-u ") && l.contains(" -C ") && l.contains(TAP_SESSION_PREFIX))
+        .count();
+    assert_eq!(taps, 2, "{before}");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(after, before, "tmux was spawned while idle");
+    monitor.shutdown().await;
+    watcher.shutdown().await;
+}

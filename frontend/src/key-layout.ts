@@ -35,6 +35,7 @@ export const ALL_KEYS: readonly KeyDef[] = [
   k("at", "@", "At sign"),
   // The "More" rows.
   k("select", "Select", "Select text on the screen to copy it (or long-press the terminal)"),
+  k("find", "Find", "Find text on the screen (the scrollback viewer finds in the history)"),
   k("home", "Home", "Home: start of line"),
   k("end", "End", "End: end of line"),
   k("pgup", "PgUp", "Page up"),
@@ -47,7 +48,7 @@ export const ALL_KEYS: readonly KeyDef[] = [
   k("insert", "Ins", "Insert"),
   k("capslock", "Caps", "Caps Lock: capital letters until tapped again", { cls: "mod" }),
   k("fkeys", "F1–12", "Show the function keys F1 to F12"),
-  k("arrange", "Arrange", "Arrange the toolbar keys (saved on this device)"),
+  k("arrange", "Keys", "Arrange the toolbar keys (saved on this device)", { sub: "arrange" }),
 ];
 
 export const FKEYS: readonly KeyDef[] = Array.from({ length: 12 }, (_, i) => k(`f${i + 1}`, `F${i + 1}`, `Function key F${i + 1}`));

@@ -16,6 +16,7 @@ import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./ov
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
 import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
+import { SearchBar, terminalTarget } from "./search";
 import { TerminalView } from "./terminal";
 import { TerminalTouch } from "./touch";
 import { rememberView, restoreView } from "./view-memory";
@@ -133,6 +134,7 @@ function main(): void {
     send: sendInput,
     paste: () => void paste(),
     select: () => touch.setSelectMode(!touch.isSelecting),
+    find: () => termSearch.open(),
     layoutChanged: () => view.queueFit(),
   });
 
@@ -360,6 +362,8 @@ function main(): void {
   drawer.el.inert = true;
 
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
+  const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus());
+  termWrap.append(termSearch.el);
   const touch = new TerminalTouch(termEl, view.term, {
     scroll: (lines) => {
       const p = activePane(vm);

@@ -6,6 +6,7 @@
 // single `scrollback` without them (an original server) is the whole text.
 import { h, on } from "./dom";
 import { toast } from "./overlays";
+import { SearchBar, textTarget } from "./search";
 
 export const LOAD_MORE_STEP = 1000;
 
@@ -28,6 +29,7 @@ export class Scrollback {
   private parts: string[] = [];
   private received = 0;
   private readonly utf8 = new TextEncoder();
+  private readonly search: SearchBar;
 
   constructor(private readonly hooks: ScrollbackHooks) {
     this.pre = h("pre", { class: "scrollback-text", testid: "scrollback-text", tabindex: "0" });
@@ -35,6 +37,9 @@ export class Scrollback {
     this.more = h("button", { class: "btn", type: "button", testid: "scrollback-load-more" }, "Load More");
     const copy = h("button", { class: "btn", type: "button", testid: "scrollback-copy" }, "Copy");
     const close = h("button", { class: "btn btn-primary", type: "button", testid: "scrollback-close" }, "Close");
+    const find = h("button", { class: "btn", type: "button", testid: "scrollback-find" }, "Find");
+    this.search = new SearchBar("scrollback-search", textTarget(this.pre));
+    on(find, "click", () => this.search.open());
     on(this.more, "click", () => this.loadMore());
     on(copy, "click", () => void this.copy());
     on(close, "click", () => this.close());
@@ -42,8 +47,9 @@ export class Scrollback {
       "div",
       { class: "overlay scrollback", testid: "scrollback", hidden: true, role: "dialog", "aria-label": "Scrollback" },
       h("div", { class: "overlay-head" }, h("span", { class: "overlay-title" }, "Scrollback"), this.info),
+      this.search.el,
       this.pre,
-      h("div", { class: "overlay-foot" }, this.more, copy, close),
+      h("div", { class: "overlay-foot" }, find, this.more, copy, close),
     );
     on(this.el, "keydown", (e) => {
       if (e.key === "Escape") this.close();
@@ -113,6 +119,7 @@ export class Scrollback {
     const all = mode === "more" && count <= this.count;
     this.count = count;
     this.info.textContent = `${count} lines${all ? " (no more history)" : ""}`;
+    this.search.refresh();
     if (lines > 0) this.lines = lines; // the server may clamp what was asked
     if (mode === "more") {
       // Keep the lines that were on screen where they were.
@@ -152,6 +159,7 @@ export class Scrollback {
 
   close(): void {
     if (!this.isOpen) return;
+    this.search.close();
     this.el.hidden = true;
     this.pre.textContent = "";
     this.paneId = null;

@@ -9,7 +9,7 @@ import { MOD_NAMES, Modifiers, type ModName } from "./modifiers";
 import { KEYS, load, loadBool, remove, save } from "./storage";
 
 /** Keys that only change the toolbar itself and stay usable read-only. */
-const LOCAL_KEYS = new Set(["more", "fkeys", "arrange", "select"]);
+const LOCAL_KEYS = new Set(["more", "fkeys", "arrange", "select", "find"]);
 /** Held this long, a key shows its hint instead of acting. */
 export const LONG_PRESS_MS = 500;
 
@@ -19,6 +19,8 @@ export interface ToolbarHooks {
   paste(): void;
   /** The Select key: start selecting text on the screen. */
   select(): void;
+  /** The Find key: search the screen. */
+  find(): void;
   /** The toolbar changed height: the terminal must fit again. */
   layoutChanged(): void;
 }
@@ -158,6 +160,9 @@ export class Toolbar {
         return;
       case "select":
         this.hooks.select();
+        return;
+      case "find":
+        this.hooks.find();
         return;
       case "slash":
       case "at":

@@ -121,10 +121,11 @@ async fn serve(
 ) -> Result<(), AppError> {
     let mut signals = StopSignals::install()?;
 
-    let credentials = Credentials::generate(CredentialOptions {
-        password: config.password.clone(),
-        read_only_link: config.read_only_link,
-    })
+    let credentials = Credentials::generate(
+        CredentialOptions::default()
+            .with_password(config.password.clone())
+            .with_read_only_link(config.read_only_link),
+    )
     .map_err(|e| AppError::Credentials(e.to_string()))?;
     let token = credentials.token().expose().to_owned();
     let password = credentials.password().map(|p| p.expose().to_owned());
@@ -135,15 +136,16 @@ async fn serve(
             .map_err(|e| AppError::Usage(format!("--allow-origin: {e}")))?,
     );
 
-    let tmux = Tmux::new(TmuxOptions {
-        binary: tmux_path,
-        socket: match config.socket {
-            SocketSetting::Default => Socket::Default,
-            SocketSetting::Name(name) => Socket::Name(name),
-            SocketSetting::Path(path) => Socket::Path(path),
-        },
-        timeout: TMUX_COMMAND_TIMEOUT,
-    });
+    let tmux = Tmux::new(
+        TmuxOptions::default()
+            .with_binary(tmux_path)
+            .with_socket(match config.socket {
+                SocketSetting::Default => Socket::Default,
+                SocketSetting::Name(name) => Socket::Name(name),
+                SocketSetting::Path(path) => Socket::Path(path),
+            })
+            .with_timeout(TMUX_COMMAND_TIMEOUT),
+    );
     let mut options = ServerOptions::new(tmux, authenticator);
     options.bind = config.bind;
     options.origin_policy = Arc::clone(&origins);

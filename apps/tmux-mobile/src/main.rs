@@ -28,6 +28,7 @@ use tmux_mobile_auth::{
 use tmux_mobile_server::{Server, ServerError, ServerOptions};
 use tmux_mobile_tmux_control::{Socket, Tmux, TmuxOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 use banner::Printer;
 use cli::{Config, SocketSetting};
@@ -121,10 +122,11 @@ async fn serve(
 ) -> Result<(), AppError> {
     let mut signals = StopSignals::install()?;
 
-    let credentials = Credentials::generate(CredentialOptions {
-        password: config.password.clone(),
-        read_only_link: config.read_only_link,
-    })
+    let credentials = Credentials::generate(
+        CredentialOptions::default()
+            .with_password(config.password.clone())
+            .with_read_only_link(config.read_only_link),
+    )
     .map_err(|e| AppError::Credentials(e.to_string()))?;
     let token = credentials.token().expose().to_owned();
     let password = credentials.password().map(|p| p.expose().to_owned());
@@ -135,15 +137,16 @@ async fn serve(
             .map_err(|e| AppError::Usage(format!("--allow-origin: {e}")))?,
     );
 
-    let tmux = Tmux::new(TmuxOptions {
-        binary: tmux_path,
-        socket: match config.socket {
-            SocketSetting::Default => Socket::Default,
-            SocketSetting::Name(name) => Socket::Name(name),
-            SocketSetting::Path(path) => Socket::Path(path),
-        },
-        timeout: TMUX_COMMAND_TIMEOUT,
-    });
+    let tmux = Tmux::new(
+        TmuxOptions::default()
+            .with_binary(tmux_path)
+            .with_socket(match config.socket {
+                SocketSetting::Default => Socket::Default,
+                SocketSetting::Name(name) => Socket::Name(name),
+                SocketSetting::Path(path) => Socket::Path(path),
+            })
+            .with_timeout(TMUX_COMMAND_TIMEOUT),
+    );
     let mut options = ServerOptions::new(tmux, authenticator);
     options.bind = config.bind;
     options.origin_policy = Arc::clone(&origins);
@@ -185,6 +188,9 @@ async fn serve(
     // failure meanwhile must not wait for it.
     let mut outcome: Option<Result<(), AppError>> = None;
     let mut tunnel = None;
+    // Ends the tunnel follower at shutdown (awaited below, not forgotten).
+    let stop_follower = CancellationToken::new();
+    let mut follower = None;
     if let TunnelPlan::Start {
         cloudflared,
         timeout,
@@ -195,8 +201,12 @@ async fn serve(
         tokio::select! {
             started = tunnel::start(cloudflared, addr.port(), timeout) => match started {
                 Ok(t) => {
-                    match tunnel::follow(&t, Arc::clone(&origins), Arc::clone(&printer)) {
-                        Ok(_follower) => printer.tunnel(&t.url()),
+                    let stop = stop_follower.clone();
+                    match tunnel::follow(&t, Arc::clone(&origins), Arc::clone(&printer), stop) {
+                        Ok(task) => {
+                            follower = Some(task);
+                            printer.tunnel(&t.url());
+                        }
                         Err(e) => outcome = Some(Err(e)),
                     }
                     tunnel = Some(t);
@@ -222,7 +232,11 @@ async fn serve(
 
     // Stop the server and the tunnel together.
     stop.shutdown();
+    stop_follower.cancel();
     let stop_tunnel = async {
+        if let Some(task) = follower {
+            let _ = task.await;
+        }
         if let Some(t) = tunnel {
             if tokio::time::timeout(TUNNEL_SHUTDOWN, t.shutdown())
                 .await

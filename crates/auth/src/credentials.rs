@@ -49,6 +49,7 @@ impl std::fmt::Debug for PasswordChoice {
 
 /// What [`Credentials::generate`] should make.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct CredentialOptions {
     /// Generated, given, or no password.
     pub password: PasswordChoice,
@@ -57,15 +58,30 @@ pub struct CredentialOptions {
     pub read_only_link: bool,
 }
 
+impl CredentialOptions {
+    /// Sets [`password`](Self::password).
+    pub fn with_password(mut self, password: PasswordChoice) -> Self {
+        self.password = password;
+        self
+    }
+
+    /// Sets [`read_only_link`](Self::read_only_link).
+    pub fn with_read_only_link(mut self, read_only_link: bool) -> Self {
+        self.read_only_link = read_only_link;
+        self
+    }
+}
+
 /// The secrets of one server run. `Debug` prints `***` for each.
 ///
 /// ```
 /// use tmux_mobile_auth::{CredentialOptions, Credentials, PasswordChoice};
 ///
-/// let creds = Credentials::generate(CredentialOptions {
-///     password: PasswordChoice::Given("s3cret".into()),
-///     read_only_link: true,
-/// })?;
+/// let creds = Credentials::generate(
+///     CredentialOptions::default()
+///         .with_password(PasswordChoice::Given("s3cret".into()))
+///         .with_read_only_link(true),
+/// )?;
 /// assert_eq!(creds.token().expose().len(), 24);
 /// assert_eq!(creds.password().map(|p| p.expose()), Some("s3cret"));
 /// assert!(creds.read_only_token().is_some());

@@ -107,10 +107,7 @@ impl fmt::Debug for Attempt<'_> {
 ///     ThrottlePolicy,
 /// };
 ///
-/// let creds = Credentials::generate(CredentialOptions {
-///     password: PasswordChoice::Given("pw".into()),
-///     read_only_link: false,
-/// })?;
+/// let creds = Credentials::generate(CredentialOptions::default().with_password(PasswordChoice::Given("pw".into())))?;
 /// let token = creds.token().expose().to_string();
 /// let auth = Authenticator::new(creds, ThrottlePolicy::default());
 /// let phone = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
@@ -316,10 +313,11 @@ mod tests {
     }
 
     fn fixture(password: PasswordChoice) -> Fixture {
-        let creds = Credentials::generate(CredentialOptions {
-            password,
-            read_only_link: true,
-        })
+        let creds = Credentials::generate(
+            CredentialOptions::default()
+                .with_password(password)
+                .with_read_only_link(true),
+        )
         .unwrap();
         let token = creds.token().expose().to_string();
         let ro_token = creds.read_only_token().unwrap().expose().to_string();
@@ -482,10 +480,11 @@ mod tests {
 
     #[test]
     fn revoked_and_expired_session_keys_stop_working() {
-        let creds = Credentials::generate(CredentialOptions {
-            password: PasswordChoice::Given(PW.into()),
-            read_only_link: false,
-        })
+        let creds = Credentials::generate(
+            CredentialOptions::default()
+                .with_password(PasswordChoice::Given(PW.into()))
+                .with_read_only_link(false),
+        )
         .unwrap();
         let token = creds.token().expose().to_string();
         let auth = Authenticator::new(creds, ThrottlePolicy::unlimited()).with_session_key_policy(

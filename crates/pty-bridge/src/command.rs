@@ -163,6 +163,7 @@ impl Default for WindowSize {
 
 /// How the terminal is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PtyOptions {
     /// The size the child sees from its first byte on.
     pub size: WindowSize,
@@ -174,6 +175,18 @@ pub struct PtyOptions {
 }
 
 impl PtyOptions {
+    /// Sets [`size`](Self::size).
+    pub fn with_size(mut self, size: WindowSize) -> Self {
+        self.size = size;
+        self
+    }
+
+    /// Sets [`max_buffered_bytes`](Self::max_buffered_bytes).
+    pub fn with_max_buffered_bytes(mut self, max_buffered_bytes: usize) -> Self {
+        self.max_buffered_bytes = max_buffered_bytes;
+        self
+    }
+
     /// Smallest accepted [`max_buffered_bytes`](Self::max_buffered_bytes).
     pub const MIN_BUFFERED_BYTES: usize = 4096;
     /// Largest accepted [`max_buffered_bytes`](Self::max_buffered_bytes) (1 GiB).

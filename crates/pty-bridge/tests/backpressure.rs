@@ -59,10 +59,7 @@ async fn a_paused_consumer_bounds_memory_and_loses_nothing() {
         "sh",
         &TOTAL.to_string(),
     ]);
-    let opts = PtyOptions {
-        max_buffered_bytes: BOUND,
-        ..PtyOptions::default()
-    };
+    let opts = PtyOptions::default().with_max_buffered_bytes(BOUND);
     let (reader, _writer, control) = Pty::spawn(cmd, opts).unwrap().split();
     let mut consumer = Consumer {
         reader,

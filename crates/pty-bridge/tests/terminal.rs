@@ -51,10 +51,7 @@ async fn output_before_the_first_read_is_kept_and_comes_first() {
 
 #[tokio::test]
 async fn initial_size_applies_from_the_first_byte_and_resize_is_seen() {
-    let opts = PtyOptions {
-        size: WindowSize::new(100, 30).unwrap(),
-        ..PtyOptions::default()
-    };
+    let opts = PtyOptions::default().with_size(WindowSize::new(100, 30).unwrap());
     let pty = Pty::spawn(sh("stty size; read x; stty size"), opts).unwrap();
     let (mut reader, writer, control) = pty.split();
     let first = read_until(&mut reader, "\n").await;
@@ -90,18 +87,12 @@ async fn invalid_sizes_and_options_are_rejected() {
             "{cols}x{rows}: {err}"
         );
     }
-    let bad = PtyOptions {
-        size: WindowSize { cols: 0, rows: 0 },
-        ..PtyOptions::default()
-    };
+    let bad = PtyOptions::default().with_size(WindowSize { cols: 0, rows: 0 });
     assert!(matches!(
         Pty::spawn(PtyCommand::new("true"), bad),
         Err(PtyError::InvalidSize { .. })
     ));
-    let tiny = PtyOptions {
-        max_buffered_bytes: 1,
-        ..PtyOptions::default()
-    };
+    let tiny = PtyOptions::default().with_max_buffered_bytes(1);
     assert!(matches!(
         Pty::spawn(PtyCommand::new("true"), tiny),
         Err(PtyError::InvalidOption { .. })

@@ -50,6 +50,68 @@ pub struct PushOptions {
     pub endpoint_policy: EndpointPolicy,
 }
 
+impl PushOptions {
+    /// Sets [`subject`](Self::subject).
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = subject.into();
+        self
+    }
+
+    /// Sets [`ttl`](Self::ttl).
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Sets [`urgency`](Self::urgency).
+    pub fn with_urgency(mut self, urgency: Urgency) -> Self {
+        self.urgency = urgency;
+        self
+    }
+
+    /// Sets [`max_per_owner`](Self::max_per_owner).
+    pub fn with_max_per_owner(mut self, max_per_owner: usize) -> Self {
+        self.max_per_owner = max_per_owner;
+        self
+    }
+
+    /// Sets [`max_total`](Self::max_total).
+    pub fn with_max_total(mut self, max_total: usize) -> Self {
+        self.max_total = max_total;
+        self
+    }
+
+    /// Sets [`queue`](Self::queue).
+    pub fn with_queue(mut self, queue: usize) -> Self {
+        self.queue = queue;
+        self
+    }
+
+    /// Sets [`concurrency`](Self::concurrency).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// Sets [`connect_timeout`](Self::connect_timeout).
+    pub fn with_connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// Sets [`request_timeout`](Self::request_timeout).
+    pub fn with_request_timeout(mut self, request_timeout: Duration) -> Self {
+        self.request_timeout = request_timeout;
+        self
+    }
+
+    /// Sets [`endpoint_policy`](Self::endpoint_policy).
+    pub fn with_endpoint_policy(mut self, endpoint_policy: EndpointPolicy) -> Self {
+        self.endpoint_policy = endpoint_policy;
+        self
+    }
+}
+
 impl Default for PushOptions {
     fn default() -> Self {
         PushOptions {

@@ -12,21 +12,12 @@ use tmux_mobile_tmux_control::{Socket, Tmux, TmuxOptions};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::args().nth(1).map_or(Ok(8780), |p| p.parse())?;
-    let tmux = Tmux::new(TmuxOptions {
-        socket: Socket::Name("embedded".into()),
-        ..Default::default()
-    });
+    let tmux = Tmux::new(TmuxOptions::default().with_socket(Socket::Name("embedded".into())));
     let password = PasswordChoice::Given("correct horse".into());
-    let creds = Credentials::generate(CredentialOptions {
-        password,
-        read_only_link: false,
-    })?;
+    let creds = Credentials::generate(CredentialOptions::default().with_password(password))?;
     let token = creds.token().expose().to_owned();
-    let mut options = ServerOptions::new(
-        tmux,
-        Arc::new(Authenticator::new(creds, ThrottlePolicy::default())),
-    );
-    options.bind = ([127, 0, 0, 1], port).into();
+    let auth = Arc::new(Authenticator::new(creds, ThrottlePolicy::default()));
+    let options = ServerOptions::new(tmux, auth).with_bind(([127, 0, 0, 1], port).into());
     let server = Server::bind(options).await?;
     println!("open http://{}/?token={token}", server.local_addr());
     let stop = server.shutdown_handle();

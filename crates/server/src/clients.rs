@@ -408,13 +408,12 @@ impl Client {
             command = command.env(key, value);
         }
         let size = lock(&self.io).size;
-        let options = PtyOptions {
-            size,
-            max_buffered_bytes: queue_bytes.clamp(
+        let options = PtyOptions::default()
+            .with_size(size)
+            .with_max_buffered_bytes(queue_bytes.clamp(
                 PtyOptions::MIN_BUFFERED_BYTES,
                 PtyOptions::DEFAULT_BUFFERED_BYTES,
-            ),
-        };
+            ));
         let pty = match Pty::spawn(command, options) {
             Ok(pty) => pty,
             Err(error) => {

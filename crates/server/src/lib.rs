@@ -16,10 +16,7 @@
 //! use tmux_mobile_tmux_control::{Tmux, TmuxOptions};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let creds = Credentials::generate(CredentialOptions {
-//!     password: PasswordChoice::Disabled,
-//!     read_only_link: false,
-//! })?;
+//! let creds = Credentials::generate(CredentialOptions::default().with_password(PasswordChoice::Disabled))?;
 //! let token = creds.token().expose().to_owned();
 //! let auth = Arc::new(Authenticator::new(creds, ThrottlePolicy::default()));
 //! let server = Server::bind(ServerOptions::new(Tmux::new(TmuxOptions::default()), auth)).await?;

@@ -91,6 +91,96 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
+    /// Sets [`bind`](Self::bind).
+    pub fn with_bind(mut self, bind: SocketAddr) -> Self {
+        self.bind = bind;
+        self
+    }
+
+    /// Sets [`tmux`](Self::tmux).
+    pub fn with_tmux(mut self, tmux: Tmux) -> Self {
+        self.tmux = tmux;
+        self
+    }
+
+    /// Sets [`authenticator`](Self::authenticator).
+    pub fn with_authenticator(mut self, authenticator: Arc<Authenticator>) -> Self {
+        self.authenticator = authenticator;
+        self
+    }
+
+    /// Sets [`origin_policy`](Self::origin_policy).
+    pub fn with_origin_policy(mut self, origin_policy: Arc<OriginPolicy>) -> Self {
+        self.origin_policy = origin_policy;
+        self
+    }
+
+    /// Sets [`default_session`](Self::default_session).
+    pub fn with_default_session(mut self, default_session: SessionName) -> Self {
+        self.default_session = default_session;
+        self
+    }
+
+    /// Sets [`scrollback_lines`](Self::scrollback_lines).
+    pub fn with_scrollback_lines(mut self, scrollback_lines: u32) -> Self {
+        self.scrollback_lines = scrollback_lines;
+        self
+    }
+
+    /// Sets [`poll_interval_ms`](Self::poll_interval_ms).
+    pub fn with_poll_interval_ms(mut self, poll_interval_ms: u64) -> Self {
+        self.poll_interval_ms = poll_interval_ms;
+        self
+    }
+
+    /// Sets [`resume_grace`](Self::resume_grace).
+    pub fn with_resume_grace(mut self, resume_grace: Duration) -> Self {
+        self.resume_grace = resume_grace;
+        self
+    }
+
+    /// Sets [`auth_timeout`](Self::auth_timeout).
+    pub fn with_auth_timeout(mut self, auth_timeout: Duration) -> Self {
+        self.auth_timeout = auth_timeout;
+        self
+    }
+
+    /// Sets [`shutdown_timeout`](Self::shutdown_timeout).
+    pub fn with_shutdown_timeout(mut self, shutdown_timeout: Duration) -> Self {
+        self.shutdown_timeout = shutdown_timeout;
+        self
+    }
+
+    /// Sets [`terminal_queue_bytes`](Self::terminal_queue_bytes).
+    pub fn with_terminal_queue_bytes(mut self, terminal_queue_bytes: usize) -> Self {
+        self.terminal_queue_bytes = terminal_queue_bytes;
+        self
+    }
+
+    /// Sets [`assets`](Self::assets).
+    pub fn with_assets(mut self, assets: Assets) -> Self {
+        self.assets = assets;
+        self
+    }
+
+    /// Sets [`trust_cf_connecting_ip`](Self::trust_cf_connecting_ip).
+    pub fn with_trust_cf_connecting_ip(mut self, trust_cf_connecting_ip: bool) -> Self {
+        self.trust_cf_connecting_ip = trust_cf_connecting_ip;
+        self
+    }
+
+    /// Sets [`limits`](Self::limits).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`attention`](Self::attention).
+    pub fn with_attention(mut self, attention: Option<AttentionOptions>) -> Self {
+        self.attention = attention;
+        self
+    }
+
     /// Default listening port, as in the original tmux-mobile.
     pub const DEFAULT_PORT: u16 = 8767;
 

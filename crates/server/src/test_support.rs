@@ -135,11 +135,12 @@ impl TestServerBuilder {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "tmux-mobile-test".into());
-        let tmux = Tmux::new(TmuxOptions {
-            binary: PathBuf::from("tmux"),
-            socket: Socket::Name(socket_name.clone()),
-            timeout: Duration::from_secs(10),
-        })
+        let tmux = Tmux::new(
+            TmuxOptions::default()
+                .with_binary(PathBuf::from("tmux"))
+                .with_socket(Socket::Name(socket_name.clone()))
+                .with_timeout(Duration::from_secs(10)),
+        )
         .with_tmux_tmpdir(&dir);
         // A fast, predictable shell (the user's shell may run slow rc
         // files). Without sessions no tmux server runs, as on a fresh login.
@@ -165,13 +166,14 @@ impl TestServerBuilder {
         for name in &self.sessions {
             run(&["new-session", "-d", "-x", "80", "-y", "24", "-s", name]);
         }
-        let creds = Credentials::generate(CredentialOptions {
-            password: match &self.password {
-                Some(password) => PasswordChoice::Given(password.clone()),
-                None => PasswordChoice::Disabled,
-            },
-            read_only_link: self.read_only_link,
-        })
+        let creds = Credentials::generate(
+            CredentialOptions::default()
+                .with_password(match &self.password {
+                    Some(password) => PasswordChoice::Given(password.clone()),
+                    None => PasswordChoice::Disabled,
+                })
+                .with_read_only_link(self.read_only_link),
+        )
         .expect("generate test credentials");
         let token = creds.token().expose().to_owned();
         let read_only_token = creds.read_only_token().map(|t| t.expose().to_owned());

@@ -26,10 +26,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let tmux = Tmux::new(TmuxOptions {
-        socket,
-        ..TmuxOptions::default()
-    });
+    let tmux = Tmux::new(TmuxOptions::default().with_socket(socket));
     let (watcher, mut snapshots) = StateWatcher::spawn(tmux, WatcherOptions::default());
     let started = Instant::now();
     loop {

@@ -48,11 +48,12 @@ impl IsolatedTmux {
         let dir = std::env::temp_dir().join(&unique);
         std::fs::create_dir(&dir)?;
         let binary = binary.into();
-        let tmux = Tmux::new(TmuxOptions {
-            binary: binary.clone(),
-            socket: Socket::Name(unique.clone()),
-            timeout: Duration::from_secs(20),
-        })
+        let tmux = Tmux::new(
+            TmuxOptions::default()
+                .with_binary(binary.clone())
+                .with_socket(Socket::Name(unique.clone()))
+                .with_timeout(Duration::from_secs(20)),
+        )
         .with_tmux_tmpdir(&dir);
         Ok(IsolatedTmux {
             dir,

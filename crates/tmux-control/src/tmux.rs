@@ -34,6 +34,7 @@ pub enum Socket {
 
 /// How to reach tmux.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TmuxOptions {
     /// The tmux binary (looked up on `PATH` when it has no `/`).
     pub binary: PathBuf,
@@ -41,6 +42,26 @@ pub struct TmuxOptions {
     pub socket: Socket,
     /// How long one tmux command may take before it is killed.
     pub timeout: Duration,
+}
+
+impl TmuxOptions {
+    /// Sets [`binary`](Self::binary).
+    pub fn with_binary(mut self, binary: impl Into<PathBuf>) -> Self {
+        self.binary = binary.into();
+        self
+    }
+
+    /// Sets [`socket`](Self::socket).
+    pub fn with_socket(mut self, socket: Socket) -> Self {
+        self.socket = socket;
+        self
+    }
+
+    /// Sets [`timeout`](Self::timeout).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
 }
 
 impl Default for TmuxOptions {
@@ -62,7 +83,7 @@ impl Default for TmuxOptions {
 /// ```no_run
 /// use tmux_mobile_tmux_control::{Socket, Tmux, TmuxOptions};
 /// # async fn demo() -> Result<(), tmux_mobile_tmux_control::TmuxError> {
-/// let tmux = Tmux::new(TmuxOptions { socket: Socket::Name("work".into()), ..Default::default() });
+/// let tmux = Tmux::new(TmuxOptions::default().with_socket(Socket::Name("work".into())));
 /// let snapshot = tmux.snapshot().await?;
 /// for session in snapshot.user_sessions() {
 ///     println!("{} ({} windows)", session.name, session.windows.len());

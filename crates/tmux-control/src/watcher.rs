@@ -19,6 +19,7 @@ use crate::tmux::Tmux;
 
 /// Timing of a [`StateWatcher`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WatcherOptions {
     /// How long to wait after a notification for more before taking a
     /// snapshot (tmux sends several per change).
@@ -45,6 +46,50 @@ pub struct WatcherOptions {
     /// The longest the watcher waits for such a quiet moment before it
     /// starts the control client anyway.
     pub max_settle: Duration,
+}
+
+impl WatcherOptions {
+    /// Sets [`debounce`](Self::debounce).
+    pub fn with_debounce(mut self, debounce: Duration) -> Self {
+        self.debounce = debounce;
+        self
+    }
+
+    /// Sets [`recheck_interval`](Self::recheck_interval).
+    pub fn with_recheck_interval(mut self, recheck_interval: Duration) -> Self {
+        self.recheck_interval = recheck_interval;
+        self
+    }
+
+    /// Sets [`server_poll_interval`](Self::server_poll_interval).
+    pub fn with_server_poll_interval(mut self, server_poll_interval: Duration) -> Self {
+        self.server_poll_interval = server_poll_interval;
+        self
+    }
+
+    /// Sets [`blind_retry_interval`](Self::blind_retry_interval).
+    pub fn with_blind_retry_interval(mut self, blind_retry_interval: Duration) -> Self {
+        self.blind_retry_interval = blind_retry_interval;
+        self
+    }
+
+    /// Sets [`max_backoff`](Self::max_backoff).
+    pub fn with_max_backoff(mut self, max_backoff: Duration) -> Self {
+        self.max_backoff = max_backoff;
+        self
+    }
+
+    /// Sets [`settle`](Self::settle).
+    pub fn with_settle(mut self, settle: Duration) -> Self {
+        self.settle = settle;
+        self
+    }
+
+    /// Sets [`max_settle`](Self::max_settle).
+    pub fn with_max_settle(mut self, max_settle: Duration) -> Self {
+        self.max_settle = max_settle;
+        self
+    }
 }
 
 impl Default for WatcherOptions {

@@ -10,10 +10,7 @@ use tmux_mobile_tmux_control::{Socket, Tmux, TmuxError, TmuxOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_binary_is_a_spawn_error() {
-    let tmux = Tmux::new(TmuxOptions {
-        binary: "/nonexistent/tmux".into(),
-        ..Default::default()
-    });
+    let tmux = Tmux::new(TmuxOptions::default().with_binary("/nonexistent/tmux"));
     let error = tmux.snapshot().await.unwrap_err();
     assert!(matches!(error, TmuxError::Spawn { .. }), "{error:?}");
     assert!(error.to_string().contains("/nonexistent/tmux"));
@@ -23,10 +20,9 @@ async fn a_missing_binary_is_a_spawn_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_in_a_missing_directory_means_no_server() {
     let sandbox = IsolatedTmux::new().unwrap();
-    let tmux = Tmux::new(TmuxOptions {
-        socket: Socket::Path(sandbox.dir().join("missing/dir/socket")),
-        ..Default::default()
-    });
+    let tmux = Tmux::new(
+        TmuxOptions::default().with_socket(Socket::Path(sandbox.dir().join("missing/dir/socket"))),
+    );
     assert!(tmux.snapshot().await.unwrap().sessions().is_empty());
     let name = SessionName::try_from("x").unwrap();
     assert!(matches!(
@@ -49,11 +45,12 @@ async fn a_hung_tmux_times_out_and_is_killed() {
     )
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let tmux = Tmux::new(TmuxOptions {
-        binary: fake,
-        socket: Socket::Name("unused".into()),
-        timeout: Duration::from_millis(300),
-    });
+    let tmux = Tmux::new(
+        TmuxOptions::default()
+            .with_binary(fake)
+            .with_socket(Socket::Name("unused".into()))
+            .with_timeout(Duration::from_millis(300)),
+    );
     let error = tmux.snapshot().await.unwrap_err();
     assert!(matches!(error, TmuxError::Timeout), "{error:?}");
     let pid = std::fs::read_to_string(&pid_file).unwrap();

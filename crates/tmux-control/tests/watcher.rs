@@ -178,10 +178,7 @@ async fn refresh_returns_the_state_after_a_mutation() {
 async fn survives_kill_server_and_finds_the_next_server() {
     let sandbox = IsolatedTmux::new().unwrap();
     // Start with no server at all: the watcher must wait, not start one.
-    let options = WatcherOptions {
-        server_poll_interval: Duration::from_millis(100),
-        ..WatcherOptions::default()
-    };
+    let options = WatcherOptions::default().with_server_poll_interval(Duration::from_millis(100));
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), options);
     assert!(watcher.refresh().await.sessions().is_empty());
     assert!(

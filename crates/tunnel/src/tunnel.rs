@@ -33,6 +33,7 @@ const SHUTDOWN_MARGIN: Duration = Duration::from_secs(5);
 /// How to run cloudflared. Build with [`TunnelOptions::new`] or
 /// [`TunnelOptions::for_port`] and adjust the public fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TunnelOptions {
     /// The cloudflared executable, usually from [`discover`](crate::discover).
     pub cloudflared: PathBuf,
@@ -54,6 +55,48 @@ pub struct TunnelOptions {
 }
 
 impl TunnelOptions {
+    /// Sets [`cloudflared`](Self::cloudflared).
+    pub fn with_cloudflared(mut self, cloudflared: impl Into<PathBuf>) -> Self {
+        self.cloudflared = cloudflared.into();
+        self
+    }
+
+    /// Sets [`local_url`](Self::local_url).
+    pub fn with_local_url(mut self, local_url: impl Into<String>) -> Self {
+        self.local_url = local_url.into();
+        self
+    }
+
+    /// Sets [`start_timeout`](Self::start_timeout).
+    pub fn with_start_timeout(mut self, start_timeout: Duration) -> Self {
+        self.start_timeout = start_timeout;
+        self
+    }
+
+    /// Sets [`restart`](Self::restart).
+    pub fn with_restart(mut self, restart: bool) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets [`stop_grace`](Self::stop_grace).
+    pub fn with_stop_grace(mut self, stop_grace: Duration) -> Self {
+        self.stop_grace = stop_grace;
+        self
+    }
+
+    /// Sets [`restart_backoff`](Self::restart_backoff).
+    pub fn with_restart_backoff(mut self, restart_backoff: Duration) -> Self {
+        self.restart_backoff = restart_backoff;
+        self
+    }
+
+    /// Sets [`restart_backoff_max`](Self::restart_backoff_max).
+    pub fn with_restart_backoff_max(mut self, restart_backoff_max: Duration) -> Self {
+        self.restart_backoff_max = restart_backoff_max;
+        self
+    }
+
     /// Default for [`start_timeout`](Self::start_timeout).
     pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(30);
     /// Default for [`stop_grace`](Self::stop_grace).

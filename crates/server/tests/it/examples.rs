@@ -49,6 +49,26 @@ impl PrivateTmux {
             std::process::id()
         ));
         std::fs::create_dir_all(&dir).expect("private TMUX_TMPDIR");
+        // The session the example attaches to, running `/bin/sh` with no
+        // user configuration (a login shell's rc files are slow and vary).
+        let started = std::process::Command::new("tmux")
+            .args([
+                "-f",
+                "/dev/null",
+                "-L",
+                socket,
+                "new-session",
+                "-d",
+                "-s",
+                "main",
+                "/bin/sh",
+            ])
+            .env("TMUX_TMPDIR", &dir)
+            .env_remove("TMUX")
+            .stdin(Stdio::null())
+            .status()
+            .expect("start tmux");
+        assert!(started.success(), "tmux new-session failed");
         PrivateTmux { dir, socket }
     }
 }

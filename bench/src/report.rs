@@ -235,6 +235,11 @@ pub fn markdown(rows: &[RowReport]) -> String {
     for r in rows {
         let load = format!("{:.1}→{:.1}", r.load.0, r.load.1);
         match &r.status {
+            Status::Measured(o) if o.figures.is_empty() => out.push_str(&format!(
+                "| {} | {} | — | no figure (see its target) | | {load} |\n",
+                r.id,
+                cell(r.workload)
+            )),
             Status::Measured(o) => {
                 for (i, f) in o.figures.iter().enumerate() {
                     let workload = if i == 0 {

@@ -169,6 +169,13 @@ impl TmServer {
         self.app.pid()
     }
 
+    /// The end of what it printed, for a failing row's message.
+    pub fn log_tail(&self) -> String {
+        let text = self.app.transcript();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(8)..].join("\n")
+    }
+
     /// Its tmux server.
     pub fn tmux(&self) -> &TmuxServer {
         &self.tmux

@@ -111,6 +111,8 @@ export class Connection {
   private hiddenAt: number | null = null;
   /** Ask for the compressed terminal stream (`?compress=0` turns it off, to compare). */
   private readonly wantDeflate: boolean;
+  /** How long the last terminal socket took to open: about one round trip. */
+  terminalRttMs: number | null = null;
   /** The last `tmux_state` of this control socket: the base of the next delta. */
   private lastState: TmuxState | null = null;
   /** The current terminal socket's inflater, when the server agreed to compress. */
@@ -574,9 +576,11 @@ export class Connection {
     }
     ws.binaryType = "arraybuffer";
     this.terminal = ws;
+    const openedAt = performance.now();
     const clientId = this.clientId;
     ws.onopen = () => {
       if (tg !== this.termGen) return;
+      this.terminalRttMs = performance.now() - openedAt;
       const auth: Record<string, unknown> = { type: "auth", token: this.token, clientId, binary: true };
       const key = this.loadKey();
       if (key) auth.sessionKey = key;

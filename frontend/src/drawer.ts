@@ -1,5 +1,6 @@
 // The side drawer: sessions, windows and panes of the current tmux state,
 // pane/window actions, sticky zoom and the theme picker.
+import { badge } from "./attention";
 import { h, on, setChildren } from "./dom";
 import { MANAGED_SESSION_PREFIX, type PaneState, type SessionState, type TmuxState, type WindowState } from "./protocol";
 import { THEMES } from "./themes";
@@ -13,10 +14,21 @@ export interface ViewModel {
   baseSession: string | null;
   readOnly: boolean;
   stickyZoom: boolean;
+  /** Predictive local echo: `auto` (when the round trip is high), `on`, `off`; `active`: drawn now. */
+  prediction?: { mode: "auto" | "on" | "off"; active: boolean };
   themeId: string;
 }
 
 export const isManaged = (name: string) => name.startsWith(MANAGED_SESSION_PREFIX);
+
+const URGENCY = ["activity", "silence", "bell", "notify", "prompt"] as const;
+
+/** The most urgent attention of any window of `s`. */
+export function sessionAttention(s: SessionState): WindowState["attention"] {
+  let best = -1;
+  for (const w of s.windowStates) best = Math.max(best, w.attention ? URGENCY.indexOf(w.attention) : -1);
+  return best < 0 ? undefined : URGENCY[best];
+}
 
 /** User sessions (never our per-client grouped ones). */
 export function baseSessions(vm: ViewModel): SessionState[] {
@@ -65,6 +77,8 @@ export interface DrawerActions {
   split(orientation: "h" | "v"): void;
   zoomPane(): void;
   toggleStickyZoom(): void;
+  /** Cycles predictive local echo auto → on → off. */
+  cyclePrediction?: () => void;
   closePane(): void;
   killWindow(): void;
   setTheme(id: string): void;
@@ -86,6 +100,7 @@ export class Drawer {
   constructor(
     private readonly act: DrawerActions,
     private readonly openChanged: (open: boolean) => void,
+    top: HTMLElement | null = null,
   ) {
     const btn = (testid: string, label: string, fn: () => void, cls = "btn") => {
       const b = h("button", { class: cls, type: "button", testid }, label);
@@ -99,6 +114,7 @@ export class Drawer {
       splitV: btn("split-v", "Split top / bottom", () => act.split("v")),
       zoom: btn("zoom-pane", "Zoom Pane", () => act.zoomPane()),
       sticky: btn("sticky-zoom", "Sticky Zoom: Off", () => act.toggleStickyZoom()),
+      predict: btn("prediction-toggle", "Predict Typing: Auto", () => act.cyclePrediction?.()),
       closePane: btn("close-pane", "Close Pane", () => act.closePane(), "btn btn-danger"),
       killWindow: btn("kill-window", "Kill Window", () => act.killWindow(), "btn btn-danger"),
     };
@@ -114,11 +130,12 @@ export class Drawer {
       { class: "drawer", testid: "drawer", "data-open": "false", "aria-label": "Sessions and windows", "aria-hidden": "true" },
       h("div", { class: "drawer-head" }, this.titleEl, close),
       h("div", { class: "drawer-body" },
+        top,
         h("section", {}, h("h3", {}, "Sessions"), this.sessions, b.newSession),
         h("section", {}, h("h3", {}, "Windows"), this.windows, b.newWindow),
         h("section", {}, h("h3", {}, "Panes"), this.panes),
         h("section", {}, h("h3", {}, "Actions"),
-          h("div", { class: "actions" }, b.splitH, b.splitV, b.zoom, b.sticky, b.closePane, b.killWindow)),
+          h("div", { class: "actions" }, b.splitH, b.splitV, b.zoom, b.sticky, b.predict, b.closePane, b.killWindow)),
         h("section", {}, h("h3", {}, "Appearance"), h("label", { class: "label" }, "Theme", this.theme)),
         act.showLog ? h("section", {}, h("h3", {}, "Debug"), btn("debug-log-button", "Debug log", () => act.showLog?.())) : null,
       ),
@@ -160,6 +177,7 @@ export class Drawer {
           { class: `item${active ? " active" : ""}`, type: "button", testid: "session-item", "data-name": s.name, "data-active": String(active), "aria-current": active ? "true" : undefined },
           h("span", { class: "mark" }, active ? "●" : ""),
           h("span", { class: "name" }, s.name),
+          badge(sessionAttention(s)),
           h("span", { class: "meta" }, `${s.windows} win${s.attached ? " · attached" : ""}`),
         );
         on(item, "click", () => this.act.selectSession(s.name));
@@ -176,6 +194,7 @@ export class Drawer {
           { class: `item${active ? " active" : ""}`, type: "button", testid: "window-item", "data-index": String(w.index), "data-active": String(active), disabled: ro, "aria-current": active ? "true" : undefined },
           h("span", { class: "mark" }, active ? "●" : ""),
           h("span", { class: "name" }, `${w.index}: ${w.name}`),
+          badge(w.attention),
           h("span", { class: "meta" }, `${w.paneCount} pane${w.paneCount === 1 ? "" : "s"}`),
         );
         on(item, "click", () => this.act.selectWindow(w.index));
@@ -192,6 +211,7 @@ export class Drawer {
           { class: `item${active ? " active" : ""}`, type: "button", testid: "pane-item", "data-pane-id": p.id, "data-active": String(active), "data-zoomed": String(p.zoomed), disabled: ro, "aria-current": active ? "true" : undefined },
           h("span", { class: "mark" }, active ? "●" : ""),
           h("span", { class: "name" }, `${p.index}: ${p.currentCommand}`),
+          badge(p.attention),
           h("span", { class: "meta" }, `${p.id} · ${p.width}×${p.height}${p.zoomed ? " · zoomed" : ""}`),
         );
         on(item, "click", () => this.act.selectPane(p.id));
@@ -213,6 +233,12 @@ export class Drawer {
     b.sticky.textContent = `Sticky Zoom: ${vm.stickyZoom ? "On" : "Off"}`;
     b.sticky.dataset.on = String(vm.stickyZoom);
     b.sticky.setAttribute("aria-pressed", String(vm.stickyZoom));
+    const pr = vm.prediction ?? { mode: "auto", active: false };
+    b.predict.hidden = !this.act.cyclePrediction;
+    b.predict.textContent =
+      pr.mode === "auto" ? `Predict Typing: Auto (${pr.active ? "on" : "off"})` : `Predict Typing: ${pr.mode === "on" ? "On" : "Off"}`;
+    b.predict.dataset.mode = pr.mode;
+    b.predict.title = "Draw typed characters before the server echoes them (Auto: only when the round trip is high)";
     if (this.theme.value !== vm.themeId) this.theme.value = vm.themeId;
   }
 }

@@ -3,6 +3,7 @@ import "@xterm/xterm/css/xterm.css";
 import "./fonts.css";
 import "./style.css";
 
+import { Attentions, type Needed, NeedsYouList, notify, QuickReplies } from "./attention";
 import { onBack } from "./back";
 import { Connection, type Phase, type PhaseInfo } from "./connection";
 import { enableOsc52 } from "./clipboard";
@@ -16,6 +17,8 @@ import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./ov
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
 import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
+import type { PredictionMode } from "./predict";
+import { PredictionView } from "./prediction-view";
 import { SearchBar, terminalTarget } from "./search";
 import { TerminalView } from "./terminal";
 import { TerminalTouch } from "./touch";
@@ -71,7 +74,8 @@ function main(): void {
   const drawerBtn = h("button", { class: "icon-btn", type: "button", testid: "drawer-button", "aria-label": "Open menu" }, "☰");
   const titleSession = h("span", { class: "title-session", testid: "title-session" });
   const titleWindow = h("span", { class: "title-window", testid: "title-window" }, "tmux-mobile");
-  const title = h("div", { class: "title", testid: "title" }, titleSession, titleWindow);
+  const titleBadge = h("span", { class: "att-badge att-title", testid: "title-attention", hidden: true });
+  const title = h("div", { class: "title", testid: "title" }, titleSession, titleWindow, titleBadge);
   const statusText = h("span", { class: "status-text" });
   const status = h("button", { class: "status", type: "button", testid: "status", "data-state": "pending", "aria-label": "Connection status" }, h("span", { class: "dot" }), statusText);
   const zoomBtn = h("button", { class: "tb-btn", type: "button", testid: "zoom-button", disabled: true, "data-zoomed": "false", title: "Zoom the active pane" }, "Zoom");
@@ -126,9 +130,57 @@ function main(): void {
   const sendInput = (data: string): void => {
     if (vm.readOnly || data === "") return;
     touch.whenLive(() => {
+      if (conn.terminalReady) predict.typed(data);
       if (!conn.sendInput(data)) notConnected();
     });
+    // Typing into a pane that asked something answers it.
+    const p = activePane(vm);
+    if (p?.attention === "prompt") ackAttention(p.id);
   };
+  const acked = new Set<string>();
+  const ackAttention = (paneId: string): void => {
+    if (vm.readOnly || acked.has(paneId)) return;
+    acked.add(paneId);
+    conn.send({ type: "ack_attention", paneId });
+  };
+
+  // ---- attention -------------------------------------------------------------
+  const attentions = new Attentions();
+  /** Where to go once the session switch a jump asked for is done. */
+  let pendingJump: Needed | null = null;
+  const jumpInSession = (item: Needed): void => {
+    mutate({ type: "select_window", session: mySession(), windowIndex: item.windowIndex, stickyZoom: vm.stickyZoom });
+    mutate({ type: "select_pane", paneId: item.paneId, stickyZoom: vm.stickyZoom });
+  };
+  const jumpTo = (item: Needed): void => {
+    drawer.open(false);
+    if (vm.readOnly) return;
+    if (item.session !== activeBaseSession(vm)) {
+      pendingJump = item;
+      vm.baseSession = item.session;
+      save(KEYS.baseSession, item.session, "session");
+      if (!conn.send({ type: "select_session", session: item.session })) notConnected();
+      return;
+    }
+    jumpInSession(item);
+  };
+  const needsYou = new NeedsYouList({ jump: (item) => jumpTo(item), ack: (paneId) => ackAttention(paneId) });
+  const quickReplies = new QuickReplies((paneId, input) => {
+    if (vm.readOnly) return;
+    touch.whenLive(() => {
+      if (!conn.sendInput(input)) notConnected();
+    });
+    ackAttention(paneId);
+  });
+  if ("serviceWorker" in navigator) {
+    // "Open" on a notification shown by the service worker.
+    navigator.serviceWorker.addEventListener("message", (e: MessageEvent) => {
+      const data = e.data as { type?: string; paneId?: string } | null;
+      if (data?.type !== "attention-open" || !data.paneId) return;
+      const item = attentions.pending(vm.state).find((n) => n.paneId === data.paneId);
+      if (item) jumpTo(item);
+    });
+  }
 
   const toolbar = new Toolbar({
     send: sendInput,
@@ -191,6 +243,12 @@ function main(): void {
         save(KEYS.stickyZoom, String(vm.stickyZoom));
         render();
       },
+      cyclePrediction: () => {
+        const next: Record<PredictionMode, PredictionMode> = { auto: "on", on: "off", off: "auto" };
+        predict.mode = next[predict.predictor.mode];
+        save(KEYS.prediction, predict.predictor.mode);
+        render();
+      },
       closePane: () => {
         const p = activePane(vm);
         if (!p) return;
@@ -226,6 +284,7 @@ function main(): void {
         restoreFocus();
       }
     },
+    needsYou.el,
   );
   let releaseDrawer: (() => void) | null = null;
 
@@ -357,11 +416,13 @@ function main(): void {
   };
 
   // ---- app shell -------------------------------------------------------------
-  const app = h("div", { class: "app", id: "app" }, topbar, termWrap, composeBar, toolbar.el);
+  const app = h("div", { class: "app", id: "app" }, topbar, termWrap, quickReplies.el, composeBar, toolbar.el);
   document.body.append(app, drawer.backdrop, drawer.el, picker, scrollback.el, pwScreen);
   drawer.el.inert = true;
 
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
+  const savedMode = load(KEYS.prediction);
+  const predict = new PredictionView(view.term, savedMode === "on" || savedMode === "off" ? savedMode : "auto");
   const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus());
   termWrap.append(termSearch.el);
   const touch = new TerminalTouch(termEl, view.term, {
@@ -393,6 +454,7 @@ function main(): void {
     if (vm.readOnly) return;
     const bytes = Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff);
     touch.whenLive(() => {
+      predict.typed("\x1b");
       if (!conn.sendInput(bytes)) notConnected();
     });
   });
@@ -457,6 +519,7 @@ function main(): void {
 
   // ---- top bar actions -------------------------------------------------------
   on(drawerBtn, "click", () => drawer.open(!drawer.opened));
+  on(titleBadge, "click", () => drawer.open(true));
   on(zoomBtn, "click", () => {
     const p = activePane(vm);
     if (p) mutate({ type: "zoom_pane", paneId: p.id });
@@ -503,7 +566,22 @@ function main(): void {
     scrollBtn.disabled = !p;
     composeInput.disabled = vm.readOnly;
     composeSend.disabled = vm.readOnly;
+    vm.prediction = { mode: predict.predictor.mode, active: predict.predictor.active };
+    renderAttention();
     drawer.render(vm);
+  }
+
+  function renderAttention(): void {
+    const needed = attentions.pending(vm.state);
+    for (const id of acked) if (!needed.some((n) => n.paneId === id)) acked.delete(id);
+    needsYou.render(needed, vm.readOnly);
+    const p = activePane(vm);
+    const elsewhere = needed.filter((n) => n.paneId !== p?.id);
+    titleBadge.hidden = elsewhere.length === 0;
+    titleBadge.textContent = elsewhere.length ? String(elsewhere.length) : "";
+    titleBadge.title = elsewhere.length ? `${elsewhere.length} pane(s) need you; open the menu` : "";
+    const prompt = needed.find((n) => n.paneId === p?.id && n.reason === "prompt");
+    if (quickReplies.render(prompt, vm.readOnly)) view.queueFit();
   }
 
   let phaseInfo: PhaseInfo | null = null;
@@ -647,6 +725,17 @@ function main(): void {
         case "tmux_state":
           vm.state = msg.state;
           tryRestore();
+          if (pendingJump && attachedNow && activeBaseSession(vm) === pendingJump.session) {
+            const item = pendingJump;
+            pendingJump = null;
+            jumpInSession(item);
+          }
+          render();
+          break;
+        case "attention":
+          attentions.receive(msg);
+          acked.delete(msg.paneId);
+          if (attentions.shouldNotify(msg)) void notify(msg, !vm.readOnly);
           render();
           break;
         case "scrollback":
@@ -674,9 +763,12 @@ function main(): void {
       // Cancel any escape sequence cut off by the previous connection.
       view.write("\x18");
       view.resetResize();
+      predict.reset();
+      if (conn.terminalRttMs !== null) predict.predictor.seedRtt(conn.terminalRttMs);
+      render();
     },
     terminalData(data) {
-      view.write(data);
+      view.write(data, () => predict.update());
     },
     terminalClosed() {
       /* the status shows it; input is refused until the socket is back */

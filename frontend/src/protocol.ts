@@ -8,6 +8,8 @@ export interface PaneState {
   width: number;
   height: number;
   zoomed: boolean;
+  /** Attention pending for this phone (extension). */
+  attention?: AttentionReason;
 }
 
 export interface WindowState {
@@ -16,6 +18,27 @@ export interface WindowState {
   active: boolean;
   paneCount: number;
   panes: PaneState[];
+  /** The most urgent attention pending on one of its panes (extension). */
+  attention?: AttentionReason;
+}
+
+export type AttentionReason = "bell" | "prompt" | "notify" | "silence" | "activity";
+
+export interface QuickReply {
+  label: string;
+  input: string;
+}
+
+/** `attention` (extension): a pane needs its person. */
+export interface AttentionMessage {
+  type: "attention";
+  session: string;
+  windowIndex: number;
+  paneId: string;
+  reason: AttentionReason;
+  text: string;
+  at: number;
+  replies?: QuickReply[];
 }
 
 export interface SessionState {
@@ -46,7 +69,8 @@ export type ServerMessage =
   | { type: "scrollback"; paneId: string; text: string; lines: number; offset?: number; done?: boolean }
   | { type: "scrolled"; paneId: string; position: number }
   | { type: "error"; message: string }
-  | { type: "info"; message: string };
+  | { type: "info"; message: string }
+  | AttentionMessage;
 
 export type ClientMessage =
   | { type: "auth"; token: string; password?: string; clientId?: string; sessionKey?: string }
@@ -61,7 +85,8 @@ export type ClientMessage =
   | { type: "kill_pane"; paneId: string }
   | { type: "zoom_pane"; paneId: string }
   | { type: "capture_scrollback"; paneId: string; lines?: number; stream?: boolean }
-  | { type: "send_compose"; text: string };
+  | { type: "send_compose"; text: string }
+  | { type: "ack_attention"; paneId: string };
 
 /** Sessions the server makes per browser client; never shown as user sessions. */
 export const MANAGED_SESSION_PREFIX = "tmux-mobile-client-";

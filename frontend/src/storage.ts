@@ -13,6 +13,7 @@ export const KEYS = {
   token: "tmux-mobile-token",
   compose: "tmux-mobile-compose",
   baseSession: "tmux-mobile-base-session",
+  prediction: "tmux-mobile-prediction",
   view: "tmux-mobile-view",
 } as const;
 

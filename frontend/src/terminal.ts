@@ -131,7 +131,8 @@ export class TerminalView {
     }, delay);
   }
 
-  write(data: string | Uint8Array): void {
-    this.term.write(data);
+  /** Writes output; `done` runs once xterm.js has parsed it (the screen shows it). */
+  write(data: string | Uint8Array, done?: () => void): void {
+    this.term.write(data, done);
   }
 }

@@ -28,6 +28,7 @@ use tmux_mobile_auth::{
 use tmux_mobile_server::{Server, ServerError, ServerOptions};
 use tmux_mobile_tmux_control::{Socket, Tmux, TmuxOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 use banner::Printer;
 use cli::{Config, SocketSetting};
@@ -187,6 +188,9 @@ async fn serve(
     // failure meanwhile must not wait for it.
     let mut outcome: Option<Result<(), AppError>> = None;
     let mut tunnel = None;
+    // Ends the tunnel follower at shutdown (awaited below, not forgotten).
+    let stop_follower = CancellationToken::new();
+    let mut follower = None;
     if let TunnelPlan::Start {
         cloudflared,
         timeout,
@@ -197,8 +201,12 @@ async fn serve(
         tokio::select! {
             started = tunnel::start(cloudflared, addr.port(), timeout) => match started {
                 Ok(t) => {
-                    match tunnel::follow(&t, Arc::clone(&origins), Arc::clone(&printer)) {
-                        Ok(_follower) => printer.tunnel(&t.url()),
+                    let stop = stop_follower.clone();
+                    match tunnel::follow(&t, Arc::clone(&origins), Arc::clone(&printer), stop) {
+                        Ok(task) => {
+                            follower = Some(task);
+                            printer.tunnel(&t.url());
+                        }
                         Err(e) => outcome = Some(Err(e)),
                     }
                     tunnel = Some(t);
@@ -224,7 +232,11 @@ async fn serve(
 
     // Stop the server and the tunnel together.
     stop.shutdown();
+    stop_follower.cancel();
     let stop_tunnel = async {
+        if let Some(task) = follower {
+            let _ = task.await;
+        }
         if let Some(t) = tunnel {
             if tokio::time::timeout(TUNNEL_SHUTDOWN, t.shutdown())
                 .await

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tmux_mobile_auth::OriginPolicy;
 use tmux_mobile_tunnel::{Tunnel, TunnelError, TunnelOptions};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::banner::Printer;
 use crate::cli::TunnelSetting;
@@ -80,10 +81,13 @@ pub async fn start(
 /// Allows the tunnel's current origin on the server, and from then on
 /// follows its URL: each new URL replaces the allowed origin and is printed
 /// with its QR code; while cloudflared is down no tunnel origin is allowed.
+/// The task ends when `stop` is cancelled (at shutdown; the caller awaits
+/// the handle) or when the tunnel is gone.
 pub fn follow(
     tunnel: &Tunnel,
     origins: Arc<OriginPolicy>,
     printer: Arc<Printer>,
+    stop: CancellationToken,
 ) -> Result<JoinHandle<()>, AppError> {
     let mut urls = tunnel.subscribe();
     let first = tunnel.url();
@@ -93,7 +97,11 @@ pub fn follow(
     log::info!("tunnel up at {first}");
     Ok(tokio::spawn(async move {
         let mut current = Some(first);
-        while urls.changed().await.is_ok() {
+        loop {
+            tokio::select! {
+                changed = urls.changed() => if changed.is_err() { break },
+                () = stop.cancelled() => break,
+            }
             let next = urls.borrow_and_update().clone();
             if next == current {
                 continue;

@@ -135,7 +135,7 @@ pub const ROWS: &[Row] = &[
         workload: "bell in a background window → `attention`",
         target: "p99 ≤ 50 ms",
         quick: true,
-        run: Run::NotYet("attention is not on main yet"),
+        run: Run::NotYet("attention reached main at ~10:30; its row is not written yet"),
     },
     Row {
         id: "W14",

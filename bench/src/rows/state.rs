@@ -53,7 +53,7 @@ pub async fn state_where(
 pub fn w3(bench: &Bench) -> Result<Outcome, String> {
     let reps = bench.reps(20, 10);
     let tm = TmServer::start(&bench.bin)?;
-    let mut latency = Samples::new();
+    let (mut latency, mut command, mut after) = (Samples::new(), Samples::new(), Samples::new());
     bench.rt.block_on(async {
         let mut client = TmClient::attach(tm.port, &tm.token, START_WAIT).await?;
         let first = state_where(&mut client, START_WAIT, |m| windows(m, "main").is_some()).await?;
@@ -63,11 +63,14 @@ pub fn w3(bench: &Bench) -> Result<Outcome, String> {
             let t0 = Instant::now();
             // Blocking is fine: this future alone reads the client.
             tm.tmux().tmux(&["new-window", "-d", "-t", "=main:"])?;
+            let returned = Instant::now();
             state_where(&mut client, PUSH_WAIT, |m| {
                 windows(m, "main") == Some(count)
             })
             .await?;
             latency.push(t0.elapsed().as_secs_f64() * 1000.0);
+            command.push((returned - t0).as_secs_f64() * 1000.0);
+            after.push(returned.elapsed().as_secs_f64() * 1000.0);
         }
         Ok::<_, String>(())
     })?;
@@ -78,6 +81,20 @@ pub fn w3(bench: &Bench) -> Result<Outcome, String> {
         "ms",
         Kind::Event,
         latency.clone(),
+    );
+    o.figure(
+        "of which the tmux command itself",
+        "tmux",
+        "ms",
+        Kind::Event,
+        command,
+    );
+    o.figure(
+        "of which command exit → tmux_state",
+        "tmux-mobile",
+        "ms",
+        Kind::Event,
+        after,
     );
     let p99 = latency.p99().unwrap_or(f64::NAN);
     o.check("p99 ≤ 20 ms", format!("{} ms", num(p99)), p99 <= 20.0);

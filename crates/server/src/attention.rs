@@ -36,7 +36,7 @@ const FEED_CAPACITY: usize = 256;
 
 /// How long a detection for a pane that is not in the latest snapshot yet
 /// waits for a fresh snapshot.
-const PLACE_TIMEOUT: Duration = Duration::from_millis(500);
+const PLACE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The server's attention feed: every new attention, and the live one of
 /// each pane. Get it from [`crate::Server::attention`]; clones share it.

@@ -64,7 +64,9 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, delta
     let (sink, stream) = ws.split();
     let reader_client = Arc::new(OnceLock::new());
     let (tx, frames) = mpsc::channel(READ_AHEAD);
-    let reader = tokio::spawn(read_frames(stream, tx, Arc::clone(&reader_client)));
+    let reader = shared
+        .tasks
+        .spawn(read_frames(stream, tx, Arc::clone(&reader_client)));
     let mut conn = Control {
         ws: sink,
         frames,
@@ -453,7 +455,9 @@ impl Control {
                 }
                 let redraw = Arc::clone(client);
                 let tmux = self.shared.tmux().clone();
-                tokio::spawn(async move { redraw.redraw(&tmux).await });
+                self.shared
+                    .tasks
+                    .spawn(async move { redraw.redraw(&tmux).await });
                 return self.start_pushing().await;
             }
         }

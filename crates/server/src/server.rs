@@ -48,7 +48,7 @@ pub(crate) struct Shared {
     /// Set when the server stops.
     pub(crate) shutdown: ShutdownSignal,
     /// Connection and socket tasks still running.
-    pub(crate) tasks: Arc<TaskTracker>,
+    pub(crate) tasks: TaskTracker,
     /// Open WebSockets, per address (see [`crate::Limits`]).
     pub(crate) sockets: Arc<SocketCounter>,
 }
@@ -82,7 +82,8 @@ pub(crate) fn start_grace(shared: &Arc<Shared>, client: &Arc<Client>, generation
         "client {} keeps its session for {grace:?} to resume",
         client.id
     );
-    tokio::spawn(async move {
+    let tasks = shared.tasks.clone();
+    tasks.spawn(async move {
         let mut shutdown = shared.shutdown.clone();
         tokio::select! {
             () = tokio::time::sleep(grace) => {}
@@ -182,11 +183,18 @@ impl Server {
             attention: Arc::new(Hub::default()),
             monitor,
             shutdown: signal,
-            tasks: Arc::new(TaskTracker::default()),
+            tasks: TaskTracker::new(),
             sockets: Arc::default(),
         });
         if let Some(detections) = detections {
-            tokio::spawn(crate::attention::run(Arc::clone(&shared), detections));
+            let hub = crate::attention::run(Arc::clone(&shared), detections);
+            let mut stop = shared.shutdown.clone();
+            shared.tasks.spawn(async move {
+                tokio::select! {
+                    () = hub => {}
+                    () = stop.wait() => {}
+                }
+            });
         }
         log::info!("listening on {local_addr}");
         Ok(Server {
@@ -252,10 +260,10 @@ impl Server {
         }
         stop_watcher(&shared).await;
         let remaining = deadline.saturating_duration_since(Instant::now());
-        if !shared.tasks.wait_idle(remaining).await {
+        if !shutdown::wait_idle(&shared.tasks, remaining).await {
             log::warn!(
                 "{} connection(s) still open at the shutdown deadline",
-                shared.tasks.running()
+                shared.tasks.len()
             );
         }
         log::info!("shut down");

@@ -1,15 +1,18 @@
-//! Graceful shutdown: one signal every task watches, and a count of the tasks
-//! still running so [`crate::Server::serve`] can wait for them (bounded).
+//! Graceful shutdown: one signal every task watches, and a tracker of the
+//! tasks still running so [`crate::Server::serve`] can wait for them
+//! (bounded).
 //!
-//! hyper's connection futures and the upgraded WebSockets live in separate
-//! tasks; both kinds subscribe to the same [`ShutdownSignal`] and register
-//! with the [`TaskTracker`] so nothing is left running when `serve` returns.
+//! Both are tokio-util's (`CancellationToken`, `TaskTracker`): a well-kept
+//! implementation of exactly this, instead of the hand-written watch
+//! channel and atomic counter this module had. Every task the server
+//! starts — connections, sockets, resume grace timers, redraws, the
+//! attention hub — is spawned on (or holds a token of) the tracker and
+//! watches the signal, so nothing is left running when `serve` returns.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+pub(crate) use tokio_util::task::TaskTracker;
 
 /// Asks a running [`crate::Server`] to stop. Cheap to clone; usable from any
 /// thread or task, before or while the server runs.
@@ -20,100 +23,55 @@ use tokio::sync::{Notify, watch};
 /// when that is done (or when the server's shutdown timeout expires).
 #[derive(Clone, Debug)]
 pub struct ShutdownHandle {
-    tx: Arc<watch::Sender<bool>>,
+    token: CancellationToken,
 }
 
 impl ShutdownHandle {
     /// Starts the shutdown. Calling it again does nothing.
     pub fn shutdown(&self) {
-        self.tx.send_replace(true);
+        self.token.cancel();
     }
 
     /// Whether [`ShutdownHandle::shutdown`] has been called.
     pub fn is_shutting_down(&self) -> bool {
-        *self.tx.borrow()
+        self.token.is_cancelled()
     }
 }
 
 /// The receiving side: resolves once shutdown was asked for.
 #[derive(Clone, Debug)]
 pub(crate) struct ShutdownSignal {
-    rx: watch::Receiver<bool>,
+    token: CancellationToken,
 }
 
 impl ShutdownSignal {
     /// Whether shutdown has been asked for.
     pub(crate) fn is_set(&self) -> bool {
-        *self.rx.borrow()
+        self.token.is_cancelled()
     }
 
     /// Resolves when shutdown is asked for (immediately if it already was).
     pub(crate) async fn wait(&mut self) {
-        // An error means every handle is gone: nobody can stop us any more,
-        // which we treat as "never".
-        if self.rx.wait_for(|stop| *stop).await.is_err() {
-            std::future::pending::<()>().await;
-        }
+        self.token.cancelled().await;
     }
 }
 
 /// A connected pair of handle and signal.
 pub(crate) fn channel() -> (ShutdownHandle, ShutdownSignal) {
-    let (tx, rx) = watch::channel(false);
-    (ShutdownHandle { tx: Arc::new(tx) }, ShutdownSignal { rx })
+    let token = CancellationToken::new();
+    (
+        ShutdownHandle {
+            token: token.clone(),
+        },
+        ShutdownSignal { token },
+    )
 }
 
-/// Counts running tasks; [`TaskTracker::wait_idle`] waits until none is left.
-#[derive(Debug, Default)]
-pub(crate) struct TaskTracker {
-    running: AtomicUsize,
-    idle: Notify,
-}
-
-/// Held by a running task; dropping it marks the task finished.
-#[derive(Debug)]
-pub(crate) struct TaskToken {
-    tracker: Arc<TaskTracker>,
-}
-
-impl TaskTracker {
-    /// Registers a task that is about to start.
-    pub(crate) fn token(self: &Arc<Self>) -> TaskToken {
-        self.running.fetch_add(1, Ordering::SeqCst);
-        TaskToken {
-            tracker: Arc::clone(self),
-        }
-    }
-
-    /// Number of registered tasks still running.
-    pub(crate) fn running(&self) -> usize {
-        self.running.load(Ordering::SeqCst)
-    }
-
-    /// Waits until no task is running, or `limit` passes. Returns whether the
-    /// tracker became idle.
-    pub(crate) async fn wait_idle(&self, limit: Duration) -> bool {
-        let wait = async {
-            loop {
-                let notified = self.idle.notified();
-                tokio::pin!(notified);
-                notified.as_mut().enable();
-                if self.running() == 0 {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(limit, wait).await.is_ok()
-    }
-}
-
-impl Drop for TaskToken {
-    fn drop(&mut self) {
-        if self.tracker.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.tracker.idle.notify_waiters();
-        }
-    }
+/// Waits until every task of `tracker` ended, or `limit` passes (no new
+/// task may be added afterwards). Returns whether all ended.
+pub(crate) async fn wait_idle(tracker: &TaskTracker, limit: Duration) -> bool {
+    tracker.close();
+    tokio::time::timeout(limit, tracker.wait()).await.is_ok()
 }
 
 #[cfg(test)]
@@ -121,14 +79,18 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn tracker_waits_for_tokens() {
-        let tracker = Arc::new(TaskTracker::default());
-        assert!(tracker.wait_idle(Duration::from_millis(1)).await);
+    async fn tracker_waits_for_tokens_and_spawned_tasks() {
+        let tracker = TaskTracker::new();
         let token = tracker.token();
-        assert!(!tracker.wait_idle(Duration::from_millis(20)).await);
+        let (stop, mut signal) = channel();
+        let task = tracker.spawn(async move { signal.wait().await });
+        assert!(!wait_idle(&tracker, Duration::from_millis(20)).await);
+        stop.shutdown();
+        task.await.expect("join");
+        assert!(!wait_idle(&tracker, Duration::from_millis(20)).await);
         let waiter = {
-            let tracker = Arc::clone(&tracker);
-            tokio::spawn(async move { tracker.wait_idle(Duration::from_secs(30)).await })
+            let tracker = tracker.clone();
+            tokio::spawn(async move { wait_idle(&tracker, Duration::from_secs(30)).await })
         };
         drop(token);
         assert!(waiter.await.expect("join"));

@@ -65,7 +65,9 @@ pub(crate) async fn run(mut ws: Socket, shared: Arc<Shared>, peer: SocketAddr, d
     {
         let client = Arc::clone(&client);
         let tmux = shared.tmux().clone();
-        tokio::spawn(async move { client.redraw(&tmux).await });
+        shared
+            .tasks
+            .spawn(async move { client.redraw(&tmux).await });
     }
 
     let (sink, stream) = ws.split();

@@ -4,14 +4,59 @@
 //   every output frame is binary, the frames inflate (as one raw DEFLATE
 //   stream) to what the terminal shows, and the screen is the same as on a
 //   page that asked for no compression (`?compress=0`).
+// - Predictive local echo: at this round trip a typed key is drawn at once
+//   as a prediction, then confirmed by the echo (the prediction goes, the
+//   terminal shows the character); with prediction off (drawer toggle) the
+//   glyph takes a round trip.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { constants, inflateRawSync } from "node:zlib";
 
-import { login, rowEquals, runInTerminal, termRows, waitForTerm } from "../lib/browser.mjs";
+import { byTestId, focusTerminal, login, rowEquals, runInTerminal, termRows, waitForPrompt, waitForTerm } from "../lib/browser.mjs";
 import { scenario } from "../lib/scenario.mjs";
 import { Shaper } from "../lib/shaper.mjs";
 import { waitFor } from "../lib/wait.mjs";
+
+/**
+ * Presses `ch` in the terminal and measures, in the page, the time from the
+ * keydown to the glyph being in the DOM: as a prediction or in xterm's rows.
+ */
+export async function keyToGlyph(page, ch) {
+  await page.evaluate((ch) => {
+    const rowsText = () => document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent ?? "";
+    const count = (text) => text.split(ch).length - 1;
+    const before = count(rowsText());
+    window.__glyph = new Promise((resolve) => {
+      let t0 = null;
+      document.addEventListener("keydown", () => (t0 = performance.now()), { capture: true, once: true });
+      const check = () => {
+        if (t0 === null) return;
+        const predicted = [...document.querySelectorAll('[data-testid="prediction"]')].some((s) => s.textContent === ch);
+        if (predicted || count(rowsText()) > before) {
+          observer.disconnect();
+          resolve({ ms: performance.now() - t0, by: predicted ? "prediction" : "echo" });
+        }
+      };
+      const observer = new MutationObserver(check);
+      observer.observe(document.querySelector('[data-testid="terminal"]'), { subtree: true, childList: true, characterData: true });
+    });
+  }, ch);
+  await page.keyboard.press(ch);
+  return page.evaluate(() => window.__glyph);
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Waits until no prediction is drawn or outstanding (all confirmed or repaired). */
+export async function settled(page) {
+  await waitFor(
+    () => page.evaluate(() => document.querySelectorAll('[data-testid="prediction"]').length === 0 && (window.tmuxMobilePrediction?.outstanding ?? 0) === 0),
+    { what: "predictions confirmed" },
+  );
+}
 
 /** Records the terminal socket's received frames (register before `goto`). */
 function recordTerminalFrames(page) {
@@ -25,7 +70,7 @@ function recordTerminalFrames(page) {
   return rec;
 }
 
-test("14 through a 300 ms, 1 Mbit/s link: compressed stream", { timeout: 240_000 }, () =>
+test("14 through a 300 ms, 1 Mbit/s link: compressed stream, predictive echo", { timeout: 240_000 }, () =>
   scenario("14-link", {}, async ({ app, page, browser, newPage, shot }) => {
     const link = await Shaper.start(app.port, { rttMs: 300, rateKbit: 1000 });
     try {
@@ -66,6 +111,51 @@ test("14 through a 300 ms, 1 Mbit/s link: compressed stream", { timeout: 240_000
       assert.match(raw, /link-42/);
       const wire = packed.frames.reduce((n, f) => n + f.length, 0);
       assert.ok(wire < Buffer.byteLength(inflated), `compressed ${wire} of ${Buffer.byteLength(inflated)} bytes`);
+
+      // Prediction: on by itself at this round trip (auto).
+      await runInTerminal(page, "clear");
+      await waitForPrompt(page);
+      await focusTerminal(page);
+      // The long command above wrapped and went faster than its echo, so
+      // the predictor may be tentative (drawing only after a confirmed
+      // guess): one key it sees confirmed, erased again, makes it confident.
+      await page.keyboard.press("x");
+      await settled(page);
+      await page.keyboard.press("Backspace");
+      await waitForTerm(page, (rows) => rows.some((r) => r === "e2e$"), { what: "the erased x" });
+      await waitFor(() => page.evaluate(() => !window.tmuxMobilePrediction.blocked), { what: "the Backspace answered" });
+      const statsBefore = await page.evaluate(() => ({ ...window.tmuxMobilePrediction.stats }));
+      const predicted = [];
+      for (const ch of "echo pq") {
+        const probe = await keyToGlyph(page, ch);
+        assert.equal(probe.by, "prediction", `'${ch}' was drawn as a prediction (${JSON.stringify(probe)})`);
+        predicted.push(probe.ms);
+      }
+      await settled(page);
+      await waitForTerm(page, (rows) => rows.some((r) => r.endsWith("e2e$ echo pq")), { what: "the echoed line" });
+      await shot("-predicted");
+      const stats = await page.evaluate(() => ({ ...window.tmuxMobilePrediction.stats }));
+      assert.equal(stats.shownWrong - statsBefore.shownWrong, 0, JSON.stringify({ statsBefore, stats }));
+      assert.ok(stats.confirmed - statsBefore.confirmed >= 7, JSON.stringify({ statsBefore, stats }));
+      console.log(`prediction stats over the whole test: ${JSON.stringify(stats)}`);
+      await page.keyboard.press("Enter");
+      await waitForTerm(page, rowEquals("pq"), { what: "the command ran" });
+      await waitForPrompt(page);
+
+      // Off (drawer toggle: auto → on → off): every glyph waits for the echo.
+      const toggle = byTestId(page, "prediction-toggle");
+      await toggle.evaluate((b) => b.click());
+      await toggle.evaluate((b) => b.click());
+      assert.equal(await toggle.getAttribute("data-mode"), "off");
+      await focusTerminal(page);
+      const echoed = [];
+      for (const ch of "echo rs") {
+        const probe = await keyToGlyph(page, ch);
+        assert.equal(probe.by, "echo", `'${ch}' without prediction (${JSON.stringify(probe)})`);
+        assert.ok(probe.ms >= 250, `a glyph without prediction cannot beat the 300 ms round trip: ${probe.ms} ms`);
+        echoed.push(probe.ms);
+      }
+      console.log(`keystroke to glyph at 300 ms RTT: median ${median(predicted).toFixed(1)} ms with prediction, ${median(echoed).toFixed(1)} ms without`);
       await shot();
     } finally {
       await link.stop();

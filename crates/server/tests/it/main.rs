@@ -14,4 +14,5 @@ mod limits;
 mod mutations;
 mod scrollback;
 mod switching;
+mod tasks;
 mod terminal;

@@ -194,7 +194,13 @@ async fn a_session_key_authenticates_the_terminal_too() {
 /// keystrokes as text frames.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_original_web_clients_terminal_without_client_id_is_bound() {
-    let server = TestServer::builder().password("pw-0.0.8").start().await;
+    // A session with the test's quick /bin/sh (a login bash can take
+    // seconds to start on a loaded machine).
+    let server = TestServer::builder()
+        .password("pw-0.0.8")
+        .with_sessions(&["main"])
+        .start()
+        .await;
     let token = server.token().to_owned();
     let auth = format!(r#"{{"type":"auth","token":"{token}","password":"pw-0.0.8"}}"#);
     let mut control = Control::connect(&server).await;

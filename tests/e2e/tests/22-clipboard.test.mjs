@@ -121,6 +121,9 @@ test("22 clipboard: long-press copy, Select mode, OSC 52 from tmux and programs,
     // Paste: the clipboard into the pane.
     await page.evaluate(() => navigator.clipboard.writeText("echo pasted-$((40+2))"));
     await byTestId(page, "key-paste").tap();
+    // The paste reaches the pane asynchronously (clipboard read, then the
+    // socket): press Enter only once the pasted line is on the screen.
+    await waitForTerm(page, (rows) => rows.some((r) => r.includes("echo pasted-$((40+2))")));
     await page.keyboard.press("Enter");
     await waitForTerm(page, rowEquals("pasted-42"));
   }),

@@ -694,7 +694,23 @@ async fn tmux_injection_changes_nothing_outside_the_named_object() {
         &json!({"type": "select_session", "session": "main"}),
     )
     .await;
-    ws::recv_type(&mut ws, "attached", DEADLINE).await;
+    let attached = ws::recv_type(&mut ws, "attached", DEADLINE).await;
+    let grouped = attached["session"].as_str().expect("session").to_owned();
+    // `attached` is sent once the phone's `tmux attach` is started, not
+    // once tmux has attached it; when it has, tmux resizes the shared
+    // window to the phone's terminal (a change the phone is allowed).
+    assert!(
+        tmux_mobile_e2e::wait_until(DEADLINE, || {
+            String::from_utf8_lossy(
+                &sandbox
+                    .tmux(&["list-clients", "-F", "#{client_session}"])
+                    .stdout,
+            )
+            .lines()
+            .any(|s| s == grouped)
+        }),
+        "the phone's terminal attached to {grouped}"
+    );
     let before = user_tmux_state(&sandbox);
 
     let long = "x".repeat(4096);

@@ -101,9 +101,11 @@ async fn a_killed_pty_child_is_reported_and_replaced() {
     let sandbox = TmuxSandbox::new();
     let (app, local) = start(&sandbox, &[]);
     let (mut victim, _victim_terminal) = phone(&local).await;
-    let before: Vec<u32> = attach_clients(&app);
     let (_other, mut other_terminal) = phone(&local).await;
-    let victim_pid = *before.first().expect("a tmux attach under the server");
+    // The victim's own `tmux attach`, not the state watcher's or an
+    // attention tap's control client (also `tmux` children of the server).
+    let victim_pid = attach_client_of(&app, &victim.attached_session)
+        .expect("the victim's tmux attach under the server");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(victim_pid as i32),
         Signal::SIGKILL,
@@ -133,13 +135,21 @@ async fn a_killed_pty_child_is_reported_and_replaced() {
     drop(app);
 }
 
-/// Pids of the `tmux attach` processes under the server.
-fn attach_clients(app: &App) -> Vec<u32> {
+/// Pid of the `tmux attach` process under the server whose target is
+/// `session` (a phone's grouped session).
+fn attach_client_of(app: &App, session: &str) -> Option<u32> {
     procs::descendants(app.pid())
         .into_iter()
         .filter(|p| p.comm.starts_with("tmux") && procs::is_alive(p))
+        .find(|p| {
+            let cmdline = std::fs::read(format!("/proc/{}/cmdline", p.pid)).unwrap_or_default();
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            let targets_session = args
+                .iter()
+                .any(|a| a.strip_prefix(b"=").unwrap_or(a) == session.as_bytes());
+            !args.iter().any(|a| *a == b"-C") && targets_session
+        })
         .map(|p| p.pid)
-        .collect()
 }
 
 /// A phone whose connection dies without a close frame (the process holding

@@ -14,9 +14,9 @@ use tmux_mobile_e2e::procs;
 use tmux_mobile_e2e::ws::{self, ControlClient, Ws};
 use tmux_mobile_e2e::{App, AppCommand, DEADLINE, LocalUrl, TempDir, TmuxSandbox, wait_until};
 
-/// The binary aims at 2 s; CI is loaded, so allow a little more before
-/// calling it a hang (the measured figure is printed).
-const EXIT_BOUND: Duration = Duration::from_secs(3);
+/// SECURITY.md promises an exit within 2 s of SIGTERM/SIGINT with 20
+/// phones attached (measured ≈ 0.9 s; the figure is printed).
+const EXIT_BOUND: Duration = Duration::from_secs(2);
 
 fn start(sandbox: &TmuxSandbox, extra: &[&str]) -> (App, LocalUrl) {
     let mut args = vec!["--no-require-password"];

@@ -59,6 +59,7 @@ async fn tunnel_url_is_printed_and_its_origin_allowed() {
         "https://evil.example.com",
         "https://test-abc.trycloudflare.com.evil.net",
         "http://test-abc.trycloudflare.com",
+        "null",
     ] {
         assert_eq!(
             ws::upgrade_status(local.port, "/ws/control", Some(refused)).await,

@@ -385,6 +385,7 @@ async fn read_only_clients_watch_but_cannot_change() {
         json!({"type": "split_pane", "paneId": pane, "orientation": "h"}),
         json!({"type": "kill_pane", "paneId": pane}),
         json!({"type": "zoom_pane", "paneId": pane}),
+        json!({"type": "scroll_pane", "paneId": pane, "lines": -5}),
         json!({"type": "send_compose", "text": "echo nope"}),
     ] {
         viewer.send(message.clone()).await;

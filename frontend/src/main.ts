@@ -13,6 +13,7 @@ import { activeBaseSession, activePane, activeWindow, currentSession, Drawer, ty
 import { applyToTyped } from "./keys";
 import { installViewportLayout } from "./layout";
 import { debugEnabled, enableDebugLog, logEntries, logEvent } from "./log";
+import { DevicesPanel } from "./devices";
 import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./overlays";
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
 import { copyText, Scrollback } from "./scrollback";
@@ -164,6 +165,7 @@ function main(): void {
     }
     jumpInSession(item);
   };
+  const devices = new DevicesPanel((m) => conn.send(m), confirmDialog);
   const needsYou = new NeedsYouList({ jump: (item) => jumpTo(item), ack: (paneId) => ackAttention(paneId) });
   const quickReplies = new QuickReplies((paneId, input) => {
     if (vm.readOnly) return;
@@ -278,6 +280,7 @@ function main(): void {
       if (open) {
         rememberFocus();
         releaseDrawer = onBack(() => drawer.open(false));
+        devices.refresh(vm.readOnly);
       } else {
         releaseDrawer?.();
         releaseDrawer = null;
@@ -287,6 +290,7 @@ function main(): void {
     needsYou.el,
   );
   let releaseDrawer: (() => void) | null = null;
+  drawer.el.querySelector(".drawer-body")?.append(devices.el);
 
   // Overlays give the focus back to where it was (the terminal or the compose
   // field) and only then, so closing one never pops up a keyboard by itself.
@@ -754,6 +758,9 @@ function main(): void {
           break;
         case "info":
           toast(msg.message, "info");
+          break;
+        case "devices":
+          devices.receive(msg.devices);
           break;
         default:
           break;

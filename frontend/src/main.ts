@@ -13,6 +13,7 @@ import { activeBaseSession, activePane, activeWindow, currentSession, Drawer, ty
 import { applyToTyped } from "./keys";
 import { installViewportLayout } from "./layout";
 import { debugEnabled, enableDebugLog, logEntries, logEvent } from "./log";
+import { AttentionJump } from "./attention-jump";
 import { DevicesPanel } from "./devices";
 import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./overlays";
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
@@ -427,7 +428,8 @@ function main(): void {
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
   const savedMode = load(KEYS.prediction);
   const predict = new PredictionView(view.term, savedMode === "on" || savedMode === "off" ? savedMode : "auto");
-  const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus());
+  const attentionJump = new AttentionJump({ jump: (item) => jumpTo(item), find: (text) => termSearch.seek(text) });
+  const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus(), [attentionJump.el]);
   termWrap.append(termSearch.el);
   const touch = new TerminalTouch(termEl, view.term, {
     scroll: (lines) => {
@@ -579,6 +581,7 @@ function main(): void {
     const needed = attentions.pending(vm.state);
     for (const id of acked) if (!needed.some((n) => n.paneId === id)) acked.delete(id);
     needsYou.render(needed, vm.readOnly);
+    attentionJump.render(needed);
     const p = activePane(vm);
     const elsewhere = needed.filter((n) => n.paneId !== p?.id);
     titleBadge.hidden = elsewhere.length === 0;

@@ -158,6 +158,8 @@ async fn the_link_and_remembered_devices_survive_a_restart_and_revoking_cuts_one
     )
     .await;
     assert_eq!(ok["type"], "auth_ok", "{ok}");
+    let attached = ws::recv_type(&mut other, "attached", DEADLINE).await;
+    let other_session = attached["session"].as_str().expect("a session").to_owned();
     ws::recv_type(&mut other, "tmux_state", DEADLINE).await;
 
     // Revoke the other device: its socket closes at once, its key is dead.
@@ -182,6 +184,13 @@ async fn the_link_and_remembered_devices_survive_a_restart_and_revoking_cuts_one
         .await
         .expect("a close frame");
     assert_eq!(u16::from(closed.code), 4003, "{closed:?}");
+    // No resume grace: its grouped session goes at once (30 s grace here).
+    assert!(
+        tmux_mobile_e2e::wait_until(DEADLINE, || !sandbox
+            .session_names()
+            .contains(&other_session)),
+        "the revoked client's session {other_session} is still there"
+    );
     let (_gone, refused) = login(
         port,
         "curl/8",

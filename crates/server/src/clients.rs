@@ -168,8 +168,9 @@ pub(crate) enum ClientEvent {
         /// Which attachment ended.
         epoch: u64,
     },
-    /// The owner revoked this client's device (see `crate::devices`).
-    Revoked,
+    /// The owner revoked this client's device (see `crate::devices`): close
+    /// the socket, then answer (or drop) the sender.
+    Revoked(tokio::sync::oneshot::Sender<()>),
 }
 
 /// One browser client.
@@ -363,9 +364,13 @@ impl Client {
         lock(&self.device).clone()
     }
 
-    /// Tells the control socket its device was revoked (it closes).
-    pub(crate) fn revoke(&self) {
-        self.notify(ClientEvent::Revoked);
+    /// Tells the control socket its device was revoked (it closes). The
+    /// receiver resolves once it has closed, or at once when no control
+    /// socket will (none bound, or its queue is full).
+    pub(crate) fn revoke(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.notify(ClientEvent::Revoked(tx));
+        rx
     }
 
     /// Sends a message to the client's control socket, if one is bound.

@@ -278,10 +278,11 @@ impl Control {
                                 return End::Gone;
                             }
                         }
-                        ClientEvent::Revoked => {
+                        ClientEvent::Revoked(closed) => {
                             let code = CloseCode::Library(crate::devices::CLOSE_REVOKED);
                             self.close(code, "device revoked").await;
-                            // The client is already removed: no grace.
+                            let _ = closed.send(());
+                            // Removed and being disposed of: no grace.
                             return End::Replaced;
                         }
                     }

@@ -9,7 +9,7 @@
 //! control (not read-only) client may list or revoke.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tmux_mobile_protocol::{DeviceId, DeviceInfo, ServerMessage};
 
@@ -19,6 +19,10 @@ use crate::server::Shared;
 /// Close code of a control socket whose device was revoked. The browser
 /// reconnects, its key is refused, and it asks for the password.
 pub(crate) const CLOSE_REVOKED: u16 = 4003;
+
+/// How long the removal of a revoked client waits for its control socket
+/// to close (a socket that stopped reading is not waited for longer).
+const CONTROL_CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 fn unix_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
@@ -60,10 +64,13 @@ pub(crate) fn revoke(shared: &Arc<Shared>, by: &Client, id: &DeviceId) -> Result
         if shared.clients.remove(&client.id).is_none() {
             continue;
         }
-        client.revoke();
+        let closed = client.revoke();
         let shared = Arc::clone(shared);
         let tasks = shared.tasks.clone();
         tasks.spawn(async move {
+            // The control socket closes first (4003), so the browser learns
+            // why before its terminal socket drops.
+            let _ = tokio::time::timeout(CONTROL_CLOSE_WAIT, closed).await;
             client.dispose(shared.tmux()).await;
             shared.refresh_state().await;
         });

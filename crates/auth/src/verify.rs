@@ -475,6 +475,38 @@ mod tests {
     }
 
     #[test]
+    fn a_login_names_its_device_and_a_revoked_device_needs_the_password() {
+        let f = with_pw();
+        let t0 = Instant::now();
+        let first = f
+            .auth
+            .verify_at(&att(&f.token, Some(PW), None), ip(1), t0)
+            .unwrap();
+        let device = first.device.clone().expect("a password login is a device");
+        let key = first.session_key.unwrap();
+        let again = f
+            .auth
+            .verify_at(&att(&f.token, None, Some(key.expose())), ip(1), t0)
+            .unwrap();
+        assert_eq!(again.device.as_deref(), Some(device.as_str()));
+        assert_eq!(f.auth.devices().len(), 1);
+        assert_eq!(f.auth.devices()[0].id, device);
+        assert!(f.auth.revoke_device(&device));
+        let e = f
+            .auth
+            .verify_at(&att(&f.token, None, Some(key.expose())), ip(1), t0)
+            .unwrap_err();
+        assert_eq!(e.reason(), "invalid password");
+        assert!(f.auth.devices().is_empty());
+        let open = fixture(PasswordChoice::Disabled);
+        let grant = open
+            .auth
+            .verify_at(&att(&open.token, None, None), ip(1), t0)
+            .unwrap();
+        assert!(grant.device.is_none(), "no password, no remembered device");
+    }
+
+    #[test]
     fn session_key_stands_in_for_the_password_for_its_role_only() {
         let f = with_pw();
         let t0 = Instant::now();

@@ -512,6 +512,16 @@ export class Connection {
       this.setPhase("paused", { message: "Opened in another tab or window. Tap to reconnect here." });
       return;
     }
+    if (code === 4003) {
+      // The owner revoked this device (drawer → Devices): forget everything
+      // that would log in by itself, and ask.
+      this.password = null;
+      this.removeKey();
+      this.clearTimers();
+      this.setPhase("password");
+      this.ev.needPassword("This device was signed out. Enter the password to come back.");
+      return;
+    }
     if (this.phaseNow === "password") return;
     this.scheduleReconnect(reason || "connection lost");
   }

@@ -13,6 +13,8 @@ import { activeBaseSession, activePane, activeWindow, currentSession, Drawer, ty
 import { applyToTyped } from "./keys";
 import { installViewportLayout } from "./layout";
 import { debugEnabled, enableDebugLog, logEntries, logEvent } from "./log";
+import { AttentionJump } from "./attention-jump";
+import { DevicesPanel } from "./devices";
 import { confirmDialog, dismissToast, promptDialog, showCard, toast } from "./overlays";
 import type { ClientMessage, ServerConfig, ServerMessage, SessionSummary } from "./protocol";
 import { copyText, Scrollback } from "./scrollback";
@@ -164,6 +166,7 @@ function main(): void {
     }
     jumpInSession(item);
   };
+  const devices = new DevicesPanel((m) => conn.send(m), confirmDialog);
   const needsYou = new NeedsYouList({ jump: (item) => jumpTo(item), ack: (paneId) => ackAttention(paneId) });
   const quickReplies = new QuickReplies((paneId, input) => {
     if (vm.readOnly) return;
@@ -278,6 +281,7 @@ function main(): void {
       if (open) {
         rememberFocus();
         releaseDrawer = onBack(() => drawer.open(false));
+        devices.refresh(vm.readOnly);
       } else {
         releaseDrawer?.();
         releaseDrawer = null;
@@ -287,6 +291,7 @@ function main(): void {
     needsYou.el,
   );
   let releaseDrawer: (() => void) | null = null;
+  drawer.el.querySelector(".drawer-body")?.append(devices.el);
 
   // Overlays give the focus back to where it was (the terminal or the compose
   // field) and only then, so closing one never pops up a keyboard by itself.
@@ -423,7 +428,8 @@ function main(): void {
   const view = new TerminalView(termEl, theme, (cols, rows) => conn.sendResize(cols, rows));
   const savedMode = load(KEYS.prediction);
   const predict = new PredictionView(view.term, savedMode === "on" || savedMode === "off" ? savedMode : "auto");
-  const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus());
+  const attentionJump = new AttentionJump({ jump: (item) => jumpTo(item), find: (text) => termSearch.seek(text) });
+  const termSearch = new SearchBar("term-search", terminalTarget(view.term), () => restoreFocus(), [attentionJump.el]);
   termWrap.append(termSearch.el);
   const touch = new TerminalTouch(termEl, view.term, {
     scroll: (lines) => {
@@ -575,6 +581,7 @@ function main(): void {
     const needed = attentions.pending(vm.state);
     for (const id of acked) if (!needed.some((n) => n.paneId === id)) acked.delete(id);
     needsYou.render(needed, vm.readOnly);
+    attentionJump.render(needed);
     const p = activePane(vm);
     const elsewhere = needed.filter((n) => n.paneId !== p?.id);
     titleBadge.hidden = elsewhere.length === 0;
@@ -754,6 +761,9 @@ function main(): void {
           break;
         case "info":
           toast(msg.message, "info");
+          break;
+        case "devices":
+          devices.receive(msg.devices);
           break;
         default:
           break;

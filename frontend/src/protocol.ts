@@ -41,6 +41,18 @@ export interface AttentionMessage {
   replies?: QuickReply[];
 }
 
+/** A remembered device in `devices` (extension). */
+export interface DeviceInfo {
+  id: string;
+  label: string;
+  readOnly: boolean;
+  issuedAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  online: boolean;
+  current: boolean;
+}
+
 export interface SessionState {
   name: string;
   attached: boolean;
@@ -70,6 +82,7 @@ export type ServerMessage =
   | { type: "scrolled"; paneId: string; position: number }
   | { type: "error"; message: string }
   | { type: "info"; message: string }
+  | { type: "devices"; devices: DeviceInfo[] }
   | AttentionMessage;
 
 export type ClientMessage =
@@ -86,7 +99,9 @@ export type ClientMessage =
   | { type: "zoom_pane"; paneId: string }
   | { type: "capture_scrollback"; paneId: string; lines?: number; stream?: boolean }
   | { type: "send_compose"; text: string }
-  | { type: "ack_attention"; paneId: string };
+  | { type: "ack_attention"; paneId: string }
+  | { type: "list_devices" }
+  | { type: "revoke_device"; id: string };
 
 /** Sessions the server makes per browser client; never shown as user sessions. */
 export const MANAGED_SESSION_PREFIX = "tmux-mobile-client-";

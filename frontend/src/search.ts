@@ -27,11 +27,13 @@ export class SearchBar {
   private readonly count: HTMLElement;
   private release: (() => void) | null = null;
   private seq = 0;
+  private seeking = 0;
 
   constructor(
     testid: string,
     private readonly target: SearchTarget,
     private readonly closed: () => void = () => {},
+    extras: HTMLElement[] = [],
   ) {
     this.input = h("input", {
       class: "input search-input",
@@ -61,7 +63,7 @@ export class SearchBar {
         this.close();
       }
     });
-    this.el = h("div", { class: "search-bar", testid, role: "search", hidden: true }, this.input, this.count, prev, next, close);
+    this.el = h("div", { class: "search-bar", testid, role: "search", hidden: true }, this.input, this.count, prev, next, ...extras, close);
   }
 
   get isOpen(): boolean {
@@ -86,6 +88,25 @@ export class SearchBar {
     this.release?.();
     this.release = null;
     this.closed();
+  }
+
+  /**
+   * Searches for `query` as if typed, again every 300 ms for up to 5 s
+   * while nothing matches (the text may be on its way to the screen, e.g.
+   * right after a jump to another pane).
+   */
+  seek(query: string): void {
+    this.open();
+    this.input.value = query;
+    const id = ++this.seeking;
+    const until = Date.now() + 5000;
+    const attempt = (): void => {
+      void this.run(false, true).then(() => {
+        const stale = id !== this.seeking || this.input.value !== query || !this.isOpen;
+        if (!stale && this.el.dataset.count === "0" && Date.now() < until) window.setTimeout(attempt, 300);
+      });
+    };
+    attempt();
   }
 
   /** Searches again (e.g. the text changed under an open bar). */

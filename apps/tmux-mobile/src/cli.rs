@@ -86,6 +86,13 @@ pub struct Args {
     #[argh(switch)]
     pub read_only_link: bool,
 
+    /// keep the link's token and the remembered devices in this file
+    /// (created with mode 0600 when missing; refused if others may read
+    /// it), so the link and a home-screen shortcut survive a restart; the
+    /// password is never stored
+    #[argh(option)]
+    pub token_file: Option<PathBuf>,
+
     /// tmux session to attach to, created when no session exists (default
     /// main)
     #[argh(option, default = "String::from(\"main\")")]
@@ -143,6 +150,7 @@ impl fmt::Debug for Args {
             .field("password_file", &self.password_file)
             .field("no_require_password", &self.no_require_password)
             .field("read_only_link", &self.read_only_link)
+            .field("token_file", &self.token_file)
             .field("session", &self.session)
             .field("scrollback", &self.scrollback)
             .field("resume_grace", &self.resume_grace)
@@ -192,6 +200,8 @@ pub struct Config {
     pub password: PasswordChoice,
     /// Also create a read-only link.
     pub read_only_link: bool,
+    /// `--token-file`: where the token and remembered devices are kept.
+    pub token_file: Option<PathBuf>,
     /// Default tmux session name.
     pub session: SessionName,
     /// Scrollback lines for the UI.
@@ -222,6 +232,14 @@ impl Config {
             args.no_require_password,
         )?;
         let session = parse_session(&args.session)?;
+        let token_file = match args.token_file {
+            Some(path) if path.as_os_str().is_empty() => {
+                return Err(AppError::Usage(
+                    "--token-file needs a path, e.g. ~/.config/tmux-mobile/token".into(),
+                ));
+            }
+            other => other,
+        };
         if args.scrollback == 0 || args.scrollback > MAX_SCROLLBACK {
             return Err(AppError::Usage(format!(
                 "--scrollback must be between 1 and {MAX_SCROLLBACK}, got {}",
@@ -282,6 +300,7 @@ impl Config {
             bind: SocketAddr::new(ip, args.port),
             password,
             read_only_link: args.read_only_link,
+            token_file,
             session,
             scrollback: args.scrollback,
             resume_grace: Duration::from_secs(args.resume_grace),
@@ -465,6 +484,7 @@ mod tests {
         assert_eq!(c.socket, SocketSetting::Default);
         assert_eq!(c.debug_log, None);
         assert!(!c.read_only_link);
+        assert_eq!(c.token_file, None);
         assert!(!c.exposes_plain_http());
         assert_eq!(
             c.tunnel,
@@ -487,6 +507,8 @@ mod tests {
                 "--password",
                 "hunter2",
                 "--read-only-link",
+                "--token-file",
+                "/tmp/tm-token",
                 "--session",
                 "work",
                 "--scrollback",
@@ -512,6 +534,7 @@ mod tests {
         assert!(c.exposes_plain_http());
         assert!(matches!(c.password, PasswordChoice::Given(ref p) if p == "hunter2"));
         assert!(c.read_only_link);
+        assert_eq!(c.token_file, Some(PathBuf::from("/tmp/tm-token")));
         assert_eq!(c.session.as_str(), "work");
         assert_eq!(c.scrollback, 5000);
         assert_eq!(c.resume_grace, Duration::from_secs(5));
@@ -742,6 +765,7 @@ mod tests {
             "--password",
             "--no-require-password",
             "--read-only-link",
+            "--token-file",
             "--session",
             "--scrollback",
             "--resume-grace",

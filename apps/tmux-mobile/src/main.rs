@@ -125,7 +125,8 @@ async fn serve(
     let credentials = Credentials::generate(
         CredentialOptions::default()
             .with_password(config.password.clone())
-            .with_read_only_link(config.read_only_link),
+            .with_read_only_link(config.read_only_link)
+            .with_token_file(config.token_file.clone()),
     )
     .map_err(|e| AppError::Credentials(e.to_string()))?;
     let token = credentials.token().expose().to_owned();

@@ -5,12 +5,19 @@
 //! encoded as base64url without padding, so it can sit in a URL as is:
 //! the token and the read-only token carry 18 bytes (144 bits, 24
 //! characters), a generated password 16 bytes (128 bits, 22 characters).
-//! Credentials live in memory only; a restart makes new ones.
+//! Credentials live in memory only and a restart makes new ones, unless a
+//! token file is given ([`CredentialOptions::with_token_file`]): the tokens
+//! then come from that file (made on the first run), so the link survives a
+//! restart. The password is never written anywhere.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
 use crate::error::AuthError;
 use crate::secret::{MAX_SECRET_LEN, Secret};
+use crate::token_file::TokenFile;
 
 /// Random bytes in a token (control or read-only).
 pub const TOKEN_BYTES: usize = 18;
@@ -56,9 +63,18 @@ pub struct CredentialOptions {
     /// Also make a read-only token (a second link that can watch but not
     /// type or change anything).
     pub read_only_link: bool,
+    /// Keep the tokens (and the remembered devices) in this file, created
+    /// with mode 0600 when missing; see [`crate::token_file`].
+    pub token_file: Option<PathBuf>,
 }
 
 impl CredentialOptions {
+    /// Sets [`token_file`](Self::token_file).
+    pub fn with_token_file(mut self, path: Option<PathBuf>) -> Self {
+        self.token_file = path;
+        self
+    }
+
     /// Sets [`password`](Self::password).
     pub fn with_password(mut self, password: PasswordChoice) -> Self {
         self.password = password;
@@ -93,12 +109,16 @@ pub struct Credentials {
     token: Secret,
     password: Option<Secret>,
     read_only_token: Option<Secret>,
+    pub(crate) token_file: Option<Arc<TokenFile>>,
 }
 
 impl Credentials {
-    /// Makes fresh credentials. Fails if a given password is empty or
-    /// longer than [`MAX_SECRET_LEN`] bytes, or if the operating system's
-    /// random number generator fails.
+    /// Makes fresh credentials, or with a token file reads the tokens from
+    /// it (creating it when missing). Fails if a given password is empty or
+    /// longer than [`MAX_SECRET_LEN`] bytes, if the operating system's
+    /// random number generator fails, or if the token file cannot be used
+    /// ([`AuthError::TokenFile`]: other users may read it, it is malformed,
+    /// it cannot be written).
     pub fn generate(opts: CredentialOptions) -> Result<Credentials, AuthError> {
         let password = match opts.password {
             PasswordChoice::Generate => Some(random_base64url(PASSWORD_BYTES)?),
@@ -116,6 +136,19 @@ impl Credentials {
             }
             PasswordChoice::Disabled => None,
         };
+        if let Some(path) = &opts.token_file {
+            let file = TokenFile::load_or_create(path, opts.read_only_link)?;
+            return Ok(Credentials {
+                token: file.token().clone(),
+                password,
+                read_only_token: if opts.read_only_link {
+                    file.read_only_token().cloned()
+                } else {
+                    None
+                },
+                token_file: Some(Arc::new(file)),
+            });
+        }
         let token = random_base64url(TOKEN_BYTES)?;
         let read_only_token = if opts.read_only_link {
             Some(random_base64url(TOKEN_BYTES)?)
@@ -126,6 +159,7 @@ impl Credentials {
             token,
             password,
             read_only_token,
+            token_file: None,
         })
     }
 
@@ -159,6 +193,7 @@ mod tests {
         let creds = Credentials::generate(CredentialOptions {
             password: PasswordChoice::Generate,
             read_only_link: true,
+            token_file: None,
         })
         .unwrap();
         let token = creds.token().expose();
@@ -192,12 +227,14 @@ mod tests {
         let given = Credentials::generate(CredentialOptions {
             password: PasswordChoice::Given("pässwörd with spaces".into()),
             read_only_link: false,
+            token_file: None,
         })
         .unwrap();
         assert_eq!(given.password().unwrap().expose(), "pässwörd with spaces");
         let none = Credentials::generate(CredentialOptions {
             password: PasswordChoice::Disabled,
             read_only_link: false,
+            token_file: None,
         })
         .unwrap();
         assert!(none.password().is_none());
@@ -208,6 +245,7 @@ mod tests {
         let err = Credentials::generate(CredentialOptions {
             password: PasswordChoice::Given(String::new()),
             read_only_link: false,
+            token_file: None,
         })
         .unwrap_err();
         assert!(matches!(err, AuthError::EmptyPassword));
@@ -217,6 +255,7 @@ mod tests {
         let err = Credentials::generate(CredentialOptions {
             password: PasswordChoice::Given(long.clone()),
             read_only_link: false,
+            token_file: None,
         })
         .unwrap_err();
         assert!(matches!(err, AuthError::PasswordTooLong { .. }));
@@ -228,6 +267,7 @@ mod tests {
         let creds = Credentials::generate(CredentialOptions {
             password: PasswordChoice::Given("topsecretpw".into()),
             read_only_link: true,
+            token_file: None,
         })
         .unwrap();
         let dbg = format!("{creds:?}");
@@ -238,6 +278,7 @@ mod tests {
         let opts = CredentialOptions {
             password: PasswordChoice::Given("topsecretpw".into()),
             read_only_link: false,
+            token_file: None,
         };
         assert!(!format!("{opts:?}").contains("topsecretpw"));
     }

@@ -47,6 +47,15 @@ pub enum AuthError {
          nor on the origin allowlist"
     )]
     OriginNotAllowed,
+    /// The token file (`--token-file`) cannot be used. `problem` never
+    /// quotes the file's content.
+    #[error("token file {}: {problem}", path.display())]
+    TokenFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, and how to fix it.
+        problem: String,
+    },
     /// An allowlist entry is not an origin of the form
     /// `http[s]://host[:port]`.
     #[error("invalid allowlist origin {entry:?}: {problem}; expected http[s]://host[:port]")]
@@ -72,7 +81,8 @@ impl AuthError {
             AuthError::OriginNotAllowed => "origin not allowed",
             AuthError::EmptyPassword
             | AuthError::PasswordTooLong { .. }
-            | AuthError::InvalidOrigin { .. } => "invalid configuration",
+            | AuthError::InvalidOrigin { .. }
+            | AuthError::TokenFile { .. } => "invalid configuration",
             AuthError::Random(_) => "internal error",
         }
     }

@@ -10,7 +10,9 @@
 //! * [`Authenticator`] — checks an [`Attempt`] from a source address and
 //!   answers a [`Grant`] with a [`Role`] or an [`AuthError`] ([`verify`]),
 //!   throttled by a [`ThrottlePolicy`] ([`throttle`]) and issuing session
-//!   keys ([`session_keys`]).
+//!   keys ([`session_keys`]), each a remembered [`Device`] the owner can
+//!   list and revoke; with a token file ([`token_file`]) the link and the
+//!   devices survive a restart.
 //! * [`OriginPolicy`] — whether a WebSocket upgrade's `Origin` is allowed
 //!   ([`origin`]).
 //!
@@ -34,6 +36,7 @@ pub mod origin;
 pub mod secret;
 pub mod session_keys;
 pub mod throttle;
+pub mod token_file;
 pub mod verify;
 
 pub use credentials::{
@@ -42,7 +45,7 @@ pub use credentials::{
 pub use error::AuthError;
 pub use origin::OriginPolicy;
 pub use secret::{MAX_SECRET_LEN, Secret};
-pub use session_keys::{MAX_SESSION_KEY_TTL, SESSION_KEY_BYTES, SessionKeyPolicy};
+pub use session_keys::{Device, MAX_SESSION_KEY_TTL, SESSION_KEY_BYTES, SessionKeyPolicy};
 pub use throttle::{Backoff, MAX_GLOBAL_DELAY, MAX_GUESS_DELAY, MAX_SOURCE_DELAY, ThrottlePolicy};
 pub use verify::{Attempt, Authenticator, Grant, Role};
 

@@ -37,7 +37,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use subtle::Choice;
@@ -45,8 +45,9 @@ use subtle::Choice;
 use crate::credentials::Credentials;
 use crate::error::AuthError;
 use crate::secret::{PaddedSecret, Secret};
-use crate::session_keys::{SessionKeyPolicy, SessionKeyStore};
+use crate::session_keys::{Device, SessionKeyPolicy, SessionKeyStore};
 use crate::throttle::{Throttle, ThrottlePolicy};
+use crate::token_file::TokenFile;
 
 /// What an authenticated client may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,6 +75,10 @@ pub struct Grant {
     /// session key was presented, nor when no password is required). Send
     /// it to the client as `sessionKey`.
     pub session_key: Option<Secret>,
+    /// The remembered device this login is: the id of the session key
+    /// presented or issued (see [`Authenticator::devices`]); `None` when no
+    /// password is required.
+    pub device: Option<String>,
 }
 
 /// The credentials of one `auth` message. `Debug` prints `***` for each.
@@ -131,26 +136,50 @@ pub struct Authenticator {
     password: Option<PaddedSecret>,
     throttle: Mutex<Throttle>,
     session_keys: SessionKeyStore,
+    token_file: Option<Arc<TokenFile>>,
 }
 
 impl Authenticator {
     /// An authenticator for `creds`, throttled by `policy`, with the
     /// default [`SessionKeyPolicy`].
+    /// With a token file in `creds`, the remembered devices are read from
+    /// it and every change is written back.
     pub fn new(creds: Credentials, policy: ThrottlePolicy) -> Self {
+        let token_file = creds.token_file.clone();
         Authenticator {
             token: PaddedSecret::new(creds.token()),
             read_only_token: creds.read_only_token().map(PaddedSecret::new),
             password: creds.password().map(PaddedSecret::new),
             throttle: Mutex::new(Throttle::new(&policy)),
-            session_keys: SessionKeyStore::new(&SessionKeyPolicy::default()),
+            session_keys: SessionKeyStore::new(&SessionKeyPolicy::default(), token_file.clone()),
+            token_file,
         }
     }
 
     /// Replaces the session key lifetime and bound. Call before first use:
-    /// keys issued earlier are dropped.
+    /// keys issued earlier in this run are dropped (those of a token file
+    /// are read again).
     pub fn with_session_key_policy(mut self, policy: SessionKeyPolicy) -> Self {
-        self.session_keys = SessionKeyStore::new(&policy);
+        self.session_keys = SessionKeyStore::new(&policy, self.token_file.clone());
         self
+    }
+
+    /// The remembered devices (live session keys), the most recently seen
+    /// first. Never includes a key.
+    pub fn devices(&self) -> Vec<Device> {
+        self.session_keys.devices(Instant::now())
+    }
+
+    /// Forgets the session key of device `id`: that device needs the
+    /// password again. Whether there was such a device.
+    pub fn revoke_device(&self, id: &str) -> bool {
+        self.session_keys.revoke_device(id)
+    }
+
+    /// Describes device `id` for the device list (e.g. "Android · Chrome");
+    /// cut to one line of at most 60 characters.
+    pub fn label_device(&self, id: &str, label: &str) {
+        self.session_keys.label_device(id, label);
     }
 
     /// Whether a password (or session key) is needed besides the token.
@@ -174,10 +203,11 @@ impl Authenticator {
     ) -> Result<Grant, AuthError> {
         let mut throttle = self.lock_throttle();
         if let Some(retry_after) = throttle.wait_for(source, now) {
-            if let Some(role) = self.session_key_role(attempt, now) {
+            if let Some((role, device)) = self.session_key_role(attempt, now) {
                 return Ok(Grant {
                     role,
                     session_key: None,
+                    device: Some(device),
                 });
             }
             return Err(AuthError::TooManyAttempts { retry_after });
@@ -231,11 +261,13 @@ impl Authenticator {
 
     /// The role if the token is right and a live session key for that role
     /// is presented.
-    fn session_key_role(&self, attempt: &Attempt<'_>, now: Instant) -> Option<Role> {
+    fn session_key_role(&self, attempt: &Attempt<'_>, now: Instant) -> Option<(Role, String)> {
         let key = attempt.session_key?;
         self.password.as_ref()?;
         let role = self.role_for_token(attempt.token)?;
-        self.session_keys.check(key, role, now).then_some(role)
+        self.session_keys
+            .check(key, role, now)
+            .map(|device| (role, device))
     }
 
     fn check(
@@ -251,13 +283,15 @@ impl Authenticator {
             return Ok(Grant {
                 role,
                 session_key: None,
+                device: None,
             });
         };
         if let Some(key) = attempt.session_key {
-            if self.session_keys.check(key, role, now) {
+            if let Some(device) = self.session_keys.check(key, role, now) {
                 return Ok(Grant {
                     role,
                     session_key: None,
+                    device: Some(device),
                 });
             }
         }
@@ -268,10 +302,11 @@ impl Authenticator {
         }
         match attempt.password {
             Some(given) if bool::from(password.matches(given)) => {
-                let key = self.session_keys.issue(role, now)?;
+                let (key, device) = self.session_keys.issue(role, now)?;
                 Ok(Grant {
                     role,
                     session_key: Some(key),
+                    device: Some(device),
                 })
             }
             _ => Err(AuthError::InvalidPassword),
@@ -291,6 +326,7 @@ impl fmt::Debug for Authenticator {
             .field("password_required", &self.password_required())
             .field("read_only_link", &self.read_only_token.is_some())
             .field("session_keys", &self.session_keys.len())
+            .field("token_file", &self.token_file.as_ref().map(|f| f.path()))
             .field("tracked_sources", &self.lock_throttle().tracked_sources())
             .finish()
     }
@@ -436,6 +472,38 @@ mod tests {
             .verify_at(&att("bad", None, None), ip(1), t0)
             .unwrap_err();
         assert_eq!(e.reason(), "invalid token");
+    }
+
+    #[test]
+    fn a_login_names_its_device_and_a_revoked_device_needs_the_password() {
+        let f = with_pw();
+        let t0 = Instant::now();
+        let first = f
+            .auth
+            .verify_at(&att(&f.token, Some(PW), None), ip(1), t0)
+            .unwrap();
+        let device = first.device.clone().expect("a password login is a device");
+        let key = first.session_key.unwrap();
+        let again = f
+            .auth
+            .verify_at(&att(&f.token, None, Some(key.expose())), ip(1), t0)
+            .unwrap();
+        assert_eq!(again.device.as_deref(), Some(device.as_str()));
+        assert_eq!(f.auth.devices().len(), 1);
+        assert_eq!(f.auth.devices()[0].id, device);
+        assert!(f.auth.revoke_device(&device));
+        let e = f
+            .auth
+            .verify_at(&att(&f.token, None, Some(key.expose())), ip(1), t0)
+            .unwrap_err();
+        assert_eq!(e.reason(), "invalid password");
+        assert!(f.auth.devices().is_empty());
+        let open = fixture(PasswordChoice::Disabled);
+        let grant = open
+            .auth
+            .verify_at(&att(&open.token, None, None), ip(1), t0)
+            .unwrap();
+        assert!(grant.device.is_none(), "no password, no remembered device");
     }
 
     #[test]

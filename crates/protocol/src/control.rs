@@ -34,6 +34,7 @@ use serde_json::{Map, Value};
 use crate::args::{Orientation, ScrollbackLines};
 use crate::attention::Attention;
 use crate::delta::StateDelta;
+use crate::devices::{DeviceId, DeviceInfo};
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
@@ -159,6 +160,15 @@ pub enum ClientMessage {
         /// The pane whose attention is acknowledged.
         pane_id: PaneId,
     },
+    /// `list_devices` (extension): asks for the remembered devices
+    /// (answered with `devices`); see [`crate::devices`].
+    ListDevices,
+    /// `revoke_device` (extension): forget a remembered device, and close
+    /// its connections (answered with `devices`).
+    RevokeDevice {
+        /// The device.
+        id: DeviceId,
+    },
 }
 
 impl ClientMessage {
@@ -179,6 +189,8 @@ impl ClientMessage {
             ClientMessage::CaptureScrollback { .. } => "capture_scrollback",
             ClientMessage::SendCompose { .. } => "send_compose",
             ClientMessage::AckAttention { .. } => "ack_attention",
+            ClientMessage::ListDevices => "list_devices",
+            ClientMessage::RevokeDevice { .. } => "revoke_device",
         }
     }
 }
@@ -265,6 +277,10 @@ impl fmt::Debug for ClientMessage {
                 .debug_struct("AckAttention")
                 .field("pane_id", pane_id)
                 .finish(),
+            ClientMessage::ListDevices => f.write_str("ListDevices"),
+            ClientMessage::RevokeDevice { id } => {
+                f.debug_struct("RevokeDevice").field("id", id).finish()
+            }
         }
     }
 }
@@ -433,6 +449,12 @@ pub enum ServerMessage {
     /// `attention` (extension): a pane needs its person; see
     /// [`crate::attention`].
     Attention(Attention),
+    /// `devices` (extension): the remembered devices, the most recently
+    /// seen first; see [`crate::devices`].
+    Devices {
+        /// The devices.
+        devices: Vec<DeviceInfo>,
+    },
 }
 
 fn default_protocol_version() -> u32 {
@@ -454,6 +476,7 @@ impl ServerMessage {
             ServerMessage::Error { .. } => "error",
             ServerMessage::Info { .. } => "info",
             ServerMessage::Attention(_) => "attention",
+            ServerMessage::Devices { .. } => "devices",
         }
     }
 }
@@ -529,6 +552,9 @@ impl fmt::Debug for ServerMessage {
                 .field("reason", &attention.reason)
                 .field("text", &ByteCount(attention.text.len()))
                 .finish(),
+            ServerMessage::Devices { devices } => {
+                f.debug_struct("Devices").field("devices", devices).finish()
+            }
         }
     }
 }
@@ -641,6 +667,10 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
         },
         "ack_attention" => ClientMessage::AckAttention {
             pane_id: fields.pane_id()?,
+        },
+        "list_devices" => ClientMessage::ListDevices,
+        "revoke_device" => ClientMessage::RevokeDevice {
+            id: DeviceId::try_from(fields.string("id")?)?,
         },
         other => return Err(ProtocolError::unknown_type(other)),
     };
@@ -1014,6 +1044,8 @@ mod tests {
             r#"{"type":"capture_scrollback","paneId":"%0"}"#,
             r#"{"type":"send_compose","text":""}"#,
             r#"{"type":"ack_attention","paneId":"%4"}"#,
+            r#"{"type":"list_devices"}"#,
+            r#"{"type":"revoke_device","id":"d1"}"#,
         ];
         for json in msgs {
             let msg = decode_control(json.as_bytes()).unwrap();

@@ -18,6 +18,8 @@
 //!   [`encode_server`].
 //! - [`attention`] — the attention extension: [`Attention`] (a pane needs
 //!   its person), [`AttentionReason`], [`QuickReply`].
+//! - [`devices`] — the remembered-devices extension: [`DeviceInfo`],
+//!   [`DeviceId`].
 //! - [`state`] — the picture of tmux sent in `tmux_state` ([`TmuxState`]).
 //! - [`delta`] — `tmux_state_delta`: [`state_delta`] and [`apply_state_delta`].
 //! - [`terminal`] — the terminal socket's frames: [`decode_terminal_auth`]
@@ -31,6 +33,7 @@ pub mod args;
 pub mod attention;
 pub mod control;
 pub mod delta;
+pub mod devices;
 pub mod error;
 pub mod ids;
 pub mod limits;
@@ -42,6 +45,7 @@ pub use args::{Orientation, ScrollbackLines};
 pub use attention::{Attention, AttentionReason, QuickReply};
 pub use control::{AuthRequest, ClientMessage, ServerMessage, decode_control, encode_server};
 pub use delta::{STATE_DELTA_SUBPROTOCOL, StateDelta, apply_state_delta, state_delta};
+pub use devices::{DEVICE_ID_MAX_LEN, DeviceId, DeviceInfo};
 pub use error::ProtocolError;
 pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT, TERMINAL_FRAME_LIMIT};

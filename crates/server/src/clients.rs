@@ -97,6 +97,24 @@ impl Registry {
             .collect()
     }
 
+    /// The clients whose last login was device `id`.
+    pub(crate) fn of_device(&self, id: &str) -> Vec<Arc<Client>> {
+        lock(&self.clients)
+            .values()
+            .filter(|client| lock(&client.device).as_deref() == Some(id))
+            .cloned()
+            .collect()
+    }
+
+    /// The devices of the clients whose control socket is connected now.
+    pub(crate) fn connected_devices(&self) -> Vec<String> {
+        lock(&self.clients)
+            .values()
+            .filter(|client| client.control_connected())
+            .filter_map(|client| lock(&client.device).clone())
+            .collect()
+    }
+
     /// Number of known clients.
     pub(crate) fn len(&self) -> usize {
         lock(&self.clients).len()
@@ -150,6 +168,9 @@ pub(crate) enum ClientEvent {
         /// Which attachment ended.
         epoch: u64,
     },
+    /// The owner revoked this client's device (see `crate::devices`): close
+    /// the socket, then answer (or drop) the sender.
+    Revoked(tokio::sync::oneshot::Sender<()>),
 }
 
 /// One browser client.
@@ -172,6 +193,8 @@ pub(crate) struct Client {
     epochs: AtomicU64,
     /// The last control login, and how many terminal sockets are bound.
     sockets: Mutex<Sockets>,
+    /// The remembered device (session key id) of the last login, if any.
+    device: Mutex<Option<String>>,
 }
 
 /// Where a client's control socket logged in from, and its terminal
@@ -264,6 +287,7 @@ impl Client {
             presence: Mutex::new(Presence::default()),
             epochs: AtomicU64::new(0),
             sockets: Mutex::new(Sockets::default()),
+            device: Mutex::new(None),
         }
     }
 
@@ -328,6 +352,25 @@ impl Client {
     pub(crate) fn abandoned_since(&self, generation: u64) -> bool {
         let presence = lock(&self.presence);
         presence.generation == generation && !presence.connected && !presence.disposed
+    }
+
+    /// Records which remembered device the last login was.
+    pub(crate) fn set_device(&self, device: Option<String>) {
+        *lock(&self.device) = device;
+    }
+
+    /// The remembered device of the last login.
+    pub(crate) fn device(&self) -> Option<String> {
+        lock(&self.device).clone()
+    }
+
+    /// Tells the control socket its device was revoked (it closes). The
+    /// receiver resolves once it has closed, or at once when no control
+    /// socket will (none bound, or its queue is full).
+    pub(crate) fn revoke(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.notify(ClientEvent::Revoked(tx));
+        rx
     }
 
     /// Sends a message to the client's control socket, if one is bound.

@@ -58,7 +58,14 @@ type Frame = (Result<Message, WsError>, bool);
 
 /// Serves one control socket until it closes. `deltas`: the socket was
 /// opened with the subprotocol that asks for `tmux_state_delta`.
-pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, deltas: bool) {
+/// `device_label`: the browser, for the remembered-devices list.
+pub(crate) async fn run(
+    ws: Socket,
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    deltas: bool,
+    device_label: String,
+) {
     let snapshots = shared.snapshots.clone();
     let attention = shared.attention.changes();
     let (sink, stream) = ws.split();
@@ -79,6 +86,7 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, delta
         last_state: None,
         delta_base: deltas.then_some(None),
         pushing: false,
+        device_label,
     };
     let end = conn.serve().await;
     reader.abort();
@@ -165,6 +173,8 @@ struct Control {
     delta_base: Option<Option<serde_json::Value>>,
     /// Whether the handshake is done and state changes are pushed.
     pushing: bool,
+    /// The browser, described for the remembered-devices list.
+    device_label: String,
 }
 
 impl Control {
@@ -267,6 +277,13 @@ impl Control {
                             if !self.on_pty_exit(epoch).await {
                                 return End::Gone;
                             }
+                        }
+                        ClientEvent::Revoked(closed) => {
+                            let code = CloseCode::Library(crate::devices::CLOSE_REVOKED);
+                            self.close(code, "device revoked").await;
+                            let _ = closed.send(());
+                            // Removed and being disposed of: no grace.
+                            return End::Replaced;
                         }
                     }
                 }
@@ -401,6 +418,11 @@ impl Control {
         // Before `auth_ok`: the original client opens its terminal socket
         // (which names no client) as soon as it reads `auth_ok`.
         registry.record_login(&client, self.peer.ip());
+        if let (Some(device), Some(_)) = (&grant.device, &grant.session_key) {
+            let authenticator = &self.shared.options.authenticator;
+            authenticator.label_device(device, &self.device_label);
+        }
+        client.set_device(grant.device.clone());
         log::info!(
             "control auth ok from {}: client {} ({}{})",
             self.peer.ip(),
@@ -694,6 +716,18 @@ impl Control {
         let managed = client.managed.clone();
         match message {
             ClientMessage::Auth(_) => Ok(true),
+            ClientMessage::ListDevices => {
+                let list = crate::devices::list(&self.shared, client.device().as_deref());
+                Ok(self.send(&list).await)
+            }
+            ClientMessage::RevokeDevice { id } => {
+                let outcome = crate::devices::revoke(&self.shared, client, &id);
+                let list = crate::devices::list(&self.shared, client.device().as_deref());
+                if !self.send(&list).await {
+                    return Ok(false);
+                }
+                outcome.map(|()| true)
+            }
             ClientMessage::SelectSession { session } => {
                 if session.is_managed() {
                     if session == managed && client.view.lock().await.is_attached() {

@@ -43,6 +43,7 @@ mod attention;
 mod clients;
 mod control;
 mod deflate;
+mod devices;
 mod error;
 mod fanout;
 mod http;

@@ -159,6 +159,12 @@ pub(crate) fn accept(
     };
     let negotiated = header_has_token(req.headers(), header::SEC_WEBSOCKET_PROTOCOL, subprotocol);
     let peer = client_address(peer, req.headers(), shared.options.trust_cf_connecting_ip);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     // Counted from here until the socket task ends; over a limit the
     // socket is still upgraded, so the browser gets a close code and a
     // reason instead of a failed handshake it cannot explain.
@@ -190,7 +196,10 @@ pub(crate) fn accept(
             }
         };
         match endpoint {
-            Endpoint::Control => crate::control::run(ws, task_shared, peer, negotiated).await,
+            Endpoint::Control => {
+                let label = crate::devices::label_from_user_agent(&user_agent);
+                crate::control::run(ws, task_shared, peer, negotiated, label).await
+            }
             Endpoint::Terminal => crate::terminal::run(ws, task_shared, peer, negotiated).await,
         }
     });

@@ -194,8 +194,7 @@ async fn the_config_file_drives_prompts_window_opt_ins_and_snippets() {
     run_script(&sandbox, &other, "other.sh", "echo busy\n");
 
     // `activity = true` for windows named "watched". Its program (`cat`)
-    // is silent until typed to; type once the monitor knows the window
-    // (output heard before a snapshot shows the pane is not matched).
+    // is silent until typed to; type once the window is in the state.
     let watched = window_running(&sandbox, "watched", "cat");
     phone.shows(&watched, "watched").await;
     assert!(

@@ -305,7 +305,7 @@ async fn silence_and_activity_are_reported_for_the_windows_that_opt_in() {
     run_script(&server, &misc, "misc.sh", "echo busy\n");
 
     // Activity: `cat` prints nothing until typed to; type once the window
-    // is in the state (the monitor matches rules against the snapshot).
+    // is in the state.
     let watched = background_program(&server, "work", "watched", "cat");
     phone
         .wait_state(|s| pane(s, "work", &watched).is_some())
@@ -318,6 +318,12 @@ async fn silence_and_activity_are_reported_for_the_windows_that_opt_in() {
     phone
         .wait_state(|s| pane(s, "work", &watched).is_some_and(|p| p["attention"] == "activity"))
         .await;
+
+    // A watched window whose program speaks at once: its first output
+    // comes before any snapshot shows the window, and still counts.
+    let eager = background_program(&server, "work", "watch-eager", "echo started; exec cat");
+    let (_, more) = attention_for(&mut phone, &eager, "activity").await;
+    before.extend(more);
 
     // Silence: output, then 1 s without any.
     let job = background_window(&server, "work", "job");

@@ -517,10 +517,16 @@ mod tests {
                 "--tunnel-required",
                 "--tunnel-timeout",
                 "7",
+                "--config",
+                "/etc/tm.toml",
             ],
             &[],
         )
         .unwrap();
+        assert_eq!(
+            c.config_file,
+            crate::config_file::ConfigSource::Explicit(PathBuf::from("/etc/tm.toml"))
+        );
         assert_eq!(c.bind, "0.0.0.0:0".parse().unwrap());
         assert!(c.exposes_plain_http());
         assert!(matches!(c.password, PasswordChoice::Given(ref p) if p == "hunter2"));

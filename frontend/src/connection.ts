@@ -38,7 +38,8 @@ export interface ConnectionEvents {
   /** The password prompt must be shown (error text or null, and an optional wait). */
   needPassword(error: string | null, waitMs?: number): void;
   /** `expired`: this page asked to resume a client the server no longer had (the grace period passed). */
-  authOk(info: { clientId: string; readOnly: boolean; resumed: boolean; expired: boolean }): void;
+  /** `snippets`: the server's default snippets (extension; unchecked, see snippet-list.ts). */
+  authOk(info: { clientId: string; readOnly: boolean; resumed: boolean; expired: boolean; snippets?: unknown }): void;
   /** Every control message after auth (attached, tmux_state, errors, ...). */
   message(msg: ServerMessage): void;
   terminalOpen(): void;
@@ -415,7 +416,7 @@ export class Connection {
         this.termAttempt = 0;
         this.termAuthFailures = 0;
         this.everConnected = true;
-        this.ev.authOk({ clientId: msg.clientId, readOnly: msg.readOnly === true, resumed, expired });
+        this.ev.authOk({ clientId: msg.clientId, readOnly: msg.readOnly === true, resumed, expired, snippets: msg.snippets });
         this.setPhase("attaching");
         this.openTerminal();
         return;

@@ -45,6 +45,7 @@ export const ALL_KEYS: readonly KeyDef[] = [
   k("ctrl-d", "^D", "Ctrl-D: end of input (exits a shell)", { sub: "EOF" }),
   k("ctrl-l", "^L", "Ctrl-L: clear the screen", { sub: "clear" }),
   k("paste", "Paste", "Paste from the clipboard into the pane"),
+  k("snippets", "Text", "Snippets: show or hide your row of buttons that type a text (long-press one to edit it)", { sub: "snippets" }),
   k("insert", "Ins", "Insert"),
   k("capslock", "Caps", "Caps Lock: capital letters until tapped again", { cls: "mod" }),
   k("fkeys", "F1–12", "Show the function keys F1 to F12"),

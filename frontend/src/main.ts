@@ -22,6 +22,7 @@ import { KEYS, load, loadBool, save } from "./storage";
 import type { PredictionMode } from "./predict";
 import { PredictionView } from "./prediction-view";
 import { SearchBar, terminalTarget } from "./search";
+import { SnippetBar } from "./snippets";
 import { TerminalView } from "./terminal";
 import { TerminalTouch } from "./touch";
 import { rememberView, restoreView } from "./view-memory";
@@ -190,8 +191,11 @@ function main(): void {
     paste: () => void paste(),
     select: () => touch.setSelectMode(!touch.isSelecting),
     find: () => termSearch.open(),
+    snippets: () => snippetBar.toggle(),
     layoutChanged: () => view.queueFit(),
   });
+  // Snippets type their text like typed input (so read-only links cannot).
+  const snippetBar = new SnippetBar({ send: sendInput, layoutChanged: () => view.queueFit() });
 
   const scrollback = new Scrollback({
     request: (paneId, lines) => conn.send({ type: "capture_scrollback", paneId, lines, stream: true }),
@@ -421,7 +425,7 @@ function main(): void {
   };
 
   // ---- app shell -------------------------------------------------------------
-  const app = h("div", { class: "app", id: "app" }, topbar, termWrap, quickReplies.el, composeBar, toolbar.el);
+  const app = h("div", { class: "app", id: "app" }, topbar, termWrap, quickReplies.el, composeBar, snippetBar.el, toolbar.el);
   document.body.append(app, drawer.backdrop, drawer.el, picker, scrollback.el, pwScreen);
   drawer.el.inert = true;
 
@@ -698,6 +702,7 @@ function main(): void {
       pwSubmit.disabled = false;
       vm.readOnly = info.readOnly;
       toolbar.setReadOnly(info.readOnly);
+      snippetBar.setServer(info.snippets, info.readOnly);
       view.term.options.disableStdin = info.readOnly;
       document.documentElement.dataset.readonly = String(info.readOnly);
       if (!info.resumed) logEvent("new-client");

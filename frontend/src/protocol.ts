@@ -72,7 +72,7 @@ export interface SessionSummary {
 }
 
 export type ServerMessage =
-  | { type: "auth_ok"; clientId: string; requiresPassword: boolean; readOnly?: boolean; protocolVersion?: number; sessionKey?: string }
+  | { type: "auth_ok"; clientId: string; requiresPassword: boolean; readOnly?: boolean; protocolVersion?: number; sessionKey?: string; snippets?: unknown }
   | { type: "auth_error"; reason: string; retryAfterMs?: number }
   | { type: "attached"; session: string }
   | { type: "session_picker"; sessions: SessionSummary[] }

@@ -15,6 +15,8 @@ export const KEYS = {
   baseSession: "tmux-mobile-base-session",
   prediction: "tmux-mobile-prediction",
   view: "tmux-mobile-view",
+  snippets: "tmux-mobile-snippets",
+  snippetsShown: "tmux-mobile-snippets-shown",
 } as const;
 
 type Area = "local" | "session";

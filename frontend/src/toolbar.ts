@@ -1,7 +1,7 @@
 // The key toolbar: two main rows, the "More" rows and an F-key row, in the
 // order the person arranged (per device). Keys never take focus, so the soft
 // keyboard stays open while tapping; a long press shows what a key does.
-import { onBack } from "./back";
+import { openArrange } from "./arrange";
 import { h, keepFocus, on, setChildren } from "./dom";
 import { FKEYS, keyDef, type KeyDef, MAIN_KEYS, moveKey, normalizeOrder, rows } from "./key-layout";
 import { encodeChar, encodeKey } from "./keys";
@@ -21,6 +21,8 @@ export interface ToolbarHooks {
   select(): void;
   /** The Find key: search the screen. */
   find(): void;
+  /** The snippets key: show or hide the snippet row. */
+  snippets(): void;
   /** The toolbar changed height: the terminal must fit again. */
   layoutChanged(): void;
 }
@@ -164,6 +166,9 @@ export class Toolbar {
       case "find":
         this.hooks.find();
         return;
+      case "snippets":
+        this.hooks.snippets();
+        return;
       case "slash":
       case "at":
         this.hooks.send(encodeChar(id === "slash" ? "/" : "@", this.mods.current(), this.mods.caps));
@@ -183,57 +188,25 @@ export class Toolbar {
     this.hooks.layoutChanged();
   }
 
-  /** The "Arrange keys" dialog: move keys up/down the order; the first 16 are the main rows. */
+  /** The "Arrange keys" dialog (`arrange.ts`): move keys up/down the order; the first 16 are the main rows. */
   arrange(): void {
-    const list = h("ol", { class: "arrange-list", testid: "arrange-list" });
-    const draw = () => {
-      setChildren(
-        list,
+    const reset = h("button", { class: "btn", type: "button", testid: "arrange-reset" }, "Reset");
+    const dialog = openArrange({
+      testid: "arrange",
+      title: "Arrange keys",
+      info: "first 16 always shown",
+      rows: () =>
         this.order.map((id, i) => {
           const d = keyDef(id);
-          const up = h("button", { class: "btn btn-small", type: "button", testid: "arrange-up", "aria-label": `Move ${d?.hint ?? id} earlier`, disabled: i === 0 }, "↑");
-          const down = h("button", { class: "btn btn-small", type: "button", testid: "arrange-down", "aria-label": `Move ${d?.hint ?? id} later`, disabled: i === this.order.length - 1 }, "↓");
-          on(up, "click", () => {
-            this.setLayout(moveKey(this.order, i, -1));
-            draw();
-          });
-          on(down, "click", () => {
-            this.setLayout(moveKey(this.order, i, +1));
-            draw();
-          });
-          const where = i < MAIN_KEYS ? "" : " arrange-more";
-          return h(
-            "li",
-            { class: `arrange-item${where}`, "data-key": id },
-            h("span", { class: "arrange-key" }, d?.label ?? id),
-            h("span", { class: "arrange-hint" }, d?.hint ?? ""),
-            up,
-            down,
-          );
+          return { key: id, label: d?.label ?? id, hint: d?.hint ?? "", cls: i < MAIN_KEYS ? undefined : "arrange-more" };
         }),
-      );
-    };
-    draw();
-    const reset = h("button", { class: "btn", type: "button", testid: "arrange-reset" }, "Reset");
-    const done = h("button", { class: "btn btn-primary", type: "button", testid: "arrange-done" }, "Done");
-    const el = h(
-      "div",
-      { class: "overlay arrange", testid: "arrange", role: "dialog", "aria-label": "Arrange keys" },
-      h("div", { class: "overlay-head" }, h("span", { class: "overlay-title" }, "Arrange keys"), h("span", { class: "scrollback-info" }, "first 16 always shown")),
-      list,
-      h("div", { class: "overlay-foot" }, reset, done),
-    );
-    const close = () => {
-      el.remove();
-      release();
-    };
-    const release = onBack(close);
+      move: (from, delta) => this.setLayout(moveKey(this.order, from, delta)),
+      extra: [reset],
+    });
     on(reset, "click", () => {
       this.setLayout(null);
-      draw();
+      dialog.redraw();
     });
-    on(done, "click", close);
-    document.body.append(el);
   }
 
   private render(): void {

@@ -74,6 +74,13 @@ impl TmuxSandbox {
         &self.socket_name
     }
 
+    /// The `XDG_CONFIG_HOME` the app is started with: the default config
+    /// file is `<this>/tmux-mobile/config.toml` (absent unless a test
+    /// writes it).
+    pub fn config_home(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
     /// The private `TMUX_TMPDIR`.
     pub fn tmpdir(&self) -> &Path {
         self.dir.path()
@@ -81,10 +88,13 @@ impl TmuxSandbox {
 
     /// Points `cmd` at this sandbox: `TMUX_MOBILE_SOCKET_NAME`,
     /// `TMUX_TMPDIR`, and none of the variables that could select another
-    /// tmux server. Panes run `/bin/sh` ([`PANE_SHELL`]).
+    /// tmux server, and `XDG_CONFIG_HOME` inside the sandbox (so the app
+    /// never reads the user's config file). Panes run `/bin/sh`
+    /// ([`PANE_SHELL`]).
     pub fn apply_env(&self, cmd: &mut Command) {
         cmd.env("TMUX_MOBILE_SOCKET_NAME", &self.socket_name)
             .env("TMUX_TMPDIR", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.config_home())
             .env("SHELL", PANE_SHELL)
             .env_remove("TMUX_MOBILE_SOCKET_PATH")
             .env_remove("TMUX")

@@ -13,6 +13,7 @@ use argh::FromArgs;
 use tmux_mobile_auth::{MAX_SECRET_LEN, PasswordChoice};
 use tmux_mobile_protocol::SessionName;
 
+use crate::config_file::ConfigSource;
 use crate::error::AppError;
 
 /// Environment variable: run tmux as `tmux -L <name>` (a private server).
@@ -136,6 +137,12 @@ pub struct Args {
     #[argh(option, default = "30")]
     pub tunnel_timeout: u64,
 
+    /// config file (default $XDG_CONFIG_HOME/tmux-mobile/config.toml, i.e.
+    /// ~/.config/tmux-mobile/config.toml, read if it exists): prompt
+    /// patterns, quick replies, per-window attention, snippets
+    #[argh(option)]
+    pub config: Option<PathBuf>,
+
     /// print the version and exit
     #[argh(switch)]
     pub version: bool,
@@ -160,6 +167,7 @@ impl fmt::Debug for Args {
             .field("cloudflared", &self.cloudflared)
             .field("tunnel_required", &self.tunnel_required)
             .field("tunnel_timeout", &self.tunnel_timeout)
+            .field("config", &self.config)
             .finish()
     }
 }
@@ -216,6 +224,8 @@ pub struct Config {
     pub socket: SocketSetting,
     /// Tunnel settings.
     pub tunnel: TunnelSetting,
+    /// Where the config file is looked for.
+    pub config_file: ConfigSource,
 }
 
 impl Config {
@@ -296,7 +306,10 @@ impl Config {
             }
         };
 
+        let config_file = ConfigSource::resolve(args.config, env);
+
         Ok(Self {
+            config_file,
             bind: SocketAddr::new(ip, args.port),
             password,
             read_only_link: args.read_only_link,
@@ -526,10 +539,16 @@ mod tests {
                 "--tunnel-required",
                 "--tunnel-timeout",
                 "7",
+                "--config",
+                "/etc/tm.toml",
             ],
             &[],
         )
         .unwrap();
+        assert_eq!(
+            c.config_file,
+            crate::config_file::ConfigSource::Explicit(PathBuf::from("/etc/tm.toml"))
+        );
         assert_eq!(c.bind, "0.0.0.0:0".parse().unwrap());
         assert!(c.exposes_plain_http());
         assert!(matches!(c.password, PasswordChoice::Given(ref p) if p == "hunter2"));

@@ -77,6 +77,28 @@ pub enum AppError {
     #[cfg(feature = "qr")]
     #[error("cannot draw a QR code for the URL: {0}")]
     QrCode(String),
+    /// The config file could not be read.
+    #[error("cannot read the config file {}: {reason}", path.display())]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The config file has a mistake.
+    #[error("config file {}, line {line}, column {column}: {message}\n{excerpt}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the mistake.
+        line: usize,
+        /// 1-based column (characters) of the mistake.
+        column: usize,
+        /// What is wrong.
+        message: String,
+        /// The line, with a caret under the column.
+        excerpt: String,
+    },
     /// The tunnel was required (`--tunnel-required`) but could not be started.
     #[error("the tunnel is required (--tunnel-required) but could not be started: {0}")]
     TunnelRequired(String),

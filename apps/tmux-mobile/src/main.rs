@@ -1,7 +1,8 @@
 //! `tmux-mobile`: drive a live tmux session from a phone browser.
 //!
 //! The binary is thin: [`cli`] turns flags and environment into a checked
-//! [`cli::Config`], [`preflight`] checks tmux, [`logging`] sets up `log`,
+//! [`cli::Config`], [`config_file`] reads the optional config file,
+//! [`preflight`] checks tmux, [`logging`] sets up `log`,
 //! [`banner`] prints the URLs and QR code, [`tunnel`] runs the Cloudflare
 //! quick tunnel, and this file wires them to the server crate and handles
 //! SIGINT/SIGTERM.
@@ -9,6 +10,7 @@
 
 mod banner;
 mod cli;
+mod config_file;
 mod error;
 mod logging;
 mod preflight;
@@ -64,8 +66,12 @@ fn main() -> ExitCode {
 /// tmux and tunnel checks.
 fn run(args: cli::Args) -> Result<(), AppError> {
     let config = Config::from_args(args, &|key| std::env::var_os(key))?;
+    let settings = config_file::load(&config.config_file)?;
     let rust_log = std::env::var("RUST_LOG").ok();
     logging::init(rust_log.as_deref(), config.debug_log.as_deref())?;
+    if let Some(path) = &settings.path {
+        log::info!("config file: {}", path.display());
+    }
     let tmux = preflight::find_tmux(std::env::var_os("PATH").as_deref())?;
     let version = preflight::check_tmux(&tmux)?;
     log::debug!("using {} ({})", tmux.display(), version.text());
@@ -84,7 +90,7 @@ fn run(args: cli::Args) -> Result<(), AppError> {
         .enable_all()
         .build()
         .map_err(AppError::Runtime)?;
-    let result = runtime.block_on(serve(config, tmux, tunnel_plan));
+    let result = runtime.block_on(serve(config, settings, tmux, tunnel_plan));
     // Blocking reads of child output must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
@@ -117,6 +123,7 @@ impl StopSignals {
 /// a signal (or a server failure).
 async fn serve(
     config: Config,
+    settings: config_file::FileSettings,
     tmux_path: PathBuf,
     tunnel_plan: TunnelPlan,
 ) -> Result<(), AppError> {
@@ -155,6 +162,8 @@ async fn serve(
     options.scrollback_lines = config.scrollback;
     options.resume_grace = config.resume_grace;
     options.shutdown_timeout = SERVER_SHUTDOWN;
+    options.attention = settings.attention;
+    options.snippets = settings.snippets;
     // Behind the local cloudflared every client comes from 127.0.0.1;
     // Cloudflare's CF-Connecting-IP tells them apart for throttling.
     options.trust_cf_connecting_ip = matches!(tunnel_plan, TunnelPlan::Start { .. });

@@ -38,6 +38,7 @@ use crate::devices::{DeviceId, DeviceInfo};
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
+use crate::snippet::Snippet;
 use crate::state::{SessionSummary, TmuxState};
 
 /// A message from a browser on `/ws/control`, tagged by its `type`.
@@ -375,6 +376,11 @@ pub enum ServerMessage {
         /// only after a password was checked (extension).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         session_key: Option<String>,
+        /// Default snippet buttons from the server's config file
+        /// (extension; absent when there are none, and never sent to a
+        /// read-only client, which cannot type).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        snippets: Vec<Snippet>,
     },
     /// `auth_error`: authentication failed or is required; the socket stays
     /// open for another attempt.
@@ -490,6 +496,7 @@ impl fmt::Debug for ServerMessage {
                 read_only,
                 protocol_version,
                 session_key,
+                snippets,
             } => f
                 .debug_struct("AuthOk")
                 .field("client_id", client_id)
@@ -497,6 +504,7 @@ impl fmt::Debug for ServerMessage {
                 .field("read_only", read_only)
                 .field("protocol_version", protocol_version)
                 .field("session_key", &session_key.as_ref().map(|_| Redacted))
+                .field("snippets", &snippets.len())
                 .finish(),
             ServerMessage::AuthError {
                 reason,
@@ -1000,6 +1008,7 @@ mod tests {
             read_only: false,
             protocol_version: 1,
             session_key: Some("key-SECRET".into()),
+            snippets: Vec::new(),
         };
         let shown = format!("{ok:?} {ok:#?}");
         assert!(!shown.contains("SECRET"), "{shown}");
@@ -1063,6 +1072,7 @@ mod tests {
             read_only: false,
             protocol_version: PROTOCOL_VERSION,
             session_key: None,
+            snippets: Vec::new(),
         };
         assert_eq!(
             encode_server(&ok),

@@ -160,16 +160,28 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
             any::<bool>(),
             any::<bool>(),
             any::<u32>(),
-            proptest::option::of(any::<String>())
+            proptest::option::of(any::<String>()),
+            proptest::collection::vec((any::<String>(), any::<String>()), 0..3),
         )
             .prop_map(
-                |(client_id, requires_password, read_only, protocol_version, session_key)| {
+                |(
+                    client_id,
+                    requires_password,
+                    read_only,
+                    protocol_version,
+                    session_key,
+                    snippets,
+                )| {
                     ServerMessage::AuthOk {
                         client_id,
                         requires_password,
                         read_only,
                         protocol_version,
                         session_key,
+                        snippets: snippets
+                            .into_iter()
+                            .map(|(label, text)| tmux_mobile_protocol::Snippet { label, text })
+                            .collect(),
                     }
                 }
             ),

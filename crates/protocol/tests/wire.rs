@@ -197,6 +197,19 @@ fn every_server_message_of_the_spec() {
             read_only: false,
             protocol_version: 1,
             session_key: Some("k".into()),
+            snippets: Vec::new(),
+        },
+    );
+    // Extension: default snippets from the config file.
+    assert_server(
+        r#"{"type":"auth_ok","clientId":"c1","requiresPassword":false,"readOnly":false,"protocolVersion":1,"snippets":[{"label":"status","text":"git status\r"}]}"#,
+        ServerMessage::AuthOk {
+            client_id: client("c1"),
+            requires_password: false,
+            read_only: false,
+            protocol_version: 1,
+            session_key: None,
+            snippets: vec![tmux_mobile_protocol::Snippet::new("status", "git status\r").unwrap()],
         },
     );
     for reason in ["invalid token", "invalid password", "auth required"] {
@@ -431,6 +444,7 @@ fn original_server_shapes_decode() {
             read_only: false,
             protocol_version: 1,
             session_key: None,
+            snippets: Vec::new(),
         }
     );
     // A later original added `currentPath` to panes; unknown fields are ignored.

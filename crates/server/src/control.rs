@@ -444,6 +444,12 @@ impl Control {
             read_only,
             protocol_version: PROTOCOL_VERSION,
             session_key: grant.session_key.map(|key| key.expose().to_owned()),
+            // A read-only phone cannot type: no snippets for it.
+            snippets: if read_only {
+                Vec::new()
+            } else {
+                self.shared.options.snippets.clone()
+            },
         };
         if !self.send(&ok).await {
             return false;

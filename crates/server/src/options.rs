@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tmux_mobile_auth::{Authenticator, OriginPolicy};
-use tmux_mobile_protocol::SessionName;
+use tmux_mobile_protocol::{SessionName, Snippet};
 use tmux_mobile_tmux_control::Tmux;
 use tmux_mobile_tmux_control::attention::AttentionOptions;
 
@@ -88,6 +88,10 @@ pub struct ServerOptions {
     /// replies). `None` turns attention off: no tap on any session.
     /// Default: [`AttentionOptions::default`].
     pub attention: Option<AttentionOptions>,
+    /// Default snippet buttons offered to phones that may type (the
+    /// `snippets` field of `auth_ok`); each phone keeps its own list once
+    /// the person edits it. Default: none.
+    pub snippets: Vec<Snippet>,
 }
 
 impl ServerOptions {
@@ -181,6 +185,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets [`snippets`](Self::snippets).
+    pub fn with_snippets(mut self, snippets: Vec<Snippet>) -> Self {
+        self.snippets = snippets;
+        self
+    }
+
     /// Default listening port, as in the original tmux-mobile.
     pub const DEFAULT_PORT: u16 = 8767;
 
@@ -202,6 +212,7 @@ impl ServerOptions {
             trust_cf_connecting_ip: false,
             limits: Limits::default(),
             attention: Some(AttentionOptions::default()),
+            snippets: Vec::new(),
         }
     }
 }

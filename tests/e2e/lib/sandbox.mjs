@@ -72,6 +72,8 @@ export class Sandbox {
     delete env.TMUX_MOBILE_SOCKET_PATH;
     Object.assign(env, {
       HOME: this.home,
+      // The app's config file is looked for here (none unless a test writes one).
+      XDG_CONFIG_HOME: join(this.home, ".config"),
       SHELL: "/bin/bash",
       TMUX_TMPDIR: this.tmuxTmp,
       TMUX_MOBILE_SOCKET_NAME: this.socket,

@@ -205,3 +205,145 @@ async fn a_prompt_carries_quick_replies_and_a_late_phone_still_sees_it() {
         .await;
     assert_eq!(viewer.recv_error().await["message"], "read-only");
 }
+
+/// Opens a background window in `session` running `program`; its pane id.
+fn background_program(server: &TestServer, session: &str, name: &str, program: &str) -> String {
+    let target = format!("={session}:");
+    server
+        .tmux_run(&[
+            "new-window",
+            "-d",
+            "-t",
+            &target,
+            "-n",
+            name,
+            "-P",
+            "-F",
+            "#{pane_id}",
+            program,
+        ])
+        .expect("new-window")
+        .trim()
+        .to_owned()
+}
+
+/// Reads messages until an `attention` of `reason` for `pane` arrives;
+/// returns it and the attentions read before it.
+async fn attention_for(phone: &mut Control, pane: &str, reason: &str) -> (Value, Vec<Value>) {
+    let mut before = Vec::new();
+    loop {
+        let attention = phone.recv_type("attention").await;
+        if attention["paneId"] == pane && attention["reason"] == reason {
+            return (attention, before);
+        }
+        before.push(attention);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn osc_9_and_osc_777_notifications_reach_the_phone() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let (mut phone, ..) = attached_client(&server).await;
+    wait_for_tap(&server).await;
+    let agent = background_window(&server, "work", "agent");
+
+    run_script(
+        &server,
+        &agent,
+        "osc9.sh",
+        "printf '\\033]9;Build finished\\007'\n",
+    );
+    let (osc9, mut others) = attention_for(&mut phone, &agent, "notify").await;
+    assert_eq!(osc9["text"], "Build finished");
+    assert_eq!(osc9["session"], "work");
+    assert_eq!(osc9["windowIndex"], 1);
+    phone
+        .wait_state(|s| pane(s, "work", &agent).is_some_and(|p| p["attention"] == "notify"))
+        .await;
+
+    // OSC 777 with a title, ended by ST (ESC \).
+    run_script(
+        &server,
+        &agent,
+        "osc777.sh",
+        "printf '\\033]777;notify;Claude;Needs your approval\\033\\\\'\n",
+    );
+    let (osc777, between) = attention_for(&mut phone, &agent, "notify").await;
+    assert_eq!(osc777["text"], "Claude: Needs your approval");
+    // A notification is not a bell: the BEL ending OSC 9 rang nothing.
+    others.extend(between);
+    assert!(others.iter().all(|a| a["reason"] != "bell"), "{others:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Field by field: the attention types are becoming `#[non_exhaustive]`.
+#[allow(clippy::field_reassign_with_default)]
+async fn silence_and_activity_are_reported_for_the_windows_that_opt_in() {
+    use std::time::Duration;
+    use tmux_mobile_tmux_control::attention::{AttentionOptions, WindowRule};
+
+    let mut activity = WindowRule::default();
+    activity.window = "watch*".into();
+    activity.activity = true;
+    let mut silence = WindowRule::default();
+    silence.session = "work".into();
+    silence.window = "job".into();
+    silence.silence = Some(Duration::from_secs(1));
+    let mut options = AttentionOptions::default();
+    options.windows = vec![activity, silence];
+    let server = TestServer::builder()
+        .with_sessions(&["work"])
+        .attention(Some(options))
+        .start()
+        .await;
+    let (mut phone, ..) = attached_client(&server).await;
+    wait_for_tap(&server).await;
+
+    // No rule names this window: its output and its quiet after it are
+    // never reported.
+    let misc = background_window(&server, "work", "misc");
+    run_script(&server, &misc, "misc.sh", "echo busy\n");
+
+    // Activity: `cat` prints nothing until typed to; type once the window
+    // is in the state.
+    let watched = background_program(&server, "work", "watched", "cat");
+    phone
+        .wait_state(|s| pane(s, "work", &watched).is_some())
+        .await;
+    server
+        .tmux_run(&["send-keys", "-t", &watched, "-l", "hello"])
+        .expect("send-keys");
+    let (seen, mut before) = attention_for(&mut phone, &watched, "activity").await;
+    assert_eq!(seen["text"], "");
+    phone
+        .wait_state(|s| pane(s, "work", &watched).is_some_and(|p| p["attention"] == "activity"))
+        .await;
+
+    // A watched window whose program speaks at once: its first output
+    // comes before any snapshot shows the window, and still counts.
+    let eager = background_program(&server, "work", "watch-eager", "echo started; exec cat");
+    let (_, more) = attention_for(&mut phone, &eager, "activity").await;
+    before.extend(more);
+
+    // Silence: output, then 1 s without any.
+    let job = background_window(&server, "work", "job");
+    run_script(&server, &job, "job.sh", "echo working; echo done\n");
+    let (quiet, between) = attention_for(&mut phone, &job, "silence").await;
+    assert!(
+        quiet["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("no output for "),
+        "{quiet}"
+    );
+    phone
+        .wait_state(|s| pane(s, "work", &job).is_some_and(|p| p["attention"] == "silence"))
+        .await;
+    // `misc` went quiet before `job` did: had a rule matched it, its
+    // silence or activity would have come first.
+    before.extend(between);
+    assert!(
+        before.iter().all(|a| a["paneId"] != misc.as_str()),
+        "{before:?}"
+    );
+}

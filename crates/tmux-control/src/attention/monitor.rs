@@ -221,6 +221,7 @@ impl AttentionMonitor {
             next_tap: 0,
             panes: HashMap::new(),
             layout: HashMap::new(),
+            late_activity: Vec::new(),
         };
         let task = tokio::spawn(worker.run());
         (
@@ -336,6 +337,10 @@ struct PaneWatch {
     last_bell: Option<Instant>,
     /// The prompt currently shown (its text), if any.
     prompt: Option<String>,
+    /// Output started after a quiet spell while the pane was in no
+    /// snapshot yet: an `activity` rule of its window, once known, reports
+    /// it (a new window's first output comes before the snapshot does).
+    activity_unplaced: bool,
 }
 
 impl PaneWatch {
@@ -350,6 +355,7 @@ impl PaneWatch {
             resume_at: None,
             last_bell: None,
             prompt: None,
+            activity_unplaced: false,
         }
     }
 
@@ -386,6 +392,9 @@ struct Worker {
     next_tap: u64,
     panes: HashMap<PaneId, PaneWatch>,
     layout: HashMap<PaneId, Placement>,
+    /// Panes whose activity was heard before their window was known and
+    /// whose window turned out to opt in; reported after [`Worker::follow`].
+    late_activity: Vec<PaneId>,
 }
 
 impl Worker {
@@ -409,6 +418,10 @@ impl Worker {
                     }
                     let snapshot = self.snapshots.borrow_and_update().clone();
                     self.follow(&snapshot);
+                    for pane in std::mem::take(&mut self.late_activity) {
+                        self.report(&pane, AttentionReason::Activity, String::new(), Vec::new())
+                            .await;
+                    }
                 }
                 Some((tap, event)) = self.tap_inbox.recv() => self.on_tap_event(tap, event).await,
                 Some((tap, group, handle)) = self.started.recv() => self.on_started(tap, group, handle),
@@ -461,11 +474,17 @@ impl Worker {
             .map(|(pane, _)| pane.clone())
             .collect();
         for pane in unplaced {
-            let silence = self.rule(&pane).and_then(|(silence, _)| silence);
+            // Still in no snapshot: wait for the next one.
+            let Some((silence, activity)) = self.rule(&pane) else {
+                continue;
+            };
             if let Some(watch) = self.panes.get_mut(&pane) {
                 watch.placed = true;
                 if let (Some(after), Some(last)) = (silence, watch.last_output) {
                     watch.silence_at = Some(last + after);
+                }
+                if std::mem::take(&mut watch.activity_unplaced) && activity {
+                    self.late_activity.push(pane);
                 }
             }
         }
@@ -644,6 +663,11 @@ impl Worker {
         if rule.1 && was_quiet {
             raised.push((AttentionReason::Activity, String::new()));
         }
+        if placed.is_some() {
+            watch.activity_unplaced = false;
+        } else if was_quiet {
+            watch.activity_unplaced = true;
+        }
         for (reason, text) in raised {
             self.report(&pane, reason, text, Vec::new()).await;
         }
@@ -727,6 +751,10 @@ impl Worker {
         if due {
             let snapshot = self.snapshots.borrow().clone();
             self.follow(&snapshot);
+            for pane in std::mem::take(&mut self.late_activity) {
+                self.report(&pane, AttentionReason::Activity, String::new(), Vec::new())
+                    .await;
+            }
         }
     }
 

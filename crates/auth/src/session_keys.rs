@@ -148,6 +148,21 @@ impl SessionKeyStore {
         }
     }
 
+    /// The role `key` was issued for, if it is live. An expired key found
+    /// here is removed.
+    pub(crate) fn role_of(&self, key: &str, now: Instant) -> Option<Role> {
+        let bytes = decode(key)?;
+        let mut keys = self.lock();
+        match keys.by_key.get(&bytes) {
+            Some(e) if e.expires <= now => {
+                keys.by_key.remove(&bytes);
+                None
+            }
+            Some(e) => Some(e.role),
+            None => None,
+        }
+    }
+
     /// Forgets `key` (no effect if it is unknown).
     pub(crate) fn revoke(&self, key: &str) {
         if let Some(bytes) = decode(key) {
@@ -220,7 +235,10 @@ mod tests {
         s.revoke(a.expose());
         s.revoke("not a key");
         assert!(!s.check(a.expose(), Role::Control, t0));
+        assert_eq!(s.role_of(a.expose(), t0), None);
+        assert_eq!(s.role_of(b.expose(), t0), Some(Role::Control));
         assert!(s.check(b.expose(), Role::Control, t0));
+        assert_eq!(s.role_of(b.expose(), t0 + Duration::from_secs(60)), None);
     }
 
     #[test]

@@ -401,6 +401,14 @@ impl Control {
         // Before `auth_ok`: the original client opens its terminal socket
         // (which names no client) as soon as it reads `auth_ok`.
         registry.record_login(&client, self.peer.ip());
+        let issued = grant.session_key.as_ref().map(|key| key.expose());
+        crate::push::note_login(
+            &self.shared,
+            &client.id,
+            grant.role,
+            attempt.session_key,
+            issued,
+        );
         log::info!(
             "control auth ok from {}: client {} ({}{})",
             self.peer.ip(),

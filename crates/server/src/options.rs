@@ -13,6 +13,7 @@ use tmux_mobile_tmux_control::attention::AttentionOptions;
 
 use crate::assets::Assets;
 use crate::limits::Limits;
+use crate::push::WebPushOptions;
 
 /// Configuration of a [`crate::Server`].
 ///
@@ -88,6 +89,10 @@ pub struct ServerOptions {
     /// replies). `None` turns attention off: no tap on any session.
     /// Default: [`AttentionOptions::default`].
     pub attention: Option<AttentionOptions>,
+    /// Web Push to phones whose page is closed (see [`WebPushOptions`]);
+    /// `None` turns it off (`/api/push/…` answers 404). Default: on, with
+    /// a VAPID key in memory only.
+    pub web_push: Option<WebPushOptions>,
 }
 
 impl ServerOptions {
@@ -181,6 +186,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets [`web_push`](Self::web_push).
+    pub fn with_web_push(mut self, web_push: Option<WebPushOptions>) -> Self {
+        self.web_push = web_push;
+        self
+    }
+
     /// Default listening port, as in the original tmux-mobile.
     pub const DEFAULT_PORT: u16 = 8767;
 
@@ -202,6 +213,7 @@ impl ServerOptions {
             trust_cf_connecting_ip: false,
             limits: Limits::default(),
             attention: Some(AttentionOptions::default()),
+            web_push: Some(WebPushOptions::default()),
         }
     }
 }

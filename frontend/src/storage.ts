@@ -15,6 +15,7 @@ export const KEYS = {
   baseSession: "tmux-mobile-base-session",
   prediction: "tmux-mobile-prediction",
   view: "tmux-mobile-view",
+  push: "tmux-mobile-push",
 } as const;
 
 type Area = "local" | "session";

@@ -374,11 +374,11 @@ pub(crate) async fn handle(
     }
     let request = match read_request(req, &shared, peer).await {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(refusal) => return refusal.response(),
     };
     let owner = match authenticate(&shared, &request) {
         Ok(owner) => owner,
-        Err(response) => return response,
+        Err(refusal) => return refusal.response(),
     };
     match action {
         Action::Key => key(hub).await,
@@ -394,6 +394,33 @@ enum Action {
     Subscribe,
     Unsubscribe,
     Reply,
+}
+
+/// Why a request is refused before it is acted on.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    retry_after_secs: Option<u64>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    fn response(self) -> Response<Body> {
+        let mut response = error(self.status, &self.message);
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
 }
 
 /// A checked request: its JSON body and where it came from.
@@ -412,7 +439,7 @@ async fn read_request(
     req: Request<Incoming>,
     shared: &Shared,
     peer: SocketAddr,
-) -> Result<PushRequest, Response<Body>> {
+) -> Result<PushRequest, Refusal> {
     let headers = req.headers();
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -420,7 +447,7 @@ async fn read_request(
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !json {
-        return Err(error(
+        return Err(Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the request as Content-Type: application/json",
         ));
@@ -438,7 +465,7 @@ async fn read_request(
         .is_err()
     {
         log::warn!("refused a push request from {peer}: origin not allowed");
-        return Err(error(StatusCode::FORBIDDEN, "origin not allowed"));
+        return Err(Refusal::new(StatusCode::FORBIDDEN, "origin not allowed"));
     }
     let source =
         crate::upgrade::client_address(peer, req.headers(), shared.options.trust_cf_connecting_ip)
@@ -454,34 +481,44 @@ async fn read_request(
     }
     let body = Limited::new(req.into_body(), MAX_PUSH_BODY);
     let bytes = match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
-        Err(_) => return Err(error(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+        Err(_) => {
+            return Err(Refusal::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body too slow",
+            ));
+        }
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Ok(Err(_)) => return Err(error(StatusCode::BAD_REQUEST, "request body unreadable")),
+        Ok(Err(_)) => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "request body unreadable",
+            ));
+        }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     let body: Value = serde_json::from_slice(&bytes)
         .ok()
         .filter(Value::is_object)
-        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "the body is not a JSON object"))?;
+        .ok_or_else(|| Refusal::new(StatusCode::BAD_REQUEST, "the body is not a JSON object"))?;
     Ok(PushRequest { body, source })
 }
 
-fn too_large() -> Response<Body> {
-    error(
+fn too_large() -> Refusal {
+    Refusal::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        &format!("request body over {MAX_PUSH_BODY} bytes"),
+        format!("request body over {MAX_PUSH_BODY} bytes"),
     )
 }
 
 /// The token and session key of the body, checked like a login (and
 /// throttled like one).
-fn authenticate(shared: &Shared, request: &PushRequest) -> Result<Owner, Response<Body>> {
+fn authenticate(shared: &Shared, request: &PushRequest) -> Result<Owner, Refusal> {
     let text = |name: &str| request.body.get(name).and_then(Value::as_str);
     let Some(token) = text("token") else {
-        return Err(error(StatusCode::UNAUTHORIZED, "auth required"));
+        return Err(Refusal::new(StatusCode::UNAUTHORIZED, "auth required"));
     };
     let Some(session_key) = text("sessionKey") else {
-        return Err(error(
+        return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             "Web Push needs a session key: log in with the password first",
         ));
@@ -504,19 +541,15 @@ fn authenticate(shared: &Shared, request: &PushRequest) -> Result<Owner, Respons
                 AuthError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            let mut response = error(status, e.reason());
-            if let Some(ms) = e.retry_after_ms() {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(ms.div_ceil(1000)));
-            }
-            return Err(response);
+            let mut refusal = Refusal::new(status, e.reason());
+            refusal.retry_after_secs = e.retry_after_ms().map(|ms| ms.div_ceil(1000));
+            return Err(refusal);
         }
     };
     // Without a password the token alone lets in and no key is checked:
     // there is no key for a subscription to belong to.
     if auth.live_session_key_role(session_key) != Some(grant.role) {
-        return Err(error(
+        return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             "Web Push needs a session key, and this server issues none (it asks for no password)",
         ));

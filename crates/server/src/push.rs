@@ -148,6 +148,8 @@ pub(crate) struct PushHub {
     logins: Mutex<HashMap<ClientId, KeyOwner>>,
     /// Deliveries queued since start (all attentions).
     queued: AtomicU64,
+    /// Attentions handled since the first browser asked for the key.
+    attentions: AtomicU64,
 }
 
 impl PushHub {
@@ -157,6 +159,7 @@ impl PushHub {
             service: OnceCell::new(),
             logins: Mutex::new(HashMap::new()),
             queued: AtomicU64::new(0),
+            attentions: AtomicU64::new(0),
         }
     }
 
@@ -196,6 +199,9 @@ pub struct WebPushStats {
     pub subscriptions: usize,
     /// Deliveries queued since the server started.
     pub queued: u64,
+    /// Attentions handled (pushed to whom it concerned) since the first
+    /// browser asked for the key.
+    pub attentions: u64,
     /// What the push crate counted (accepted, gone, failed, dropped).
     pub delivery: tmux_mobile_push::PushStats,
 }
@@ -207,6 +213,7 @@ pub(crate) fn stats(shared: &Shared) -> WebPushStats {
     };
     let mut stats = WebPushStats {
         queued: hub.queued.load(Ordering::Relaxed),
+        attentions: hub.attentions.load(Ordering::Relaxed),
         ..WebPushStats::default()
     };
     if let Some(service) = hub.service.get() {
@@ -282,6 +289,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             continue;
         };
         push_attention(&shared, hub, service, &attention);
+        hub.attentions.fetch_add(1, Ordering::Relaxed);
     }
 }
 

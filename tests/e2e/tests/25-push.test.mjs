@@ -67,7 +67,7 @@ test("25 push: service worker, toggle, a pushed prompt notification with Yes/Ope
       const script = join(sandbox.dir, "ask.sh");
       writeFileSync(
         script,
-        "printf 'Do you want to proceed?\\n\\342\\235\\257 1. Yes\\n  2. No\\n'\n" + "read -r -n 1 answer\necho\necho \"answer=$answer\"\n",
+        "printf '\\nBash command\\n\\nDo you want to proceed?\\n\\342\\235\\257 1. Yes\\n  2. No\\n'\n" + "read -r -n 1 answer\necho\necho \"answer=$answer\"\n",
       );
       await sandbox.tmux("send-keys", "-t", pane, "-l", `bash ${script}`);
       await sandbox.tmux("send-keys", "-t", pane, "Enter");

@@ -158,7 +158,7 @@ async fn a_prompt_is_pushed_encrypted_a_quick_reply_answers_it_and_a_revoked_key
         &server,
         &agent,
         "ask.sh",
-        "printf 'Do you want to proceed?\\n\\342\\235\\257 1. Yes\\n  2. No\\n'\n\
+        "printf '\\nBash command\\n\\nDo you want to proceed?\\n\\342\\235\\257 1. Yes\\n  2. No\\n'\n\
          stty raw -echo\nc=$(dd bs=1 count=1 2>/dev/null)\nstty sane\necho \"got:$c\"\nsleep 600\n",
     );
     let mut payloads = Vec::new();
@@ -244,6 +244,45 @@ async fn a_prompt_is_pushed_encrypted_a_quick_reply_answers_it_and_a_revoked_key
         "nothing queued for the revoked key"
     );
     assert_eq!(server.push_stats().subscriptions, 1);
+
+    // A page that is open shows attention itself: nothing is pushed to
+    // its key while its control socket is connected.
+    let mut open = Control::connect(&server).await;
+    open.send(json!({"type": "auth", "token": viewer_token, "sessionKey": viewer_key}))
+        .await;
+    open.recv_type("auth_ok").await;
+    eventually("the viewer's page is connected", || {
+        server.push_connected_keys() == 1
+    })
+    .await;
+    let handled = server.push_stats().attentions;
+    let queued_before = server.push_stats().queued;
+    let second = background_window(&server, "work", "second");
+    run_script(
+        &server,
+        &second,
+        "notify2.sh",
+        "printf '\\033]9;while you look\\007'
+sleep 600
+",
+    );
+    loop {
+        let attention = open.recv_type("attention").await;
+        if attention["paneId"] == second.as_str() {
+            break;
+        }
+    }
+    eventually("the push task handled the attention", || {
+        server.push_stats().attentions > handled
+    })
+    .await;
+    assert_eq!(
+        server.push_stats().queued,
+        queued_before,
+        "nothing pushed to a connected page"
+    );
+    drop(open);
+
     let (status, answer) = post_json(
         &server,
         "/api/push/subscribe",
@@ -348,6 +387,40 @@ async fn push_requests_are_authenticated_validated_and_bounded() {
     )
     .await;
     assert_eq!(status, 403, "{answer}");
+
+    // The key is made on first use, 0600, and the next run finds it.
+    let state = open.tmux_tmpdir().join("state").join("tmux-mobile");
+    let key_file = state.join("vapid-key");
+    let mut public_keys = Vec::new();
+    for _ in 0..2 {
+        let server = TestServer::builder()
+            .password("pw")
+            .web_push(Some(
+                WebPushOptions::default().with_key_file(Some(key_file.clone())),
+            ))
+            .start()
+            .await;
+        let (key, _control) = login(&server, server.token()).await;
+        assert!(
+            !key_file.exists() || !public_keys.is_empty(),
+            "made on first use only"
+        );
+        let (status, answer) = post_json(
+            &server,
+            "/api/push/key",
+            &json!({"token": server.token(), "sessionKey": key}),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        public_keys.push(answer["publicKey"].as_str().expect("key").to_owned());
+    }
+    assert_eq!(public_keys[0], public_keys[1], "the key outlives the run");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key_file)
+        .expect("key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 
     // Turned off: 404.
     let off = TestServer::builder().web_push(None).start().await;

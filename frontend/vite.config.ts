@@ -1,6 +1,9 @@
 // Vite settings for the tmux-mobile UI. `scripts/build.mjs` drives the build
 // (output directory, fonts, gzip copies); this file only holds what Vite needs.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
   base: "/",
@@ -15,5 +18,13 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: false,
     cssCodeSplit: false,
+    rollupOptions: {
+      // The service worker is its own entry, at the root (its scope is the
+      // whole app) under a fixed name; the page registers /sw.js after load.
+      input: { index: here("index.html"), sw: here("src/sw.ts") },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === "sw" ? "sw.js" : "assets/[name]-[hash].js"),
+      },
+    },
   },
 });

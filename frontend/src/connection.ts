@@ -138,6 +138,11 @@ export class Connection {
     return this.phaseNow;
   }
 
+  /** The session key this browser holds for its token (for Web Push), if any. */
+  get sessionKey(): string | null {
+    return this.loadKey();
+  }
+
   get isAuthed(): boolean {
     return this.authed;
   }

@@ -21,6 +21,7 @@ import { copyText, Scrollback } from "./scrollback";
 import { KEYS, load, loadBool, save } from "./storage";
 import type { PredictionMode } from "./predict";
 import { PredictionView } from "./prediction-view";
+import { PushToggle, registerServiceWorker, takeOpenPane } from "./push";
 import { SearchBar, terminalTarget } from "./search";
 import { SnippetBar } from "./snippets";
 import { TerminalView } from "./terminal";
@@ -60,6 +61,9 @@ function main(): void {
     return;
   }
   logEvent("start");
+  /** A notification opened this page: jump to that pane once attached. */
+  let openPane = takeOpenPane();
+  void registerServiceWorker();
 
   const vm: ViewModel = {
     state: null,
@@ -296,6 +300,8 @@ function main(): void {
   );
   let releaseDrawer: (() => void) | null = null;
   drawer.el.querySelector(".drawer-body")?.append(devices.el);
+  const pushToggle = new PushToggle({ token, sessionKey: () => conn.sessionKey, say: (text, kind) => toast(text, kind) });
+  drawer.el.querySelector(".drawer-body")?.append(pushToggle.el);
 
   // Overlays give the focus back to where it was (the terminal or the compose
   // field) and only then, so closing one never pops up a keyboard by itself.
@@ -709,6 +715,7 @@ function main(): void {
       // A new client (the old one expired, or a fresh start) comes back to
       // where this device was, once the first state after `attached` is in.
       restorePending = info.resumed ? null : { expired: info.expired };
+      void pushToggle.sync();
       render();
     },
     message(msg: ServerMessage) {
@@ -742,12 +749,17 @@ function main(): void {
             pendingJump = null;
             jumpInSession(item);
           }
+          if (openPane && attachedNow) {
+            const item = attentions.pending(vm.state).find((n) => n.paneId === openPane);
+            openPane = null;
+            if (item) jumpTo(item);
+          }
           render();
           break;
         case "attention":
           attentions.receive(msg);
           acked.delete(msg.paneId);
-          if (attentions.shouldNotify(msg)) void notify(msg, !vm.readOnly);
+          if (pushToggle.allowsPageNotifications && attentions.shouldNotify(msg)) void notify(msg, !vm.readOnly);
           render();
           break;
         case "scrollback":

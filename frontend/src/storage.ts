@@ -17,6 +17,7 @@ export const KEYS = {
   view: "tmux-mobile-view",
   snippets: "tmux-mobile-snippets",
   snippetsShown: "tmux-mobile-snippets-shown",
+  push: "tmux-mobile-push",
 } as const;
 
 type Area = "local" | "session";

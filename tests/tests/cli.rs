@@ -24,6 +24,8 @@ fn help_documents_every_flag_and_variable() {
         "--cloudflared",
         "--tunnel-required",
         "--tunnel-timeout",
+        "--push-preview",
+        "--no-persist",
         "TMUX_MOBILE_SOCKET_NAME",
         "TMUX_MOBILE_SOCKET_PATH",
         "TMUX_MOBILE_DEBUG_LOG",

@@ -67,6 +67,7 @@ const LAYERS: &[(&str, &str, &[&str])] = &[
             "tmux-mobile-auth",
             "tmux-mobile-tmux-control",
             "tmux-mobile-pty-bridge",
+            "tmux-mobile-push",
         ],
     ),
     (

@@ -142,6 +142,16 @@ pub struct Args {
     /// patterns, quick replies, per-window attention, snippets
     #[argh(option)]
     pub config: Option<PathBuf>,
+    /// how much terminal text a Web Push notification carries through the
+    /// browser's push service: `text` (the prompt line or notification
+    /// body, at most 200 characters; the default) or `none`
+    #[argh(option, default = "String::from(\"text\")")]
+    pub push_preview: String,
+
+    /// keep nothing on disk: the Web Push key lives for this run only (by
+    /// default it is kept in $XDG_STATE_HOME/tmux-mobile/, mode 600)
+    #[argh(switch)]
+    pub no_persist: bool,
 
     /// print the version and exit
     #[argh(switch)]
@@ -226,6 +236,10 @@ pub struct Config {
     pub tunnel: TunnelSetting,
     /// Where the config file is looked for.
     pub config_file: ConfigSource,
+    /// `--push-preview`.
+    pub push_preview: tmux_mobile_server::PushPreview,
+    /// Where the Web Push key is kept (`None`: `--no-persist`, or no home).
+    pub vapid_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -308,8 +322,20 @@ impl Config {
 
         let config_file = ConfigSource::resolve(args.config, env);
 
+        let push_preview = args
+            .push_preview
+            .parse()
+            .map_err(|e| AppError::Usage(format!("--push-preview: {e}")))?;
+        let vapid_key_file = if args.no_persist {
+            None
+        } else {
+            crate::state_dir::state_dir(env).map(|dir| dir.join(crate::state_dir::VAPID_KEY_FILE))
+        };
+
         Ok(Self {
             config_file,
+            push_preview,
+            vapid_key_file,
             bind: SocketAddr::new(ip, args.port),
             password,
             read_only_link: args.read_only_link,
@@ -815,5 +841,37 @@ mod tests {
         assert!(!format!("{args:?}").contains("hunter2"));
         let c = config(&["--password", "hunter2"], &[]).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}
+
+#[cfg(test)]
+mod push_flag_tests {
+    use super::*;
+
+    fn config(argv: &[&str], env: &[(&'static str, &'static str)]) -> Result<Config, AppError> {
+        let env = env.to_vec();
+        let lookup = move |key: &str| {
+            env.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| OsString::from(v))
+        };
+        let args = Args::from_args(&["tmux-mobile"], argv).expect("argv parses");
+        Config::from_args(args, &lookup)
+    }
+
+    #[test]
+    fn push_preview_and_the_key_file_follow_the_flags() {
+        let home = [("HOME", "/home/me")];
+        let c = config(&[], &home).unwrap();
+        assert_eq!(c.push_preview, tmux_mobile_server::PushPreview::Text);
+        assert_eq!(
+            c.vapid_key_file,
+            Some(PathBuf::from("/home/me/.local/state/tmux-mobile/vapid-key"))
+        );
+        let c = config(&["--push-preview", "none", "--no-persist"], &home).unwrap();
+        assert_eq!(c.push_preview, tmux_mobile_server::PushPreview::None);
+        assert_eq!(c.vapid_key_file, None, "--no-persist keeps nothing on disk");
+        let err = config(&["--push-preview", "all"], &home).unwrap_err();
+        assert!(err.to_string().contains("--push-preview"), "{err}");
     }
 }

@@ -16,6 +16,7 @@ mod logging;
 mod preflight;
 #[cfg(feature = "qr")]
 mod qr;
+mod state_dir;
 mod tunnel;
 
 use std::io::IsTerminal as _;
@@ -27,7 +28,7 @@ use std::time::Duration;
 use tmux_mobile_auth::{
     Authenticator, CredentialOptions, Credentials, OriginPolicy, ThrottlePolicy,
 };
-use tmux_mobile_server::{Server, ServerError, ServerOptions};
+use tmux_mobile_server::{Server, ServerError, ServerOptions, WebPushOptions};
 use tmux_mobile_tmux_control::{Socket, Tmux, TmuxOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
@@ -164,6 +165,11 @@ async fn serve(
     options.shutdown_timeout = SERVER_SHUTDOWN;
     options.attention = settings.attention;
     options.snippets = settings.snippets;
+    options.web_push = Some(
+        WebPushOptions::default()
+            .with_key_file(config.vapid_key_file.clone())
+            .with_preview(config.push_preview),
+    );
     // Behind the local cloudflared every client comes from 127.0.0.1;
     // Cloudflare's CF-Connecting-IP tells them apart for throttling.
     options.trust_cf_connecting_ip = matches!(tunnel_plan, TunnelPlan::Start { .. });

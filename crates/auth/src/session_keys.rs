@@ -277,6 +277,20 @@ impl SessionKeyStore {
         Some(id)
     }
 
+    /// The role `key` was issued for, if it is live. An expired key found
+    /// here is removed.
+    pub(crate) fn role_of(&self, key: &str, now: Instant) -> Option<Role> {
+        let hash = hash(key)?;
+        let mut keys = self.lock();
+        let entry = keys.by_hash.get(&hash)?;
+        if entry.expires <= now {
+            keys.by_hash.remove(&hash);
+            self.save(&keys);
+            return None;
+        }
+        Some(entry.role)
+    }
+
     /// Forgets `key` (no effect if it is unknown).
     pub(crate) fn revoke(&self, key: &str) {
         if let Some(hash) = hash(key) {
@@ -400,6 +414,9 @@ mod tests {
         s.revoke("not a key");
         assert!(s.check(a.expose(), Role::Control, t0).is_none());
         assert!(s.check(b.expose(), Role::Control, t0).is_some());
+        assert_eq!(s.role_of(a.expose(), t0), None);
+        assert_eq!(s.role_of(b.expose(), t0), Some(Role::Control));
+        assert_eq!(s.role_of(b.expose(), t0 + Duration::from_secs(60)), None);
     }
 
     #[test]

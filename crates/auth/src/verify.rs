@@ -238,6 +238,15 @@ impl Authenticator {
         self.session_keys.revoke(key);
     }
 
+    /// The role a live session key was issued for; `None` once it has
+    /// expired or been revoked (or if it never was one). For what hangs
+    /// off a key and must die with it (a browser's Web Push
+    /// subscription); it is not a login and is not throttled, so only ask
+    /// it about keys an [`Authenticator::verify`] already let in.
+    pub fn live_session_key_role(&self, key: &str) -> Option<Role> {
+        self.session_keys.role_of(key, Instant::now())
+    }
+
     fn lock_throttle(&self) -> MutexGuard<'_, Throttle> {
         // Nothing panics while the lock is held; recover the data anyway.
         self.throttle.lock().unwrap_or_else(|e| e.into_inner())
@@ -570,6 +579,8 @@ mod tests {
         };
         let (a, b) = (issue(), issue());
         auth.revoke_session_key(a.expose());
+        assert_eq!(auth.live_session_key_role(a.expose()), None);
+        assert_eq!(auth.live_session_key_role(b.expose()), Some(Role::Control));
         let e = auth
             .verify_at(&att(&token, None, Some(a.expose())), ip(1), t0)
             .unwrap_err();

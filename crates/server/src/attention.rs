@@ -257,6 +257,12 @@ impl Hub {
         let _ = self.changes.send(HubChange::Raised(attention));
     }
 
+    /// The prompt of `pane` was answered (a notification's quick reply):
+    /// it is cleared for every phone, as when it leaves the screen.
+    pub(crate) fn answered(&self, pane: &PaneId) {
+        self.prompt_gone(pane);
+    }
+
     /// The prompt of `pane` is gone from its screen.
     fn prompt_gone(&self, pane: &PaneId) {
         let mut state = self.lock();

@@ -423,6 +423,14 @@ impl Control {
             authenticator.label_device(device, &self.device_label);
         }
         client.set_device(grant.device.clone());
+        let issued = grant.session_key.as_ref().map(|key| key.expose());
+        crate::push::note_login(
+            &self.shared,
+            &client.id,
+            grant.role,
+            attempt.session_key,
+            issued,
+        );
         log::info!(
             "control auth ok from {}: client {} ({}{})",
             self.peer.ip(),

@@ -46,7 +46,11 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
     peer: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
-    let mut response = route(req, &shared, peer);
+    let mut response = if crate::push::is_push_path(req.uri().path()) {
+        crate::push::handle(req, Arc::clone(&shared), peer).await
+    } else {
+        route(req, &shared, peer)
+    };
     secure_headers(response.headers_mut());
     Ok(response)
 }

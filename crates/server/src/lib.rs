@@ -34,8 +34,9 @@
 //! copies terminal output to sockets, `state` shapes `tmux_state`,
 //! `scrollback` sends pane histories in bounded parts, `attention` decides
 //! which phone still has to see which pane's attention ([`AttentionFeed`]
-//! hands every new one to embedders such as Web Push), and
-//! `shutdown` coordinates stopping.
+//! hands every new one to embedders such as Web Push), `push` sends it to
+//! phones whose page is closed and types a notification's quick reply,
+//! and `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
 mod assets;
@@ -50,6 +51,7 @@ mod http;
 mod input;
 mod limits;
 mod options;
+mod push;
 mod scrollback;
 mod server;
 mod shutdown;
@@ -65,6 +67,7 @@ pub use error::ServerError;
 pub use http::CONTENT_SECURITY_POLICY;
 pub use limits::Limits;
 pub use options::ServerOptions;
+pub use push::{MAX_PUSH_BODY, PushPreview, WebPushOptions, WebPushStats};
 pub use server::Server;
 pub use shutdown::ShutdownHandle;
 #[cfg(feature = "test-support")]

@@ -13,6 +13,7 @@ use tmux_mobile_tmux_control::attention::AttentionOptions;
 
 use crate::assets::Assets;
 use crate::limits::Limits;
+use crate::push::WebPushOptions;
 
 /// Configuration of a [`crate::Server`].
 ///
@@ -92,6 +93,10 @@ pub struct ServerOptions {
     /// `snippets` field of `auth_ok`); each phone keeps its own list once
     /// the person edits it. Default: none.
     pub snippets: Vec<Snippet>,
+    /// Web Push to phones whose page is closed (see [`WebPushOptions`]);
+    /// `None` turns it off (`/api/push/…` answers 404). Default: on, with
+    /// a VAPID key in memory only.
+    pub web_push: Option<WebPushOptions>,
 }
 
 impl ServerOptions {
@@ -191,6 +196,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets [`web_push`](Self::web_push).
+    pub fn with_web_push(mut self, web_push: Option<WebPushOptions>) -> Self {
+        self.web_push = web_push;
+        self
+    }
+
     /// Default listening port, as in the original tmux-mobile.
     pub const DEFAULT_PORT: u16 = 8767;
 
@@ -213,6 +224,7 @@ impl ServerOptions {
             limits: Limits::default(),
             attention: Some(AttentionOptions::default()),
             snippets: Vec::new(),
+            web_push: Some(WebPushOptions::default()),
         }
     }
 }

@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) tasks: TaskTracker,
     /// Open WebSockets, per address (see [`crate::Limits`]).
     pub(crate) sockets: Arc<SocketCounter>,
+    /// Web Push (`None` when turned off).
+    pub(crate) push: Option<crate::push::PushHub>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -175,6 +177,7 @@ impl Server {
             }
             None => (None, None),
         };
+        let push = options.web_push.clone().map(crate::push::PushHub::new);
         let shared = Arc::new(Shared {
             options,
             clients: Registry::default(),
@@ -185,6 +188,7 @@ impl Server {
             shutdown: signal,
             tasks: TaskTracker::new(),
             sockets: Arc::default(),
+            push,
         });
         if let Some(detections) = detections {
             let hub = crate::attention::run(Arc::clone(&shared), detections);
@@ -192,6 +196,16 @@ impl Server {
             shared.tasks.spawn(async move {
                 tokio::select! {
                     () = hub => {}
+                    () = stop.wait() => {}
+                }
+            });
+        }
+        if shared.push.is_some() && shared.monitor.is_some() {
+            let push = crate::push::run(Arc::clone(&shared));
+            let mut stop = shared.shutdown.clone();
+            shared.tasks.spawn(async move {
+                tokio::select! {
+                    () = push => {}
                     () = stop.wait() => {}
                 }
             });
@@ -214,6 +228,18 @@ impl Server {
     /// and other embedders), and the live one of a pane.
     pub fn attention(&self) -> AttentionFeed {
         self.shared.attention.feed()
+    }
+
+    /// The state the connections share (for `TestServer`).
+    #[cfg(feature = "test-support")]
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Counters of Web Push: subscriptions held, deliveries queued and what
+    /// became of them.
+    pub fn push_stats(&self) -> crate::push::WebPushStats {
+        crate::push::stats(&self.shared)
     }
 
     /// A handle that stops [`Server::serve`]; take it before calling

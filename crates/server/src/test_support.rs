@@ -43,9 +43,17 @@ pub struct TestServerBuilder {
     assets: Option<Assets>,
     trust_cf_connecting_ip: bool,
     attention: Option<AttentionOptions>,
+    web_push: Option<crate::WebPushOptions>,
 }
 
 impl TestServerBuilder {
+    /// Web Push settings (`None` turns it off). Default: the server's
+    /// default (on, key in memory).
+    pub fn web_push(mut self, web_push: Option<crate::WebPushOptions>) -> Self {
+        self.web_push = web_push;
+        self
+    }
+
     /// Create these tmux sessions (detached, user config ignored) before
     /// the server starts.
     pub fn with_sessions(mut self, names: &[&str]) -> Self {
@@ -178,7 +186,8 @@ impl TestServerBuilder {
         let token = creds.token().expose().to_owned();
         let read_only_token = creds.read_only_token().map(|t| t.expose().to_owned());
         let authenticator = Arc::new(Authenticator::new(creds, self.throttle));
-        let mut options = ServerOptions::new(tmux.clone(), authenticator);
+        let mut options = ServerOptions::new(tmux.clone(), Arc::clone(&authenticator));
+        options.web_push = self.web_push;
         options.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         options.origin_policy =
             Arc::new(OriginPolicy::new(self.allowed_origins).expect("valid test origins"));
@@ -200,6 +209,7 @@ impl TestServerBuilder {
         let server = Server::bind(options).await.expect("bind the test server");
         let addr = server.local_addr();
         let handle = server.shutdown_handle();
+        let shared = server.shared();
         let task = tokio::spawn(server.serve());
         TestServer {
             addr,
@@ -211,6 +221,8 @@ impl TestServerBuilder {
             dir,
             handle,
             task: Some(task),
+            authenticator,
+            shared,
         }
     }
 }
@@ -227,6 +239,8 @@ pub struct TestServer {
     dir: PathBuf,
     handle: ShutdownHandle,
     task: Option<JoinHandle<Result<(), ServerError>>>,
+    authenticator: Arc<Authenticator>,
+    shared: Arc<crate::server::Shared>,
 }
 
 impl TestServer {
@@ -247,6 +261,7 @@ impl TestServer {
             sessions: Vec::new(),
             assets: None,
             attention: Some(AttentionOptions::default()),
+            web_push: Some(crate::WebPushOptions::default()),
         }
     }
 
@@ -283,6 +298,22 @@ impl TestServer {
     /// The read-only token, when one was asked for.
     pub fn read_only_token(&self) -> Option<&str> {
         self.read_only_token.as_deref()
+    }
+
+    /// The server's authenticator (to revoke a session key, say).
+    pub fn authenticator(&self) -> &Arc<Authenticator> {
+        &self.authenticator
+    }
+
+    /// See [`Server::push_stats`].
+    pub fn push_stats(&self) -> crate::WebPushStats {
+        crate::push::stats(&self.shared)
+    }
+
+    /// How many session keys have a control socket connected now (Web Push
+    /// skips them: their pages show attention themselves).
+    pub fn push_connected_keys(&self) -> usize {
+        crate::push::connected_owner_count(&self.shared)
     }
 
     /// The tmux handle the server uses.

@@ -225,7 +225,11 @@ pub(crate) fn accept(
 /// [`ServerOptions::trust_cf_connecting_ip`](crate::ServerOptions::trust_cf_connecting_ip)
 /// is on and the peer is loopback (the local `cloudflared`), the client
 /// address Cloudflare's edge put in `CF-Connecting-IP`.
-fn client_address(peer: SocketAddr, headers: &HeaderMap, trust_cloudflare: bool) -> SocketAddr {
+pub(crate) fn client_address(
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    trust_cloudflare: bool,
+) -> SocketAddr {
     if !trust_cloudflare || !peer.ip().is_loopback() {
         return peer;
     }

@@ -309,6 +309,25 @@ impl Tmux {
             .map(drop)
     }
 
+    /// Types `text` into `pane` as if it came from a keyboard
+    /// (`send-keys -l`: literal characters, no key names; `\r` is Enter,
+    /// `\x1b` Escape, `\x03` Ctrl-C). For answering a prompt without a
+    /// terminal attached (a notification's quick reply). Empty text and
+    /// text with a NUL are refused.
+    pub async fn send_text(&self, pane: impl AsRef<str>, text: &str) -> Result<(), TmuxError> {
+        let pane = PaneId::parse(pane.as_ref())?;
+        if text.is_empty() || text.contains('\0') {
+            return Err(TmuxError::parse("send-keys", "no text, or a NUL, to type"));
+        }
+        self.run(
+            "send-keys",
+            ["-t", pane.as_str(), "-l", "--", text],
+            Some(pane.as_str()),
+        )
+        .await
+        .map(drop)
+    }
+
     /// Makes `pane` its window's active pane.
     pub async fn select_pane(&self, pane: impl AsRef<str>) -> Result<(), TmuxError> {
         let pane = PaneId::parse(pane.as_ref())?;

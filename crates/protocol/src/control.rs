@@ -37,6 +37,7 @@ use crate::delta::StateDelta;
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
+use crate::overview::OverviewTile;
 use crate::state::{SessionSummary, TmuxState};
 
 /// A message from a browser on `/ws/control`, tagged by its `type`.
@@ -159,6 +160,12 @@ pub enum ClientMessage {
         /// The pane whose attention is acknowledged.
         pane_id: PaneId,
     },
+    /// `overview` (extension): start (`open: true`) or stop sending
+    /// [`ServerMessage::OverviewTile`]s; see [`crate::overview`].
+    Overview {
+        /// Whether the overview is open.
+        open: bool,
+    },
 }
 
 impl ClientMessage {
@@ -179,6 +186,7 @@ impl ClientMessage {
             ClientMessage::CaptureScrollback { .. } => "capture_scrollback",
             ClientMessage::SendCompose { .. } => "send_compose",
             ClientMessage::AckAttention { .. } => "ack_attention",
+            ClientMessage::Overview { .. } => "overview",
         }
     }
 }
@@ -265,6 +273,9 @@ impl fmt::Debug for ClientMessage {
                 .debug_struct("AckAttention")
                 .field("pane_id", pane_id)
                 .finish(),
+            ClientMessage::Overview { open } => {
+                f.debug_struct("Overview").field("open", open).finish()
+            }
         }
     }
 }
@@ -433,6 +444,10 @@ pub enum ServerMessage {
     /// `attention` (extension): a pane needs its person; see
     /// [`crate::attention`].
     Attention(Attention),
+    /// `overview_tile` (extension, only while the client has the overview
+    /// open): the last lines of a window's active pane; see
+    /// [`crate::overview`].
+    OverviewTile(OverviewTile),
 }
 
 fn default_protocol_version() -> u32 {
@@ -454,6 +469,7 @@ impl ServerMessage {
             ServerMessage::Error { .. } => "error",
             ServerMessage::Info { .. } => "info",
             ServerMessage::Attention(_) => "attention",
+            ServerMessage::OverviewTile(_) => "overview_tile",
         }
     }
 }
@@ -529,6 +545,7 @@ impl fmt::Debug for ServerMessage {
                 .field("reason", &attention.reason)
                 .field("text", &ByteCount(attention.text.len()))
                 .finish(),
+            ServerMessage::OverviewTile(tile) => f.debug_tuple("OverviewTile").field(tile).finish(),
         }
     }
 }
@@ -641,6 +658,11 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
         },
         "ack_attention" => ClientMessage::AckAttention {
             pane_id: fields.pane_id()?,
+        },
+        "overview" => ClientMessage::Overview {
+            open: fields
+                .opt_bool("open")?
+                .ok_or_else(|| ProtocolError::field("open", "is required"))?,
         },
         other => return Err(ProtocolError::unknown_type(other)),
     };
@@ -905,6 +927,11 @@ mod tests {
                 "text must be a string",
             ),
             (r#"{"type":"send_compose"}"#, "text is required"),
+            (r#"{"type":"overview"}"#, "open is required"),
+            (
+                r#"{"type":"overview","open":"yes"}"#,
+                "open must be true or false",
+            ),
             (r#"{"type":"auth","token":5}"#, "token must be a string"),
             (
                 r#"{"type":"auth","token":"t","password":true}"#,
@@ -1014,6 +1041,8 @@ mod tests {
             r#"{"type":"capture_scrollback","paneId":"%0"}"#,
             r#"{"type":"send_compose","text":""}"#,
             r#"{"type":"ack_attention","paneId":"%4"}"#,
+            r#"{"type":"overview","open":true}"#,
+            r#"{"type":"overview","open":false}"#,
         ];
         for json in msgs {
             let msg = decode_control(json.as_bytes()).unwrap();

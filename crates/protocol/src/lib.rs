@@ -18,6 +18,8 @@
 //!   [`encode_server`].
 //! - [`attention`] — the attention extension: [`Attention`] (a pane needs
 //!   its person), [`AttentionReason`], [`QuickReply`].
+//! - [`overview`] — the overview extension: [`OverviewTile`], the last
+//!   lines of a window's active pane.
 //! - [`state`] — the picture of tmux sent in `tmux_state` ([`TmuxState`]).
 //! - [`delta`] — `tmux_state_delta`: [`state_delta`] and [`apply_state_delta`].
 //! - [`terminal`] — the terminal socket's frames: [`decode_terminal_auth`]
@@ -34,6 +36,7 @@ pub mod delta;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod overview;
 pub mod state;
 pub mod terminal;
 pub mod time;
@@ -45,6 +48,7 @@ pub use delta::{STATE_DELTA_SUBPROTOCOL, StateDelta, apply_state_delta, state_de
 pub use error::ProtocolError;
 pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT, TERMINAL_FRAME_LIMIT};
+pub use overview::OverviewTile;
 pub use state::{PaneState, SessionState, SessionSummary, TmuxState, WindowState};
 pub use terminal::{
     DEFLATE_SUBPROTOCOL, Resize, TerminalAuth, TerminalFrame, classify_terminal_frame,

@@ -79,6 +79,7 @@ pub(crate) async fn run(ws: Socket, shared: Arc<Shared>, peer: SocketAddr, delta
         last_state: None,
         delta_base: deltas.then_some(None),
         pushing: false,
+        overview: None,
     };
     let end = conn.serve().await;
     reader.abort();
@@ -165,6 +166,8 @@ struct Control {
     delta_base: Option<Option<serde_json::Value>>,
     /// Whether the handshake is done and state changes are pushed.
     pushing: bool,
+    /// The overview, while this socket has it open.
+    overview: Option<crate::overview::Viewer>,
 }
 
 impl Control {
@@ -237,6 +240,11 @@ impl Control {
                 }
                 change = self.attention.recv(), if self.pushing => {
                     if !self.on_attention(change).await {
+                        return End::Gone;
+                    }
+                }
+                tile = crate::overview::next_tile(&mut self.overview) => {
+                    if !self.send(&tile).await {
                         return End::Gone;
                     }
                 }
@@ -317,6 +325,11 @@ impl Control {
             return self
                 .send_error("already authenticated; open a new socket to log in again")
                 .await;
+        }
+        // Reading, not a mutation: read-only clients too; no state push.
+        if let ClientMessage::Overview { open } = message {
+            self.overview = open.then(|| self.shared.overview.open());
+            return true;
         }
         self.mutate(message).await
     }
@@ -851,6 +864,8 @@ impl Control {
                 self.shared.attention.ack(&client.id, &pane_id);
                 Ok(true)
             }
+            // Handled in `on_frame`.
+            ClientMessage::Overview { .. } => Ok(true),
             ClientMessage::SendCompose { text } => {
                 if !client.view.lock().await.is_attached() {
                     return Err("no terminal is attached yet; pick a session first".into());

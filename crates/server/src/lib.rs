@@ -34,7 +34,8 @@
 //! copies terminal output to sockets, `state` shapes `tmux_state`,
 //! `scrollback` sends pane histories in bounded parts, `attention` decides
 //! which phone still has to see which pane's attention ([`AttentionFeed`]
-//! hands every new one to embedders such as Web Push), and
+//! hands every new one to embedders such as Web Push), `overview` keeps
+//! the overview's tiles fresh for the phones looking at it, and
 //! `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
@@ -49,6 +50,7 @@ mod http;
 mod input;
 mod limits;
 mod options;
+mod overview;
 mod scrollback;
 mod server;
 mod shutdown;

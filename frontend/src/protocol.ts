@@ -70,7 +70,8 @@ export type ServerMessage =
   | { type: "scrolled"; paneId: string; position: number }
   | { type: "error"; message: string }
   | { type: "info"; message: string }
-  | AttentionMessage;
+  | AttentionMessage
+  | { type: "overview_tile"; paneId: string; lines: string[] };
 
 export type ClientMessage =
   | { type: "auth"; token: string; password?: string; clientId?: string; sessionKey?: string }
@@ -86,7 +87,8 @@ export type ClientMessage =
   | { type: "zoom_pane"; paneId: string }
   | { type: "capture_scrollback"; paneId: string; lines?: number; stream?: boolean }
   | { type: "send_compose"; text: string }
-  | { type: "ack_attention"; paneId: string };
+  | { type: "ack_attention"; paneId: string }
+  | { type: "overview"; open: boolean };
 
 /** Sessions the server makes per browser client; never shown as user sessions. */
 export const MANAGED_SESSION_PREFIX = "tmux-mobile-client-";

@@ -549,7 +549,10 @@ function main(): void {
     void import("./overview").then(({ Overview }) => {
       overview ??= new Overview({
         send: (open) => conn.send({ type: "overview", open }),
-        jump: (session, windowIndex, paneId) => jumpTo({ session, windowIndex, paneId }),
+        jump: (session, windowIndex, paneId) => {
+          if (vm.readOnly) toast("Read-only link: switching windows is disabled.", "info");
+          else jumpTo({ session, windowIndex, paneId });
+        },
         closed: () => restoreFocus(),
       });
       if (!overview.el.isConnected) document.body.append(overview.el);

@@ -29,8 +29,12 @@ import { TerminalTouch } from "./touch";
 import { rememberView, restoreView } from "./view-memory";
 import { applyChrome, DEFAULT_THEME, themeById } from "./themes";
 import { Toolbar } from "./toolbar";
+import type { Overview } from "./overview";
 
 const DEFAULT_SCROLLBACK_LINES = 1000;
+
+/** A pane to jump to (from "Needs you" or the overview). */
+type Place = Pick<Needed, "session" | "windowIndex" | "paneId">;
 
 /** Takes the token from `?token=` (and removes it from the address bar) or from storage. */
 function takeToken(): string | null {
@@ -88,8 +92,9 @@ function main(): void {
   const zoomBtn = h("button", { class: "tb-btn", type: "button", testid: "zoom-button", disabled: true, "data-zoomed": "false", title: "Zoom the active pane" }, "Zoom");
   const scrollBtn = h("button", { class: "tb-btn", type: "button", testid: "scroll-button", title: "Scrollback" }, "Scroll");
   const composeBtn = h("button", { class: "tb-btn", type: "button", testid: "compose-toggle", title: "Compose bar" }, "Compose");
-  for (const b of [drawerBtn, status, zoomBtn, scrollBtn, composeBtn]) keepFocus(b);
-  const topbar = h("header", { class: "topbar" }, drawerBtn, title, status, zoomBtn, scrollBtn, composeBtn);
+  const overviewBtn = h("button", { class: "icon-btn", type: "button", testid: "overview-button", "aria-label": "Overview", title: "Overview of all windows" }, "▦");
+  for (const b of [drawerBtn, status, zoomBtn, scrollBtn, composeBtn, overviewBtn]) keepFocus(b);
+  const topbar = h("header", { class: "topbar" }, drawerBtn, title, status, overviewBtn, zoomBtn, scrollBtn, composeBtn);
 
   // ---- terminal ------------------------------------------------------------
   const termEl = h("div", { class: "term-host", testid: "terminal" });
@@ -154,12 +159,12 @@ function main(): void {
   // ---- attention -------------------------------------------------------------
   const attentions = new Attentions();
   /** Where to go once the session switch a jump asked for is done. */
-  let pendingJump: Needed | null = null;
-  const jumpInSession = (item: Needed): void => {
+  let pendingJump: Place | null = null;
+  const jumpInSession = (item: Place): void => {
     mutate({ type: "select_window", session: mySession(), windowIndex: item.windowIndex, stickyZoom: vm.stickyZoom });
     mutate({ type: "select_pane", paneId: item.paneId, stickyZoom: vm.stickyZoom });
   };
-  const jumpTo = (item: Needed): void => {
+  const jumpTo = (item: Place): void => {
     drawer.open(false);
     if (vm.readOnly) return;
     if (item.session !== activeBaseSession(vm)) {
@@ -551,6 +556,25 @@ function main(): void {
     releaseScrollback ??= onBack(() => scrollback.close());
   });
   on(connBanner, "click", () => (attachError ? conn.reconnect() : conn.retryNow()));
+
+  // ---- overview (loaded on first use) ----------------------------------------
+  let overview: Overview | null = null;
+  on(overviewBtn, "click", () => {
+    drawer.open(false);
+    rememberFocus();
+    void import("./overview").then(({ Overview }) => {
+      overview ??= new Overview({
+        send: (open) => conn.send({ type: "overview", open }),
+        jump: (session, windowIndex, paneId) => {
+          if (vm.readOnly) toast("Read-only link: switching windows is disabled.", "info");
+          else jumpTo({ session, windowIndex, paneId });
+        },
+        closed: () => restoreFocus(),
+      });
+      if (!overview.el.isConnected) document.body.append(overview.el);
+      overview.open(vm);
+    });
+  });
   on(status, "click", () => {
     const p = conn.phase;
     if (p === "reconnecting" || p === "paused" || p === "attaching") conn.retryNow();
@@ -585,6 +609,7 @@ function main(): void {
     vm.prediction = { mode: predict.predictor.mode, active: predict.predictor.active };
     renderAttention();
     drawer.render(vm);
+    overview?.render(vm);
   }
 
   function renderAttention(): void {
@@ -716,6 +741,7 @@ function main(): void {
       // where this device was, once the first state after `attached` is in.
       restorePending = info.resumed ? null : { expired: info.expired };
       void pushToggle.sync();
+      overview?.reconnected();
       render();
     },
     message(msg: ServerMessage) {
@@ -767,6 +793,9 @@ function main(): void {
           break;
         case "scrolled":
           touch.scrolled(msg.position);
+          break;
+        case "overview_tile":
+          overview?.tile(msg.paneId, msg.lines);
           break;
         case "error":
           scrollback.failed(msg.message);

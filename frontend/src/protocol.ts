@@ -83,7 +83,8 @@ export type ServerMessage =
   | { type: "error"; message: string }
   | { type: "info"; message: string }
   | { type: "devices"; devices: DeviceInfo[] }
-  | AttentionMessage;
+  | AttentionMessage
+  | { type: "overview_tile"; paneId: string; lines: string[] };
 
 export type ClientMessage =
   | { type: "auth"; token: string; password?: string; clientId?: string; sessionKey?: string }
@@ -101,7 +102,8 @@ export type ClientMessage =
   | { type: "send_compose"; text: string }
   | { type: "ack_attention"; paneId: string }
   | { type: "list_devices" }
-  | { type: "revoke_device"; id: string };
+  | { type: "revoke_device"; id: string }
+  | { type: "overview"; open: boolean };
 
 /** Sessions the server makes per browser client; never shown as user sessions. */
 export const MANAGED_SESSION_PREFIX = "tmux-mobile-client-";

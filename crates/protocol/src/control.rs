@@ -38,6 +38,7 @@ use crate::devices::{DeviceId, DeviceInfo};
 use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
+use crate::overview::OverviewTile;
 use crate::snippet::Snippet;
 use crate::state::{SessionSummary, TmuxState};
 
@@ -170,6 +171,12 @@ pub enum ClientMessage {
         /// The device.
         id: DeviceId,
     },
+    /// `overview` (extension): start (`open: true`) or stop sending
+    /// [`ServerMessage::OverviewTile`]s; see [`crate::overview`].
+    Overview {
+        /// Whether the overview is open.
+        open: bool,
+    },
 }
 
 impl ClientMessage {
@@ -192,6 +199,7 @@ impl ClientMessage {
             ClientMessage::AckAttention { .. } => "ack_attention",
             ClientMessage::ListDevices => "list_devices",
             ClientMessage::RevokeDevice { .. } => "revoke_device",
+            ClientMessage::Overview { .. } => "overview",
         }
     }
 }
@@ -281,6 +289,9 @@ impl fmt::Debug for ClientMessage {
             ClientMessage::ListDevices => f.write_str("ListDevices"),
             ClientMessage::RevokeDevice { id } => {
                 f.debug_struct("RevokeDevice").field("id", id).finish()
+            }
+            ClientMessage::Overview { open } => {
+                f.debug_struct("Overview").field("open", open).finish()
             }
         }
     }
@@ -461,6 +472,10 @@ pub enum ServerMessage {
         /// The devices.
         devices: Vec<DeviceInfo>,
     },
+    /// `overview_tile` (extension, only while the client has the overview
+    /// open): the last lines of a window's active pane; see
+    /// [`crate::overview`].
+    OverviewTile(OverviewTile),
 }
 
 fn default_protocol_version() -> u32 {
@@ -483,6 +498,7 @@ impl ServerMessage {
             ServerMessage::Info { .. } => "info",
             ServerMessage::Attention(_) => "attention",
             ServerMessage::Devices { .. } => "devices",
+            ServerMessage::OverviewTile(_) => "overview_tile",
         }
     }
 }
@@ -563,6 +579,7 @@ impl fmt::Debug for ServerMessage {
             ServerMessage::Devices { devices } => {
                 f.debug_struct("Devices").field("devices", devices).finish()
             }
+            ServerMessage::OverviewTile(tile) => f.debug_tuple("OverviewTile").field(tile).finish(),
         }
     }
 }
@@ -679,6 +696,11 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
         "list_devices" => ClientMessage::ListDevices,
         "revoke_device" => ClientMessage::RevokeDevice {
             id: DeviceId::try_from(fields.string("id")?)?,
+        },
+        "overview" => ClientMessage::Overview {
+            open: fields
+                .opt_bool("open")?
+                .ok_or_else(|| ProtocolError::field("open", "is required"))?,
         },
         other => return Err(ProtocolError::unknown_type(other)),
     };
@@ -943,6 +965,11 @@ mod tests {
                 "text must be a string",
             ),
             (r#"{"type":"send_compose"}"#, "text is required"),
+            (r#"{"type":"overview"}"#, "open is required"),
+            (
+                r#"{"type":"overview","open":"yes"}"#,
+                "open must be true or false",
+            ),
             (r#"{"type":"auth","token":5}"#, "token must be a string"),
             (
                 r#"{"type":"auth","token":"t","password":true}"#,
@@ -1055,6 +1082,8 @@ mod tests {
             r#"{"type":"ack_attention","paneId":"%4"}"#,
             r#"{"type":"list_devices"}"#,
             r#"{"type":"revoke_device","id":"d1"}"#,
+            r#"{"type":"overview","open":true}"#,
+            r#"{"type":"overview","open":false}"#,
         ];
         for json in msgs {
             let msg = decode_control(json.as_bytes()).unwrap();

@@ -21,6 +21,8 @@
 //! - [`devices`] — the remembered-devices extension: [`DeviceInfo`],
 //!   [`DeviceId`].
 //! - [`snippet`] — [`Snippet`]: default snippet buttons offered in `auth_ok`.
+//! - [`overview`] — the overview extension: [`OverviewTile`], the last
+//!   lines of a window's active pane.
 //! - [`state`] — the picture of tmux sent in `tmux_state` ([`TmuxState`]).
 //! - [`delta`] — `tmux_state_delta`: [`state_delta`] and [`apply_state_delta`].
 //! - [`terminal`] — the terminal socket's frames: [`decode_terminal_auth`]
@@ -38,6 +40,7 @@ pub mod devices;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod overview;
 pub mod snippet;
 pub mod state;
 pub mod terminal;
@@ -51,6 +54,7 @@ pub use devices::{DEVICE_ID_MAX_LEN, DeviceId, DeviceInfo};
 pub use error::ProtocolError;
 pub use ids::{ClientId, MANAGED_SESSION_PREFIX, PaneId, SessionName, WindowIndex};
 pub use limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT, TERMINAL_FRAME_LIMIT};
+pub use overview::OverviewTile;
 pub use snippet::Snippet;
 pub use state::{PaneState, SessionState, SessionSummary, TmuxState, WindowState};
 pub use terminal::{

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use tmux_mobile_protocol::{
-    AuthRequest, ClientId, ClientMessage, Orientation, PaneId, PaneState, ProtocolError, Resize,
-    ScrollbackLines, ServerMessage, SessionName, SessionState, SessionSummary, TerminalFrame,
-    TmuxState, WindowIndex, WindowState, classify_terminal_frame, decode_control,
-    decode_terminal_auth, encode_server,
+    AuthRequest, ClientId, ClientMessage, Orientation, OverviewTile, PaneId, PaneState,
+    ProtocolError, Resize, ScrollbackLines, ServerMessage, SessionName, SessionState,
+    SessionSummary, TerminalFrame, TmuxState, WindowIndex, WindowState, classify_terminal_frame,
+    decode_control, decode_terminal_auth, encode_server,
 };
 
 const CLIENT_FIXTURES: &str = include_str!("fixtures/client_messages.json");
@@ -185,6 +185,10 @@ fn every_client_message_of_the_spec() {
             text: "git status".into(),
         },
     );
+    assert_client(
+        r#"{"type":"overview","open":true}"#,
+        ClientMessage::Overview { open: true },
+    );
 }
 
 #[test]
@@ -309,6 +313,13 @@ fn every_server_message_of_the_spec() {
             message: "tmux client exited".into(),
         },
     );
+    assert_server(
+        r#"{"type":"overview_tile","paneId":"%7","lines":["running tests…","ok: 212 passed"]}"#,
+        ServerMessage::OverviewTile(OverviewTile::from_screen(
+            PaneId::from(7),
+            "running tests…\nok: 212 passed\n\n",
+        )),
+    );
 }
 
 #[test]
@@ -338,6 +349,7 @@ fn client_fixture_file_round_trips_and_covers_every_type() {
         "capture_scrollback",
         "send_compose",
         "ack_attention",
+        "overview",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }
@@ -364,6 +376,7 @@ fn server_fixture_file_round_trips_and_covers_every_type() {
         "error",
         "info",
         "attention",
+        "overview_tile",
     ];
     assert_eq!(seen, all.into_iter().collect());
 }

@@ -87,6 +87,7 @@ pub(crate) async fn run(
         delta_base: deltas.then_some(None),
         pushing: false,
         device_label,
+        overview: None,
     };
     let end = conn.serve().await;
     reader.abort();
@@ -175,6 +176,8 @@ struct Control {
     pushing: bool,
     /// The browser, described for the remembered-devices list.
     device_label: String,
+    /// The overview, while this socket has it open.
+    overview: Option<crate::overview::Viewer>,
 }
 
 impl Control {
@@ -247,6 +250,11 @@ impl Control {
                 }
                 change = self.attention.recv(), if self.pushing => {
                     if !self.on_attention(change).await {
+                        return End::Gone;
+                    }
+                }
+                tile = crate::overview::next_tile(&mut self.overview) => {
+                    if !self.send(&tile).await {
                         return End::Gone;
                     }
                 }
@@ -334,6 +342,11 @@ impl Control {
             return self
                 .send_error("already authenticated; open a new socket to log in again")
                 .await;
+        }
+        // Reading, not a mutation: read-only clients too; no state push.
+        if let ClientMessage::Overview { open } = message {
+            self.overview = open.then(|| self.shared.overview.open());
+            return true;
         }
         self.mutate(message).await
     }
@@ -899,6 +912,8 @@ impl Control {
                 self.shared.attention.ack(&client.id, &pane_id);
                 Ok(true)
             }
+            // Handled in `on_frame`.
+            ClientMessage::Overview { .. } => Ok(true),
             ClientMessage::SendCompose { text } => {
                 if !client.view.lock().await.is_attached() {
                     return Err("no terminal is attached yet; pick a session first".into());

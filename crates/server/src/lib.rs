@@ -36,7 +36,8 @@
 //! which phone still has to see which pane's attention ([`AttentionFeed`]
 //! hands every new one to embedders such as Web Push), `push` sends it to
 //! phones whose page is closed and types a notification's quick reply,
-//! and `shutdown` coordinates stopping.
+//! `overview` keeps the overview's tiles fresh for the phones looking at
+//! it, and `shutdown` coordinates stopping.
 #![forbid(unsafe_code)]
 
 mod assets;
@@ -51,6 +52,7 @@ mod http;
 mod input;
 mod limits;
 mod options;
+mod overview;
 mod push;
 mod scrollback;
 mod server;

@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     pub(crate) attention: Arc<Hub>,
     /// Watches every pane for attention (`None` when turned off).
     monitor: Option<AttentionMonitor>,
+    /// The overview's tiles (see `crate::overview`).
+    pub(crate) overview: Arc<crate::overview::Hub>,
     /// Set when the server stops.
     pub(crate) shutdown: ShutdownSignal,
     /// Connection and socket tasks still running.
@@ -67,6 +69,14 @@ impl Shared {
     /// The tmux server.
     pub(crate) fn tmux(&self) -> &Tmux {
         &self.options.tmux
+    }
+
+    /// A change event per pane output (from the attention monitor's taps;
+    /// `None` when attention is turned off).
+    pub(crate) fn pane_output(
+        &self,
+    ) -> Option<tokio::sync::broadcast::Receiver<tmux_mobile_tmux_control::PaneId>> {
+        self.monitor.as_ref().map(AttentionMonitor::output)
     }
 
     /// Takes a fresh snapshot now (after a mutation) and waits for it.
@@ -185,6 +195,7 @@ impl Server {
             watcher,
             attention: Arc::new(Hub::default()),
             monitor,
+            overview: Arc::default(),
             shutdown: signal,
             tasks: TaskTracker::new(),
             sockets: Arc::default(),
@@ -210,6 +221,14 @@ impl Server {
                 }
             });
         }
+        let overview = crate::overview::run(Arc::clone(&shared));
+        let mut stop = shared.shutdown.clone();
+        shared.tasks.spawn(async move {
+            tokio::select! {
+                () = overview => {}
+                () = stop.wait() => {}
+            }
+        });
         log::info!("listening on {local_addr}");
         Ok(Server {
             listener,

@@ -292,3 +292,22 @@ async fn taps_cost_no_process_while_idle() {
     monitor.shutdown().await;
     watcher.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_of_any_pane_is_a_change_event_for_subscribers() {
+    let (sandbox, watcher, monitor, _rx) = start().await;
+    let mut output = monitor.output();
+    let pane = background_window(&sandbox, "busy").await;
+    run_script(&sandbox, &pane, "print.sh", "echo changed\n").await;
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        match tokio::time::timeout_at(deadline, output.recv()).await {
+            Ok(Ok(heard)) if heard == pane => break,
+            Ok(Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(error)) => panic!("the output feed ended: {error}"),
+            Err(_) => panic!("no output event for {pane} in time"),
+        }
+    }
+    monitor.shutdown().await;
+    watcher.shutdown().await;
+}

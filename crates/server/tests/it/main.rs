@@ -12,6 +12,7 @@ mod http;
 mod lifecycle;
 mod limits;
 mod mutations;
+mod overview;
 mod push;
 mod scrollback;
 mod switching;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tmux_mobile_protocol::{AttentionReason, QuickReply};
 
 use crate::ids::PaneId;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -30,6 +30,10 @@ const TAP_QUEUE: usize = 1024;
 
 /// Bound of the queue of detections to the caller.
 const DETECTION_QUEUE: usize = 1024;
+
+/// How far a receiver of [`AttentionMonitor::output`] may fall behind
+/// before it misses pane ids (it then gets `RecvError::Lagged`).
+const OUTPUT_FEED: usize = 1024;
 
 /// What the monitor looks for, and how patiently.
 #[derive(Debug, Clone)]
@@ -176,6 +180,7 @@ enum Control {
 pub struct AttentionMonitor {
     control: mpsc::UnboundedSender<Control>,
     task: Mutex<Option<JoinHandle<()>>>,
+    output: broadcast::Sender<PaneId>,
 }
 
 impl std::fmt::Debug for AttentionMonitor {
@@ -196,6 +201,7 @@ impl AttentionMonitor {
         let (control, inbox) = mpsc::unbounded_channel();
         let (tap_events, tap_inbox) = mpsc::channel(TAP_QUEUE);
         let (started_tx, started) = mpsc::unbounded_channel();
+        let output = broadcast::channel(OUTPUT_FEED).0;
         let (start_tx, start_rx) = mpsc::unbounded_channel();
         tokio::spawn(starter(
             tmux.clone(),
@@ -222,15 +228,27 @@ impl AttentionMonitor {
             panes: HashMap::new(),
             layout: HashMap::new(),
             late_activity: Vec::new(),
+            output: output.clone(),
         };
         let task = tokio::spawn(worker.run());
         (
             AttentionMonitor {
                 control,
                 task: Mutex::new(Some(task)),
+                output,
             },
             receiver,
         )
+    }
+
+    /// The id of a pane each time a tap hears it write something (one per
+    /// `%output` line of tmux, so many per second from a busy pane): a
+    /// change event for whoever shows the pane's screen elsewhere (the
+    /// server's overview). Costs nothing while nobody subscribes; a
+    /// receiver that falls behind gets `RecvError::Lagged` and should
+    /// treat every pane as changed.
+    pub fn output(&self) -> broadcast::Receiver<PaneId> {
+        self.output.subscribe()
     }
 
     /// Stops: every tap detaches and its session is removed. Idempotent.
@@ -395,6 +413,8 @@ struct Worker {
     /// Panes whose activity was heard before their window was known and
     /// whose window turned out to opt in; reported after [`Worker::follow`].
     late_activity: Vec<PaneId>,
+    /// See [`AttentionMonitor::output`].
+    output: broadcast::Sender<PaneId>,
 }
 
 impl Worker {
@@ -597,6 +617,9 @@ impl Worker {
                 // only the tap of its first group counts.
                 if self.layout.get(&pane).is_some_and(|p| p.group != group) {
                     return;
+                }
+                if self.output.receiver_count() > 0 {
+                    let _ = self.output.send(pane.clone());
                 }
                 self.on_output(tap, pane, &bytes).await;
             }

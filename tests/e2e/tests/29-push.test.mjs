@@ -22,7 +22,7 @@ import { waitFor } from "../lib/wait.mjs";
 
 test("25 push: service worker, toggle, a pushed prompt notification with Yes/Open, Yes answers", { timeout: 240_000 }, () =>
   scenario(
-    "25-push",
+    "29-push",
     {
       before: (sandbox) => sandbox.newSession("main"),
       context: { permissions: ["notifications"] },

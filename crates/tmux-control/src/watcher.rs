@@ -628,6 +628,10 @@ impl Worker {
             tokio::select! {
                 event = client.next_event() => match event {
                     None | Some(Event::Exit) => break Ended::Lost,
+                    Some(Event::TooLong) => {
+                        log::warn!("tmux state watcher: tmux wrote a line or reply over the limit, restarting");
+                        break Ended::Lost;
+                    }
                     Some(Event::Garbage(line)) => {
                         log::warn!(
                             "tmux state watcher: unexpected line from tmux, restarting: {:?}",

@@ -21,21 +21,17 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::ids::PaneId;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::sync::mpsc;
 
-use crate::control::{Event, LineParser};
+use crate::control::{Event, LineParser, read_line};
 use crate::error::TmuxError;
 use crate::tmux::Tmux;
 
 /// The prefix of every tap's session name (the managed prefix, then `~`,
 /// which no browser client id contains).
 pub const TAP_SESSION_PREFIX: &str = "tmux-mobile-client-~attn-";
-
-/// The longest control-mode line a tap reads; the rest of a longer line is
-/// dropped (tmux splits pane output into much shorter lines).
-const LINE_LIMIT: usize = 256 * 1024;
 
 /// tmux pauses a pane's output to a tap whose oldest unsent output is this
 /// many seconds old.
@@ -144,7 +140,7 @@ pub(crate) async fn start(
                 Ok(true) => match parser.feed(&line) {
                     Some(Event::Reply { ok, body, .. }) => return Some((ok, body)),
                     Some(Event::Notification(_)) | None => {}
-                    Some(Event::Exit | Event::Garbage(_)) => return None,
+                    Some(Event::Exit | Event::Garbage(_) | Event::TooLong) => return None,
                 },
                 Ok(false) | Err(_) => return None,
             }
@@ -215,8 +211,15 @@ impl Running {
         let leaving = loop {
             tokio::select! {
                 read = read_line(&mut self.reader, &mut line) => {
-                    if !matches!(read, Ok(true)) {
-                        break false;
+                    match read {
+                        Ok(true) => {}
+                        Ok(false) => break false,
+                        Err(error) => {
+                            // An over-long line (see `control::LINE_LIMIT`):
+                            // the tap ends and the monitor starts another.
+                            log::warn!("attention tap {}: {error}", self.session);
+                            break false;
+                        }
                     }
                     let Some(event) = self.parser.feed(&line) else { continue };
                     if !self.on_event(event).await {
@@ -245,6 +248,13 @@ impl Running {
     async fn on_event(&mut self, event: Event) -> bool {
         match event {
             Event::Exit => false,
+            Event::TooLong => {
+                log::warn!(
+                    "attention tap {}: a reply too long; restarting",
+                    self.session
+                );
+                false
+            }
             Event::Garbage(_) => {
                 log::debug!("attention tap {}: unexpected line from tmux", self.session);
                 false
@@ -346,36 +356,6 @@ async fn remove_session(tmux: &Tmux, session: &str) {
         Ok(_) | Err(TmuxError::NoServer) | Err(TmuxError::NotFound { .. }) => {}
         Err(error) => log::debug!("attention tap {session}: could not remove its session: {error}"),
     }
-}
-
-/// Reads one line (without `\n`) into `line`, keeping at most
-/// [`LINE_LIMIT`] bytes of it. `Ok(false)` at EOF.
-async fn read_line(
-    reader: &mut BufReader<ChildStdout>,
-    line: &mut Vec<u8>,
-) -> std::io::Result<bool> {
-    line.clear();
-    loop {
-        let buf = reader.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok(false);
-        }
-        let (take, done) = match memchr_newline(buf) {
-            Some(at) => (at + 1, true),
-            None => (buf.len(), false),
-        };
-        let room = LINE_LIMIT.saturating_sub(line.len());
-        let content = if done { &buf[..take - 1] } else { &buf[..take] };
-        line.extend_from_slice(&content[..content.len().min(room)]);
-        reader.consume(take);
-        if done {
-            return Ok(true);
-        }
-    }
-}
-
-fn memchr_newline(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
 }
 
 /// The [`TapEvent`] in a notification line (without its `%`), if it is one

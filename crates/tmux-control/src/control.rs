@@ -34,7 +34,6 @@ use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
 use crate::error::{TmuxError, is_no_server_message};
-use crate::snapshot::WATCHER_SESSION;
 use crate::tmux::Tmux;
 
 /// One thing the control client said.
@@ -157,7 +156,8 @@ pub(crate) fn invalidates(notification: &[u8]) -> bool {
     )
 }
 
-/// A running `tmux -C` process attached to [`WATCHER_SESSION`].
+/// A running `tmux -C` process attached to a phone's session (see
+/// [`crate::StateWatcher`]).
 pub(crate) struct ControlClient {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -168,45 +168,33 @@ pub(crate) struct ControlClient {
 }
 
 impl ControlClient {
-    /// Starts the control client: creates the watcher session if needed and
-    /// attaches to it (`new-session -A`), without ever starting a server
-    /// (`-N`). The session runs `true` and keeps the dead pane
-    /// (`remain-on-exit`), so it costs no process.
-    ///
-    /// `destroy-unattached` is set *off* explicitly (whatever the user's
-    /// global option or an older tmux-mobile set): tmux 3.3a frees a
-    /// `destroy-unattached` session while a client that is on its way out
-    /// still points at it, then crashes on that client (see
-    /// [`ControlClient::leave`]). The session is removed by
-    /// [`remove_watcher_session`] instead, once this client is gone.
-    pub(crate) async fn connect(tmux: &Tmux) -> Result<ControlClient, TmuxError> {
-        let scope = format!("={WATCHER_SESSION}:");
+    /// Starts the control client attached to the existing session `host`
+    /// (`attach-session -t =<host> -f no-output,ignore-size`), without ever
+    /// starting a server (`-N`) or creating a session. The host's
+    /// `detach-on-destroy` is set *on*, so that killing it detaches this
+    /// client instead of moving it to another session (maybe a user's).
+    /// A missing host is [`TmuxError::NotFound`].
+    pub(crate) async fn connect(tmux: &Tmux, host: &str) -> Result<ControlClient, TmuxError> {
+        let target = format!("={host}");
+        // `set-option -t` takes a pane-style target: the session needs `:`.
+        let scope = format!("={host}:");
         let mut cmd = tmux.command(&["-N", "-C"]);
+        // `set-option` first: it fails when the host is gone, and tmux then
+        // runs nothing after it.
         cmd.args([
-            "new-session",
-            "-A",
-            "-s",
-            WATCHER_SESSION,
+            "set-option",
+            "-t",
+            scope.as_str(),
+            "detach-on-destroy",
+            "on",
+            ";",
+        ])
+        .args([
+            "attach-session",
+            "-t",
+            target.as_str(),
             "-f",
             "no-output,ignore-size",
-            "true",
-        ])
-        .args([
-            ";",
-            "set-option",
-            "-w",
-            "-t",
-            scope.as_str(),
-            "remain-on-exit",
-            "on",
-        ])
-        .args([
-            ";",
-            "set-option",
-            "-t",
-            scope.as_str(),
-            "destroy-unattached",
-            "off",
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -228,10 +216,23 @@ impl ControlClient {
         let (tx, mut events) = mpsc::channel(EVENT_QUEUE);
         tokio::spawn(read_events(BufReader::new(stdout), tx));
 
-        // The first event tells whether we are attached. No event at all
+        // The first event tells whether we are attached: the answer to the
+        // command line (an error when the host is gone). No event at all
         // means tmux exited: its stderr says why.
         let first = tokio::time::timeout(tmux.timeout(), events.recv()).await;
         match first {
+            Ok(Some(Event::Reply {
+                ours: false,
+                ok: false,
+                body,
+            })) => {
+                let _ = child.kill().await;
+                Err(TmuxError::from_stderr(
+                    "-C attach-session",
+                    &String::from_utf8_lossy(&body),
+                    Some(host),
+                ))
+            }
             Ok(Some(event)) => {
                 let mut client = ControlClient {
                     child,
@@ -250,7 +251,11 @@ impl ControlClient {
                 if text.lines().next().is_some_and(is_no_server_message) {
                     Err(TmuxError::NoServer)
                 } else {
-                    Err(TmuxError::from_stderr("-C new-session", &text, None))
+                    Err(TmuxError::from_stderr(
+                        "-C attach-session",
+                        &text,
+                        Some(host),
+                    ))
                 }
             }
             Err(_) => {
@@ -305,9 +310,6 @@ impl ControlClient {
     /// When the process has exited by itself, tmux has already let go of
     /// the client: it answers the client's last message (`MSG_EXITING`) only
     /// after clearing the client's session and recounting attached clients.
-    /// So a command sent afterwards sees the watcher session unattached,
-    /// and the session can be removed without a client still pointing at
-    /// it.
     pub(crate) async fn leave(mut self, grace: std::time::Duration) -> bool {
         let exited = tokio::time::timeout(grace, async {
             let _ = self.send("detach-client\n").await;
@@ -322,35 +324,6 @@ impl ControlClient {
                 false
             }
         }
-    }
-}
-
-/// Removes the watcher session unless a client is attached to it (another
-/// tmux-mobile on the same server, or a person looking at it): one
-/// `if-shell -F` command, so checking and killing happen in one step inside
-/// tmux. A missing session or server is not an error. Call it only after
-/// this process's control client has left ([`ControlClient::leave`]).
-pub(crate) async fn remove_watcher_session(tmux: &Tmux) -> Result<(), TmuxError> {
-    let scope = format!("={WATCHER_SESSION}:");
-    // Single quotes: tmux's parser expands nothing inside them (the name
-    // holds a `~`).
-    let kill = format!("kill-session -t '={WATCHER_SESSION}'");
-    match tmux
-        .run(
-            "if-shell",
-            [
-                "-F",
-                "-t",
-                scope.as_str(),
-                "#{==:#{session_attached},0}",
-                kill.as_str(),
-            ],
-            Some(WATCHER_SESSION),
-        )
-        .await
-    {
-        Ok(_) | Err(TmuxError::NoServer) | Err(TmuxError::NotFound { .. }) => Ok(()),
-        Err(other) => Err(other),
     }
 }
 

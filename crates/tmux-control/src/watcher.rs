@@ -478,7 +478,10 @@ impl Worker {
     /// refreshes the same way. Returns the host to start on.
     async fn settle(&mut self) -> Settled {
         let settle = self.options.settle;
-        let poll = self.options.settle_poll_interval.max(Duration::from_millis(1));
+        let poll = self
+            .options
+            .settle_poll_interval
+            .max(Duration::from_millis(1));
         let give_up = Instant::now() + self.options.max_settle;
         // Whoever waited is answered by a fresh snapshot.
         let Some(mut last) = self.probe().await else {

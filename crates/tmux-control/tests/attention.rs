@@ -44,7 +44,10 @@ async fn wait_for_taps(sandbox: &IsolatedTmux, count: usize) -> Vec<String> {
         if taps.len() == count {
             return taps;
         }
-        assert!(Instant::now() < deadline, "waiting for {count} taps: {taps:?}");
+        assert!(
+            Instant::now() < deadline,
+            "waiting for {count} taps: {taps:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -289,7 +292,11 @@ async fn taps_cost_no_process_while_idle() {
     wait_for_taps(&sandbox, 2).await;
     // And the watcher's own control client (after its one-shot snapshots).
     let deadline = Instant::now() + DEADLINE;
-    while !control_clients(&sandbox).await.iter().any(|c| c.ends_with(" 0")) {
+    while !control_clients(&sandbox)
+        .await
+        .iter()
+        .any(|c| c.ends_with(" 0"))
+    {
         assert!(Instant::now() < deadline, "the watcher never attached");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

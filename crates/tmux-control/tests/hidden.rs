@@ -45,7 +45,10 @@ async fn tmux_ls_shows_only_the_phones_sessions_and_the_first_change_is_fast() {
         let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
         let (monitor, _detections) =
             AttentionMonitor::spawn(sandbox.tmux(), rx.clone(), AttentionOptions::default());
-        wait_for(&mut rx, "the first snapshot", |s| s.session("main").is_some()).await;
+        wait_for(&mut rx, "the first snapshot", |s| {
+            s.session("main").is_some()
+        })
+        .await;
         assert_eq!(session_names(&sandbox).await, ["main"], "{when}: at start");
         assert!(control_clients(&sandbox).await.is_empty(), "{when}");
 

@@ -35,7 +35,10 @@ async fn no_control_client(sandbox: &IsolatedTmux, when: &str) {
         if clients.is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "{when}: still attached: {clients:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{when}: still attached: {clients:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -140,7 +143,11 @@ async fn stopping_the_watcher_never_takes_tmux_down() {
         assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
         assert_eq!(sessions, ["main", phone.as_str()], "{when}");
         assert!(control_clients(&sandbox).await.is_empty(), "{when}");
-        assert_eq!(session_names(&sandbox).await, ["main", phone.as_str()], "{when}");
+        assert_eq!(
+            session_names(&sandbox).await,
+            ["main", phone.as_str()],
+            "{when}"
+        );
     }
 }
 
@@ -149,7 +156,7 @@ async fn stopping_the_watcher_never_takes_tmux_down() {
 /// and no client behind; the next watcher rides on the phone's session
 /// again and stops cleanly.
 #[test]
-fn a_killed_watcher_leaves_tmux_running_and_is_cleaned_up_next_time() {
+fn a_killed_watcher_leaves_tmux_running_and_no_client_behind() {
     let outer = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -188,7 +195,11 @@ fn a_killed_watcher_leaves_tmux_running_and_is_cleaned_up_next_time() {
             watcher.shutdown().await;
             assert!(control_clients(&sandbox).await.is_empty(), "{when}");
             assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
-            assert_eq!(session_names(&sandbox).await, ["main", phone.as_str()], "{when}");
+            assert_eq!(
+                session_names(&sandbox).await,
+                ["main", phone.as_str()],
+                "{when}"
+            );
         });
     }
 }

@@ -5,9 +5,7 @@
 
 mod common;
 
-use common::{
-    DEADLINE, control_clients, phone, session_names, wait_for, watcher_attached,
-};
+use common::{DEADLINE, control_clients, phone, session_names, wait_for, watcher_attached};
 use std::time::Duration;
 
 use tmux_mobile_protocol::SessionName;
@@ -23,7 +21,10 @@ async fn no_control_client(sandbox: &IsolatedTmux, when: &str) {
         if clients.is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "{when}: still attached: {clients:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{when}: still attached: {clients:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -37,7 +38,10 @@ async fn outside_changes_produce_snapshot_events() {
     let sandbox = IsolatedTmux::new().unwrap();
     sandbox.start("base").await.unwrap();
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
-    wait_for(&mut rx, "the first snapshot", |s| s.session("base").is_some()).await;
+    wait_for(&mut rx, "the first snapshot", |s| {
+        s.session("base").is_some()
+    })
+    .await;
     // No phone: nothing to ride on, no client, no session of ours.
     assert_eq!(session_names(&sandbox).await, ["base"]);
     assert!(control_clients(&sandbox).await.is_empty());
@@ -143,7 +147,10 @@ async fn outside_changes_produce_snapshot_events() {
 async fn rides_on_whichever_phone_is_there() {
     let sandbox = IsolatedTmux::new().unwrap();
     sandbox.start("base").await.unwrap();
-    sandbox.run(&["new-session", "-d", "-s", "other"]).await.unwrap();
+    sandbox
+        .run(&["new-session", "-d", "-s", "other"])
+        .await
+        .unwrap();
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
     let a = phone(&sandbox, "base", "a").await;
     watcher.refresh().await;
@@ -155,19 +162,28 @@ async fn rides_on_whichever_phone_is_there() {
     watcher.refresh().await;
     // The phone on a leaves (tmux-mobile kills its session): the watcher
     // is detached (never moved to a user's session) and moves to b.
-    sandbox.run(&["kill-session", "-t", &format!("={a}")]).await.unwrap();
+    sandbox
+        .run(&["kill-session", "-t", &format!("={a}")])
+        .await
+        .unwrap();
     wait_for(&mut rx, "the watcher on b", |s| {
         s.session(&a).is_none() && s.session(&b).is_some_and(|s| s.is_attached())
     })
     .await;
     assert_eq!(control_clients(&sandbox).await, [format!("{b} 0")]);
     let snapshot = watcher.current();
-    assert!(snapshot.user_sessions().all(|s| !s.is_attached()), "{snapshot:#?}");
+    assert!(
+        snapshot.user_sessions().all(|s| !s.is_attached()),
+        "{snapshot:#?}"
+    );
     // Events flow through the new client.
     sandbox.run(&["new-window", "-t", "=base:"]).await.unwrap();
     wait_for(&mut rx, "the new window", |s| windows(s, "base") == 2).await;
     // The last phone leaves: the watcher leaves too, nothing of ours stays.
-    sandbox.run(&["kill-session", "-t", &format!("={b}")]).await.unwrap();
+    sandbox
+        .run(&["kill-session", "-t", &format!("={b}")])
+        .await
+        .unwrap();
     wait_for(&mut rx, "b gone", |s| s.session(&b).is_none()).await;
     no_control_client(&sandbox, "after the last phone").await;
     assert_eq!(session_names(&sandbox).await, ["base", "other"]);
@@ -264,7 +280,10 @@ async fn survives_kill_server_and_finds_the_next_server() {
 
     // When the phone and then the user's last session close, nothing of
     // ours keeps tmux alive: it exits as it would without tmux-mobile.
-    sandbox.run(&["kill-session", "-t", &format!("={p2}")]).await.unwrap();
+    sandbox
+        .run(&["kill-session", "-t", &format!("={p2}")])
+        .await
+        .unwrap();
     sandbox.run(&["kill-session", "-t", "=two"]).await.unwrap();
     let deadline = Instant::now() + DEADLINE;
     while sandbox.run(&["list-sessions"]).await.is_ok() {
@@ -314,7 +333,10 @@ async fn an_idle_server_costs_no_process_and_no_event() {
     let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
     sandbox.start("idle").await.unwrap();
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
-    wait_for(&mut rx, "the first snapshot", |s| s.session("idle").is_some()).await;
+    wait_for(&mut rx, "the first snapshot", |s| {
+        s.session("idle").is_some()
+    })
+    .await;
     // Dormant: one one-shot snapshot at the start, then nothing.
     let dormant = std::fs::read_to_string(&log).unwrap_or_default();
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -311,6 +311,8 @@ impl ControlClient {
     /// the client: it answers the client's last message (`MSG_EXITING`) only
     /// after clearing the client's session and recounting attached clients.
     pub(crate) async fn leave(mut self, grace: std::time::Duration) -> bool {
+        // A reader waiting for room in the queue gives up and drains.
+        self.events.close();
         let exited = tokio::time::timeout(grace, async {
             let _ = self.send("detach-client\n").await;
             self.stdin = None;
@@ -327,8 +329,11 @@ impl ControlClient {
     }
 }
 
-/// Reads events until EOF, a broken stream or a line over [`LINE_LIMIT`]
-/// (reported as [`Event::TooLong`]), or until nobody listens.
+/// Reads events until EOF or a broken stream. After a line over
+/// [`LINE_LIMIT`] or a reply over [`REPLY_LIMIT`] (reported as
+/// [`Event::TooLong`]), or once nobody listens, it only drains what tmux
+/// still writes, without keeping it: a tmux client blocked on a full pipe
+/// would never exit when asked to leave.
 async fn read_events<R: AsyncBufRead + Unpin>(mut stdout: R, tx: mpsc::Sender<Event>) {
     let mut parser = LineParser::default();
     let mut line = Vec::new();
@@ -338,13 +343,27 @@ async fn read_events<R: AsyncBufRead + Unpin>(mut stdout: R, tx: mpsc::Sender<Ev
                 Some(event) => event,
                 None => continue,
             },
-            Ok(false) => break,
+            Ok(false) => return,
             Err(error) if error.kind() == std::io::ErrorKind::InvalidData => Event::TooLong,
-            Err(_) => break,
+            Err(_) => return,
         };
         let stop = event == Event::TooLong;
         if tx.send(event).await.is_err() || stop {
             break;
+        }
+    }
+    drain(&mut stdout).await;
+}
+
+/// Reads and discards everything until EOF (no allocation).
+async fn drain<R: AsyncBufRead + Unpin>(reader: &mut R) {
+    loop {
+        match reader.fill_buf().await {
+            Ok([]) | Err(_) => return,
+            Ok(buf) => {
+                let consumed = buf.len();
+                reader.consume(consumed);
+            }
         }
     }
 }
@@ -508,6 +527,25 @@ mod tests {
                 Event::TooLong
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn after_too_long_the_reader_drains_to_eof() {
+        // Far more than a pipe holds after the over-long line: the writer
+        // must not block (a tmux client that cannot write never exits).
+        let (mut writer, reader) = tokio::io::duplex(4096);
+        let (tx, mut rx) = mpsc::channel(EVENT_QUEUE);
+        let reading = tokio::spawn(read_events(BufReader::new(reader), tx));
+        let writing = tokio::spawn(async move {
+            writer.write_all(&vec![b'z'; LINE_LIMIT + 1]).await.unwrap();
+            for _ in 0..1000 {
+                writer.write_all(b"%window-add @1\n").await.unwrap();
+            }
+        });
+        assert_eq!(rx.recv().await, Some(Event::TooLong));
+        writing.await.unwrap();
+        reading.await.unwrap();
+        assert_eq!(rx.recv().await, None);
     }
 
     #[tokio::test]

@@ -385,3 +385,94 @@ fn which_tmux() -> std::path::PathBuf {
         .find(|p| p.is_file())
         .expect("tmux on PATH")
 }
+
+/// A line from tmux longer than the control-mode reader's limit (256 KiB:
+/// here a window name of 300 KiB, which the snapshot and the rename
+/// notification both carry) ends the control client instead of growing
+/// memory: the watcher reconnects again and again while the name stays
+/// (seen as several control clients started), tmux and the user's session
+/// survive, and once the name is short again the watcher stays attached
+/// and follows changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_over_the_limit_restarts_the_control_client() {
+    let probe = IsolatedTmux::new().unwrap();
+    let log = probe.dir().join("invocations.log");
+    let wrapper = probe.dir().join("tmux-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            which_tmux().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let control_starts = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("-u ") && l.contains(" -C "))
+            .count()
+    };
+
+    let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
+    sandbox.start("main").await.unwrap();
+    let identity = common::main_identity(&sandbox, "at the start").await;
+    let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+    phone(&sandbox, "main", "p1").await;
+    watcher.refresh().await;
+    wait_for(&mut rx, "the control client", watcher_attached).await;
+    assert_eq!(control_starts(), 1);
+
+    // argv cannot carry 300 KiB in one argument: a command file can.
+    let long = "n".repeat(300 * 1024);
+    let script = sandbox.dir().join("rename.tmux");
+    std::fs::write(&script, format!("rename-window -t =main:0 '{long}'\n")).unwrap();
+    sandbox
+        .run(&["source-file", &script.to_string_lossy()])
+        .await
+        .unwrap();
+    // The one-shot snapshots (argv, no line limit) still publish it.
+    wait_for(&mut rx, "the long name", |s| {
+        s.session("main")
+            .and_then(|m| m.window(0))
+            .is_some_and(|w| w.name.len() == long.len())
+    })
+    .await;
+    let deadline = Instant::now() + DEADLINE;
+    while control_starts() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the control client was not restarted: {} starts",
+            control_starts()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(common::main_identity(&sandbox, "long name").await, identity);
+
+    sandbox
+        .run(&["rename-window", "-t", "=main:0", "short"])
+        .await
+        .unwrap();
+    watcher.refresh().await;
+    wait_for(&mut rx, "the control client again", |s| {
+        watcher_attached(s)
+            && s.session("main")
+                .and_then(|m| m.window(0))
+                .is_some_and(|w| w.name == "short")
+    })
+    .await;
+    // Attached for good: an outside change arrives through it.
+    sandbox
+        .run(&["new-window", "-d", "-t", "=main:"])
+        .await
+        .unwrap();
+    wait_for(&mut rx, "the new window", |s| windows(s, "main") == 2).await;
+    assert_eq!(
+        common::main_identity(&sandbox, "at the end").await,
+        identity
+    );
+    watcher.shutdown().await;
+}

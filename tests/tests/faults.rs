@@ -133,11 +133,18 @@ async fn a_killed_pty_child_is_reported_and_replaced() {
     drop(app);
 }
 
-/// Pids of the `tmux attach` processes under the server.
+/// Pids of the phones' `tmux attach` processes under the server (not the
+/// control-mode clients of the state watcher and the attention taps, which
+/// ride on the phones' sessions, nor one-shot tmux commands).
 fn attach_clients(app: &App) -> Vec<u32> {
     procs::descendants(app.pid())
         .into_iter()
         .filter(|p| p.comm.starts_with("tmux") && procs::is_alive(p))
+        .filter(|p| {
+            let argv = std::fs::read(format!("/proc/{}/cmdline", p.pid)).unwrap_or_default();
+            let argv: Vec<&[u8]> = argv.split(|&b| b == 0).collect();
+            argv.contains(&&b"attach-session"[..]) && !argv.contains(&&b"-C"[..])
+        })
         .map(|p| p.pid)
         .collect()
 }

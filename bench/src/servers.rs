@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use tmux_mobile_e2e::{App, AppCommand, TmuxSandbox, procs};
-use tmux_mobile_tmux_control::WATCHER_SESSION;
 
 use crate::client::{COLS, ROWS};
 
@@ -92,15 +91,20 @@ impl TmuxServer {
     }
 
     /// Waits until tmux-mobile's state watcher has attached its control
-    /// client. It starts only after 750 ms of quiet (at most 8 s after the
-    /// first client; see `tmux_mobile_tmux_control::StateWatcher`); until
-    /// then, outside changes are published from probes every 750 ms, so a
-    /// latency row measures the steady state only once it is attached.
+    /// client (a control client that is not read-only, riding on a phone's
+    /// session). It starts only after 750 ms of quiet (at most 8 s after
+    /// the first client; see `tmux_mobile_tmux_control::StateWatcher`);
+    /// until then, outside changes are published from one-shot snapshots
+    /// every 40 ms, so a latency row measures the steady state only once it
+    /// is attached.
     pub fn wait_watcher(&self, wait: Duration) -> Result<(), String> {
-        let want = format!("{WATCHER_SESSION}:1");
         let attached = tmux_mobile_e2e::wait_until(wait, || {
-            self.tmux(&["list-sessions", "-F", "#{session_name}:#{session_attached}"])
-                .is_ok_and(|out| out.lines().any(|l| l == want))
+            self.tmux(&[
+                "list-clients",
+                "-F",
+                "#{client_control_mode}:#{client_readonly}",
+            ])
+            .is_ok_and(|out| out.lines().any(|l| l == "1:0"))
         });
         if attached {
             Ok(())

@@ -5,7 +5,12 @@
 //! left, and nothing may be lost while the old `tmux attach` is killed and
 //! the new one starts. The same holds whenever the PTY is replaced (it
 //! exited because its session or the whole tmux server went away, and the
-//! client attaches again).
+//! client attaches again, starting tmux with the default session if need
+//! be): input that arrives once the PTY has ended is held for the next
+//! one. What cannot be held is input written to the old PTY in the moment
+//! between tmux letting go of its `tmux attach` (the session killed, the
+//! server gone) and that process exiting: it is already in a terminal
+//! nobody reads any more, and nothing tells us before the PTY closes.
 //!
 //! So input goes straight to the PTY only while the PTY is *open*: it is up
 //! (its `tmux attach` has drawn something, so tmux has put the terminal in

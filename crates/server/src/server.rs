@@ -316,12 +316,12 @@ impl Server {
     }
 }
 
-/// Stops the state watcher; its own shutdown detaches the control client
-/// and then removes the watcher's session (see
-/// [`StateWatcher::shutdown`](tmux_mobile_tmux_control::StateWatcher::shutdown)).
+/// Stops the attention taps and the state watcher; each shutdown detaches
+/// its control clients (see
+/// [`StateWatcher::shutdown`](tmux_mobile_tmux_control::StateWatcher::shutdown));
+/// they have no session of their own to remove (they ride on the phones'
+/// sessions, removed with the clients before this).
 async fn stop_watcher(shared: &Shared) {
-    // The attention taps first: their sessions go before the watcher
-    // decides whether only its own session is left.
     if let Some(monitor) = &shared.monitor {
         monitor.shutdown().await;
     }

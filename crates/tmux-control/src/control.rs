@@ -15,15 +15,25 @@
 //! starting with `%end` does not end it early. Only fixed command strings
 //! are ever written to the client's stdin; nothing a browser sends travels
 //! this way (a control client may run any command, whatever its flags).
+//!
+//! # Bounds
+//!
+//! What tmux writes is read with bounded memory: one line holds at most
+//! [`LINE_LIMIT`] bytes and one reply at most [`REPLY_LIMIT`] bytes; past
+//! either the reader reports [`Event::TooLong`] and stops, and the client is
+//! restarted (tmux splits pane output into lines of a few KiB and a
+//! snapshot record is a few hundred bytes, so only a broken or hostile
+//! stream gets there). Events wait in a queue of [`EVENT_QUEUE`]; when it is
+//! full the reader stops reading and tmux keeps the rest (tmux drops a
+//! control client that falls minutes behind).
 
 use std::process::Stdio;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
 use crate::error::{TmuxError, is_no_server_message};
-use crate::snapshot::WATCHER_SESSION;
 use crate::tmux::Tmux;
 
 /// One thing the control client said.
@@ -47,7 +57,21 @@ pub(crate) enum Event {
     /// A line outside any block that is not a notification: the stream is
     /// out of step; the client should be restarted.
     Garbage(Vec<u8>),
+    /// A line longer than [`LINE_LIMIT`] or a reply longer than
+    /// [`REPLY_LIMIT`]: the client must be restarted (nothing more is read
+    /// from it).
+    TooLong,
 }
+
+/// The longest control-mode line read, in bytes (without its `\n`).
+pub(crate) const LINE_LIMIT: usize = 256 * 1024;
+
+/// The longest reply body (`%begin` … `%end`) kept, in bytes: a snapshot
+/// of a server with 10 000 panes is about 2 MiB.
+pub(crate) const REPLY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// How many events may wait between the reader task and the client's user.
+pub(crate) const EVENT_QUEUE: usize = 256;
 
 /// Assembles control-mode lines into [`Event`]s.
 #[derive(Debug, Default)]
@@ -78,6 +102,10 @@ impl LineParser {
                         body: block.body,
                     });
                 }
+            }
+            if block.body.len() + line.len() + 1 > REPLY_LIMIT {
+                self.block = None;
+                return Some(Event::TooLong);
             }
             block.body.extend_from_slice(line);
             block.body.push(b'\n');
@@ -128,56 +156,45 @@ pub(crate) fn invalidates(notification: &[u8]) -> bool {
     )
 }
 
-/// A running `tmux -C` process attached to [`WATCHER_SESSION`].
+/// A running `tmux -C` process attached to a phone's session (see
+/// [`crate::StateWatcher`]).
 pub(crate) struct ControlClient {
     child: Child,
     stdin: Option<ChildStdin>,
     /// The event `connect` read to see that tmux is up.
     first: Option<Event>,
     /// Events from the reader task; closed at EOF.
-    events: mpsc::UnboundedReceiver<Event>,
+    events: mpsc::Receiver<Event>,
 }
 
 impl ControlClient {
-    /// Starts the control client: creates the watcher session if needed and
-    /// attaches to it (`new-session -A`), without ever starting a server
-    /// (`-N`). The session runs `true` and keeps the dead pane
-    /// (`remain-on-exit`), so it costs no process.
-    ///
-    /// `destroy-unattached` is set *off* explicitly (whatever the user's
-    /// global option or an older tmux-mobile set): tmux 3.3a frees a
-    /// `destroy-unattached` session while a client that is on its way out
-    /// still points at it, then crashes on that client (see
-    /// [`ControlClient::leave`]). The session is removed by
-    /// [`remove_watcher_session`] instead, once this client is gone.
-    pub(crate) async fn connect(tmux: &Tmux) -> Result<ControlClient, TmuxError> {
-        let scope = format!("={WATCHER_SESSION}:");
+    /// Starts the control client attached to the existing session `host`
+    /// (`attach-session -t =<host> -f no-output,ignore-size`), without ever
+    /// starting a server (`-N`) or creating a session. The host's
+    /// `detach-on-destroy` is set *on*, so that killing it detaches this
+    /// client instead of moving it to another session (maybe a user's).
+    /// A missing host is [`TmuxError::NotFound`].
+    pub(crate) async fn connect(tmux: &Tmux, host: &str) -> Result<ControlClient, TmuxError> {
+        let target = format!("={host}");
+        // `set-option -t` takes a pane-style target: the session needs `:`.
+        let scope = format!("={host}:");
         let mut cmd = tmux.command(&["-N", "-C"]);
+        // `set-option` first: it fails when the host is gone, and tmux then
+        // runs nothing after it.
         cmd.args([
-            "new-session",
-            "-A",
-            "-s",
-            WATCHER_SESSION,
+            "set-option",
+            "-t",
+            scope.as_str(),
+            "detach-on-destroy",
+            "on",
+            ";",
+        ])
+        .args([
+            "attach-session",
+            "-t",
+            target.as_str(),
             "-f",
             "no-output,ignore-size",
-            "true",
-        ])
-        .args([
-            ";",
-            "set-option",
-            "-w",
-            "-t",
-            scope.as_str(),
-            "remain-on-exit",
-            "on",
-        ])
-        .args([
-            ";",
-            "set-option",
-            "-t",
-            scope.as_str(),
-            "destroy-unattached",
-            "off",
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -196,13 +213,26 @@ impl ControlClient {
             .stderr
             .take()
             .ok_or_else(|| TmuxError::parse("-C", "no stderr"))?;
-        let (tx, mut events) = mpsc::unbounded_channel();
+        let (tx, mut events) = mpsc::channel(EVENT_QUEUE);
         tokio::spawn(read_events(BufReader::new(stdout), tx));
 
-        // The first event tells whether we are attached. No event at all
+        // The first event tells whether we are attached: the answer to the
+        // command line (an error when the host is gone). No event at all
         // means tmux exited: its stderr says why.
         let first = tokio::time::timeout(tmux.timeout(), events.recv()).await;
         match first {
+            Ok(Some(Event::Reply {
+                ours: false,
+                ok: false,
+                body,
+            })) => {
+                let _ = child.kill().await;
+                Err(TmuxError::from_stderr(
+                    "-C attach-session",
+                    &String::from_utf8_lossy(&body),
+                    Some(host),
+                ))
+            }
             Ok(Some(event)) => {
                 let mut client = ControlClient {
                     child,
@@ -221,7 +251,11 @@ impl ControlClient {
                 if text.lines().next().is_some_and(is_no_server_message) {
                     Err(TmuxError::NoServer)
                 } else {
-                    Err(TmuxError::from_stderr("-C new-session", &text, None))
+                    Err(TmuxError::from_stderr(
+                        "-C attach-session",
+                        &text,
+                        Some(host),
+                    ))
                 }
             }
             Err(_) => {
@@ -276,10 +310,9 @@ impl ControlClient {
     /// When the process has exited by itself, tmux has already let go of
     /// the client: it answers the client's last message (`MSG_EXITING`) only
     /// after clearing the client's session and recounting attached clients.
-    /// So a command sent afterwards sees the watcher session unattached,
-    /// and the session can be removed without a client still pointing at
-    /// it.
     pub(crate) async fn leave(mut self, grace: std::time::Duration) -> bool {
+        // A reader waiting for room in the queue gives up and drains.
+        self.events.close();
         let exited = tokio::time::timeout(grace, async {
             let _ = self.send("detach-client\n").await;
             self.stdin = None;
@@ -296,53 +329,74 @@ impl ControlClient {
     }
 }
 
-/// Removes the watcher session unless a client is attached to it (another
-/// tmux-mobile on the same server, or a person looking at it): one
-/// `if-shell -F` command, so checking and killing happen in one step inside
-/// tmux. A missing session or server is not an error. Call it only after
-/// this process's control client has left ([`ControlClient::leave`]).
-pub(crate) async fn remove_watcher_session(tmux: &Tmux) -> Result<(), TmuxError> {
-    let scope = format!("={WATCHER_SESSION}:");
-    // Single quotes: tmux's parser expands nothing inside them (the name
-    // holds a `~`).
-    let kill = format!("kill-session -t '={WATCHER_SESSION}'");
-    match tmux
-        .run(
-            "if-shell",
-            [
-                "-F",
-                "-t",
-                scope.as_str(),
-                "#{==:#{session_attached},0}",
-                kill.as_str(),
-            ],
-            Some(WATCHER_SESSION),
-        )
-        .await
-    {
-        Ok(_) | Err(TmuxError::NoServer) | Err(TmuxError::NotFound { .. }) => Ok(()),
-        Err(other) => Err(other),
-    }
-}
-
-async fn read_events(
-    mut stdout: BufReader<tokio::process::ChildStdout>,
-    tx: mpsc::UnboundedSender<Event>,
-) {
+/// Reads events until EOF or a broken stream. After a line over
+/// [`LINE_LIMIT`] or a reply over [`REPLY_LIMIT`] (reported as
+/// [`Event::TooLong`]), or once nobody listens, it only drains what tmux
+/// still writes, without keeping it: a tmux client blocked on a full pipe
+/// would never exit when asked to leave.
+async fn read_events<R: AsyncBufRead + Unpin>(mut stdout: R, tx: mpsc::Sender<Event>) {
     let mut parser = LineParser::default();
     let mut line = Vec::new();
     loop {
-        line.clear();
-        match stdout.read_until(b'\n', &mut line).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let content = line.strip_suffix(b"\n").unwrap_or(&line);
-                if let Some(event) = parser.feed(content) {
-                    if tx.send(event).is_err() {
-                        break;
-                    }
-                }
+        let event = match read_line(&mut stdout, &mut line).await {
+            Ok(true) => match parser.feed(&line) {
+                Some(event) => event,
+                None => continue,
+            },
+            Ok(false) => return,
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidData => Event::TooLong,
+            Err(_) => return,
+        };
+        let stop = event == Event::TooLong;
+        if tx.send(event).await.is_err() || stop {
+            break;
+        }
+    }
+    drain(&mut stdout).await;
+}
+
+/// Reads and discards everything until EOF (no allocation).
+async fn drain<R: AsyncBufRead + Unpin>(reader: &mut R) {
+    loop {
+        match reader.fill_buf().await {
+            Ok([]) | Err(_) => return,
+            Ok(buf) => {
+                let consumed = buf.len();
+                reader.consume(consumed);
             }
+        }
+    }
+}
+
+/// Reads one line (without its `\n`) into `line`. `Ok(false)` at EOF
+/// (a last line without `\n` is dropped: tmux ends every line). A line
+/// longer than [`LINE_LIMIT`] is an `InvalidData` error, found without
+/// holding more than [`LINE_LIMIT`] bytes of it; the stream is then out of
+/// step and must not be read further.
+pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    line.clear();
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let (content, consumed, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(at) => (&buf[..at], at + 1, true),
+            None => (buf, buf.len(), false),
+        };
+        if line.len() + content.len() > LINE_LIMIT {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("tmux wrote a control-mode line longer than {LINE_LIMIT} bytes"),
+            ));
+        }
+        line.extend_from_slice(content);
+        reader.consume(consumed);
+        if done {
+            return Ok(true);
         }
     }
 }
@@ -428,6 +482,117 @@ mod tests {
                 let _ = parser.feed(line);
             }
         }
+    }
+
+    #[tokio::test]
+    async fn lines_up_to_the_limit_are_read_and_longer_ones_are_an_error() {
+        let mut input = vec![b'a'; LINE_LIMIT];
+        input.push(b'\n');
+        input.extend(std::iter::repeat_n(b'b', LINE_LIMIT + 1));
+        input.extend_from_slice(b"\nnever read\n");
+        // Small reads: the limit holds across partial fills.
+        let mut reader = BufReader::with_capacity(4096, input.as_slice());
+        let mut line = Vec::new();
+        assert!(read_line(&mut reader, &mut line).await.unwrap());
+        assert_eq!(line.len(), LINE_LIMIT);
+        let error = read_line(&mut reader, &mut line).await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        assert!(line.len() <= LINE_LIMIT, "held {} bytes", line.len());
+    }
+
+    #[tokio::test]
+    async fn a_last_line_without_newline_is_eof() {
+        let mut reader = BufReader::new(&b"%sessions-changed\n%window-add"[..]);
+        let mut line = Vec::new();
+        assert!(read_line(&mut reader, &mut line).await.unwrap());
+        assert_eq!(line, b"%sessions-changed");
+        assert!(!read_line(&mut reader, &mut line).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_overlong_line_ends_the_reader_with_too_long() {
+        let mut input = b"%sessions-changed\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', LINE_LIMIT + 10));
+        input.extend_from_slice(b"\n%window-add @1\n");
+        let (tx, mut rx) = mpsc::channel(EVENT_QUEUE);
+        read_events(BufReader::new(input.as_slice()), tx).await;
+        let mut events = Vec::new();
+        while let Some(event) = rx.recv().await {
+            events.push(event);
+        }
+        assert_eq!(
+            events,
+            vec![
+                Event::Notification(b"sessions-changed".to_vec()),
+                Event::TooLong
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn after_too_long_the_reader_drains_to_eof() {
+        // Far more than a pipe holds after the over-long line: the writer
+        // must not block (a tmux client that cannot write never exits).
+        let (mut writer, reader) = tokio::io::duplex(4096);
+        let (tx, mut rx) = mpsc::channel(EVENT_QUEUE);
+        let reading = tokio::spawn(read_events(BufReader::new(reader), tx));
+        let writing = tokio::spawn(async move {
+            writer.write_all(&vec![b'z'; LINE_LIMIT + 1]).await.unwrap();
+            for _ in 0..1000 {
+                writer.write_all(b"%window-add @1\n").await.unwrap();
+            }
+        });
+        assert_eq!(rx.recv().await, Some(Event::TooLong));
+        writing.await.unwrap();
+        reading.await.unwrap();
+        assert_eq!(rx.recv().await, None);
+    }
+
+    #[tokio::test]
+    async fn the_event_queue_is_bounded_and_loses_nothing() {
+        let count = 2000;
+        let input: Vec<u8> = (0..count)
+            .flat_map(|i| format!("%window-add @{i}\n").into_bytes())
+            .collect();
+        let (tx, mut rx) = mpsc::channel(8);
+        let reader = tokio::spawn(async move { read_events(BufReader::new(&input[..]), tx).await });
+        // Nobody reads yet: the reader waits once the queue is full.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!reader.is_finished());
+        assert!(rx.len() <= 8, "{} events queued", rx.len());
+        let mut seen = 0;
+        while let Some(event) = rx.recv().await {
+            assert_eq!(
+                event,
+                Event::Notification(format!("window-add @{seen}").into_bytes())
+            );
+            seen += 1;
+        }
+        assert_eq!(seen, count);
+        reader.await.unwrap();
+    }
+
+    #[test]
+    fn a_reply_over_the_limit_is_too_long() {
+        let mut parser = LineParser::default();
+        assert_eq!(parser.feed(b"%begin 1 2 1"), None);
+        let line = vec![b'y'; LINE_LIMIT];
+        let mut fed = 0;
+        let event = loop {
+            if let Some(event) = parser.feed(&line) {
+                break event;
+            }
+            fed += line.len() + 1;
+            assert!(fed <= REPLY_LIMIT);
+        };
+        assert_eq!(event, Event::TooLong);
+        // The block is gone: its `%end` is now a stray notification.
+        assert_eq!(
+            parser.feed(b"%end 1 2 1"),
+            Some(Event::Notification(b"end 1 2 1".to_vec()))
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use crate::error::TmuxError;
 
 /// Prefix of the sessions tmux-mobile creates for its clients
-/// (`tmux-mobile-client-<id>`) and of the watcher's session. Such sessions
+/// (`tmux-mobile-client-<id>`). Such sessions
 /// are [`SessionSnapshot::managed`](crate::SessionSnapshot::managed) and
 /// removed by [`Tmux::remove_stale_managed_sessions`](crate::Tmux::remove_stale_managed_sessions).
 pub const MANAGED_SESSION_PREFIX: &str = "tmux-mobile-client-";

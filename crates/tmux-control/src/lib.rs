@@ -88,7 +88,7 @@ pub use capture::PaneCapture;
 pub use error::TmuxError;
 pub use ids::{MANAGED_SESSION_PREFIX, Orientation, PaneId};
 pub use operations::SessionInfo;
-pub use snapshot::{PaneSnapshot, SessionSnapshot, Snapshot, WATCHER_SESSION, WindowSnapshot};
+pub use snapshot::{PaneSnapshot, SessionSnapshot, Snapshot, WindowSnapshot};
 pub use tmux::{Socket, Tmux, TmuxOptions, TmuxVersion};
 pub use watcher::{StateWatcher, WatcherOptions};
 

@@ -34,12 +34,6 @@ use std::collections::HashMap;
 use crate::error::TmuxError;
 use crate::ids::{MANAGED_SESSION_PREFIX, PaneId};
 
-/// The name of the session the [`crate::StateWatcher`] keeps for its
-/// control-mode client. It carries the managed prefix, contains `~` (which
-/// no client id can contain, so it never collides with a browser client's
-/// session) and a server should never show it to a client.
-pub const WATCHER_SESSION: &str = "tmux-mobile-client-~watcher";
-
 /// The `-F` format of a snapshot, with literal tab and newline characters
 /// (for argv).
 pub(crate) const SNAPSHOT_FORMAT: &str = concat!(
@@ -137,7 +131,7 @@ impl Snapshot {
         Snapshot::default()
     }
 
-    /// Every session, including managed ones and the watcher's.
+    /// Every session, including managed ones (the phones' sessions).
     pub fn sessions(&self) -> &[SessionSnapshot] {
         &self.sessions
     }

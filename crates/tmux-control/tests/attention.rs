@@ -7,13 +7,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DEADLINE, wait_for};
+use common::{DEADLINE, control_clients, phone};
 use tmux_mobile_protocol::AttentionReason;
 use tmux_mobile_tmux_control::attention::{
-    AttentionMonitor, AttentionOptions, Change, Detection, WindowRule, tap::TAP_SESSION_PREFIX,
+    AttentionMonitor, AttentionOptions, Change, Detection, WindowRule,
 };
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
-use tmux_mobile_tmux_control::{PaneId, Snapshot, StateWatcher, WatcherOptions};
+use tmux_mobile_tmux_control::{PaneId, StateWatcher, WatcherOptions};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -31,11 +31,25 @@ fn fast_options() -> AttentionOptions {
     }
 }
 
-fn tapped(snapshot: &Snapshot) -> bool {
-    snapshot
-        .sessions()
-        .iter()
-        .any(|s| s.name.starts_with(TAP_SESSION_PREFIX) && s.is_attached())
+/// Waits until `count` taps (read-only control clients) ride on the
+/// phones' sessions; returns their sessions.
+async fn wait_for_taps(sandbox: &IsolatedTmux, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let taps: Vec<String> = control_clients(sandbox)
+            .await
+            .into_iter()
+            .filter_map(|c| c.strip_suffix(" 1").map(str::to_owned))
+            .collect();
+        if taps.len() == count {
+            return taps;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waiting for {count} taps: {taps:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Opens a background window running `sh` and returns its pane.
@@ -106,10 +120,13 @@ async fn start() -> (
 ) {
     let sandbox = IsolatedTmux::new().unwrap();
     sandbox.start("main").await.unwrap();
-    let (watcher, mut snapshots) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+    // A phone looks at main: the tap rides on its session.
+    let phone = phone(&sandbox, "main", "p1").await;
+    let (watcher, snapshots) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
     let (monitor, detections) =
         AttentionMonitor::spawn(sandbox.tmux(), snapshots.clone(), fast_options());
-    wait_for(&mut snapshots, "a tap on main", tapped).await;
+    watcher.refresh().await;
+    assert_eq!(wait_for_taps(&sandbox, 1).await, [phone]);
     (sandbox, watcher, monitor, detections)
 }
 
@@ -154,12 +171,12 @@ async fn bell_and_notifications_in_a_background_window() {
 
     monitor.shutdown().await;
     watcher.shutdown().await;
-    // The tap's session went with it.
-    let sessions = sandbox
-        .run(&["list-sessions", "-F", "#{session_name}"])
-        .await
-        .unwrap();
-    assert_eq!(sessions.trim(), "main");
+    // Nothing of ours is left but the phone's session (the tap had none).
+    assert!(control_clients(&sandbox).await.is_empty());
+    assert_eq!(
+        common::session_names(&sandbox).await,
+        ["main", "tmux-mobile-client-p1"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,23 +284,29 @@ async fn taps_cost_no_process_while_idle() {
         .run(&["new-session", "-d", "-s", "other", "sh"])
         .await
         .unwrap();
-    let (watcher, mut snapshots) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+    phone(&sandbox, "main", "p1").await;
+    phone(&sandbox, "other", "p2").await;
+    let (watcher, snapshots) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
     let (monitor, _rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots.clone(), fast_options());
-    let both: fn(&Snapshot) -> bool = |s| {
-        s.sessions()
-            .iter()
-            .filter(|s| s.name.starts_with(TAP_SESSION_PREFIX) && s.is_attached())
-            .count()
-            == 2
-    };
-    wait_for(&mut snapshots, "a tap on each session", both).await;
+    watcher.refresh().await;
+    wait_for_taps(&sandbox, 2).await;
+    // And the watcher's own control client (after its one-shot snapshots).
+    let deadline = Instant::now() + DEADLINE;
+    while !control_clients(&sandbox)
+        .await
+        .iter()
+        .any(|c| c.ends_with(" 0"))
+    {
+        assert!(Instant::now() < deadline, "the watcher never attached");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // The first look at each screen and the shells' start are over after
     // this; from here on nothing may run.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = std::fs::read_to_string(&log).unwrap_or_default();
     let taps = before
         .lines()
-        .filter(|l| l.starts_with("-u ") && l.contains(" -C ") && l.contains(TAP_SESSION_PREFIX))
+        .filter(|l| l.starts_with("-u ") && l.contains(" -C ") && l.contains("pause-after"))
         .count();
     assert_eq!(taps, 2, "{before}");
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -1,40 +1,50 @@
 //! Stopping the state watcher, in every way it can stop, never takes the
-//! tmux server (and so the user's sessions) down, and a clean stop leaves
-//! no watcher session behind.
+//! tmux server (and so the user's sessions) down, and a stop leaves
+//! nothing of ours behind but the phone's session it rode on.
 //!
-//! tmux 3.3a used to crash here: the watcher's session was
-//! `destroy-unattached`, and while its control client was on its way out
-//! (`CLIENT_EXIT`, still attached) any other client ending (every tmux
-//! command is a client) made tmux recount attached clients without the
-//! exiting one and free the session under it. The rounds below keep short
+//! tmux 3.3a used to crash here: the watcher's own session (it had one
+//! then) was `destroy-unattached`, and while its control client was on its
+//! way out (`CLIENT_EXIT`, still attached) any other client ending (every
+//! tmux command is a client) made tmux recount attached clients without
+//! the exiting one and free the session under it. The rounds below keep short
 //! tmux commands running while the watcher stops, which hit that window in
 //! a few rounds out of 30.
 
 mod common;
 
-use common::{DEADLINE, main_identity, wait_for, watcher_attached};
+use common::{
+    DEADLINE, control_clients, main_identity, phone, session_names, wait_for, watcher_attached,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
-use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WATCHER_SESSION, WatcherOptions};
+use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WatcherOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 const ROUNDS: usize = 30;
 
-async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
-    sandbox
-        .run(&["list-sessions", "-F", "#{session_name}"])
-        .await
-        .map(|out| out.lines().map(str::to_owned).collect())
-        .unwrap_or_default()
+/// Polls until no control client is attached.
+async fn no_control_client(sandbox: &IsolatedTmux, when: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let clients = control_clients(sandbox).await;
+        if clients.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{when}: still attached: {clients:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
-/// Waits until the watcher is attached: its first snapshot lists `main`
-/// and its own, attached, session.
+/// Waits until the watcher is attached: its snapshot lists `main` and the
+/// phone's session with the watcher on it.
 async fn wait_attached(rx: &mut watch::Receiver<Arc<Snapshot>>, when: &str) {
     wait_for(rx, &format!("{when}: the watcher to attach"), |s| {
         s.session("main").is_some() && watcher_attached(s)
@@ -83,23 +93,29 @@ async fn stopping_the_watcher_never_takes_tmux_down() {
     let identity = main_identity(&sandbox, "at the start").await;
     // The server's pid, to match against the kernel log (`dmesg`) by hand.
     eprintln!("tmux server: {identity}");
+    let phone = phone(&sandbox, "main", "p1").await;
+    // Whatever the user's global option says, killing the phone's session
+    // must detach our client, never move it to a user's session.
+    sandbox
+        .run(&["set-option", "-g", "detach-on-destroy", "off"])
+        .await
+        .unwrap();
 
     for round in 0..ROUNDS {
         let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
         wait_attached(&mut rx, &format!("round {round}")).await;
         if round == 0 {
-            // Explicitly off, whatever the user's global option says.
             let option = sandbox
                 .run(&[
                     "show-options",
                     "-v",
                     "-t",
-                    &format!("={WATCHER_SESSION}:"),
-                    "destroy-unattached",
+                    &format!("={phone}:"),
+                    "detach-on-destroy",
                 ])
                 .await
                 .unwrap();
-            assert_eq!(option.trim(), "off");
+            assert_eq!(option.trim(), "on");
         }
         let churn = Churn::start(&sandbox);
         // Let the churn get going before the watcher stops.
@@ -125,20 +141,22 @@ async fn stopping_the_watcher_never_takes_tmux_down() {
             if round % 2 == 0 { "shutdown" } else { "drop" }
         );
         assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
-        assert!(
-            !sessions.iter().any(|s| s == WATCHER_SESSION),
-            "{when}: the watcher session is left behind: {sessions:?}"
+        assert_eq!(sessions, ["main", phone.as_str()], "{when}");
+        assert!(control_clients(&sandbox).await.is_empty(), "{when}");
+        assert_eq!(
+            session_names(&sandbox).await,
+            ["main", phone.as_str()],
+            "{when}"
         );
-        assert_eq!(session_names(&sandbox).await, ["main"], "{when}");
     }
 }
 
 /// A watcher whose runtime goes away without a shutdown (its control
-/// client is SIGKILLed, as when tmux-mobile is killed) leaves tmux running;
-/// its session stays until the next start removes it, either through
-/// `remove_stale_managed_sessions` or by the next watcher's clean shutdown.
+/// client is SIGKILLed, as when tmux-mobile is killed) leaves tmux running
+/// and no client behind; the next watcher rides on the phone's session
+/// again and stops cleanly.
 #[test]
-fn a_killed_watcher_leaves_tmux_running_and_is_cleaned_up_next_time() {
+fn a_killed_watcher_leaves_tmux_running_and_no_client_behind() {
     let outer = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -148,6 +166,7 @@ fn a_killed_watcher_leaves_tmux_running_and_is_cleaned_up_next_time() {
     outer.block_on(sandbox.start("main")).unwrap();
     let identity = outer.block_on(main_identity(&sandbox, "at the start"));
     eprintln!("tmux server: {identity}");
+    let phone = outer.block_on(phone(&sandbox, "main", "p1"));
 
     for round in 0..ROUNDS / 3 {
         let when = format!("round {round}");
@@ -169,35 +188,18 @@ fn a_killed_watcher_leaves_tmux_running_and_is_cleaned_up_next_time() {
         outer.block_on(async {
             churn.stop().await;
             assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
-            if round % 2 == 0 {
-                // What tmux-mobile's server does at start.
-                let deadline = Instant::now() + DEADLINE;
-                while session_names(&sandbox)
-                    .await
-                    .iter()
-                    .any(|s| s == WATCHER_SESSION)
-                {
-                    assert!(
-                        Instant::now() < deadline,
-                        "{when}: the stale watcher session stays"
-                    );
-                    sandbox
-                        .tmux()
-                        .remove_stale_managed_sessions()
-                        .await
-                        .unwrap();
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            } else {
-                // The next watcher attaches to the stale session and removes
-                // it when it stops.
-                let (watcher, mut rx) =
-                    StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
-                wait_attached(&mut rx, &when).await;
-                watcher.shutdown().await;
-            }
+            // tmux lets go of the killed client by itself.
+            no_control_client(&sandbox, &when).await;
+            let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
+            wait_attached(&mut rx, &when).await;
+            watcher.shutdown().await;
+            assert!(control_clients(&sandbox).await.is_empty(), "{when}");
             assert_eq!(main_identity(&sandbox, &when).await, identity, "{when}");
-            assert_eq!(session_names(&sandbox).await, ["main"], "{when}");
+            assert_eq!(
+                session_names(&sandbox).await,
+                ["main", phone.as_str()],
+                "{when}"
+            );
         });
     }
 }

@@ -6,15 +6,16 @@
 //! `%sessions-changed`, …) to a control client that is still identifying
 //! itself, and crashes. The watcher therefore waits for a quiet moment
 //! before its control client starts. Each round below starts a watcher in
-//! the middle of a burst like tmux-mobile's first connection (sessions
-//! created, a grouped one, clients attaching and leaving, refreshes): the
-//! rounds cannot prove that a rare crash is gone, but they run the path,
-//! check that the server and the user's session survive, and that refresh
-//! and events keep showing the current state while the watcher waits.
+//! the middle of a burst like tmux-mobile's first connections (phones'
+//! grouped sessions created and killed, which the watcher may be riding
+//! on, clients attaching and leaving, refreshes): the rounds cannot prove
+//! that a rare crash is gone, but they run the path, check that the server
+//! and the user's session survive, and that refresh and events keep
+//! showing the current state while the watcher waits.
 
 mod common;
 
-use common::{DEADLINE, main_identity, wait_for, watcher_attached};
+use common::{DEADLINE, main_identity, phone, wait_for, watcher_attached};
 use std::process::Stdio;
 use std::sync::Arc;
 
@@ -52,6 +53,8 @@ async fn starting_during_a_burst_never_takes_tmux_down() {
     eprintln!("tmux server: {identity}");
     let tmux = sandbox.tmux();
     let main = SessionName::try_from("main").unwrap();
+    // A phone that stays: the watcher always has a session to ride on.
+    phone(&sandbox, "main", "stays").await;
 
     for round in 0..ROUNDS {
         let when = format!("round {round}");
@@ -59,7 +62,11 @@ async fn starting_during_a_burst_never_takes_tmux_down() {
         // What tmux-mobile does when a phone connects, twice over, with an
         // outside client coming and going in between.
         for step in 0..2 {
-            let name = SessionName::try_from(format!("burst-{round}-{step}")).unwrap();
+            // Phones come and go (their names sort first: the watcher
+            // picks them to ride on, and is detached when they go).
+            let name = SessionName::managed_for(
+                &tmux_mobile_protocol::ClientId::try_from(format!("b{round}-{step}")).unwrap(),
+            );
             tmux.new_grouped_session(&name, &main).await.unwrap();
             attach_and_leave(&sandbox).await;
             // Refresh after a mutation returns the fresh state, whether the

@@ -17,9 +17,9 @@ import { attachedSession, byTestId, login, rowEquals, runInTerminal, statusState
 import { scenario } from "../lib/scenario.mjs";
 import { sleep, waitFor } from "../lib/wait.mjs";
 
-// Browser clients' grouped sessions. The state watcher's own session
-// (`tmux-mobile-client-~watcher`; `~` never occurs in a client id) comes and
-// goes on the watcher's schedule, not the client's, so it is left out.
+// Browser clients' grouped sessions. (Older versions also had helper
+// sessions with `~` in their names, which no client id contains; they are
+// still left out.)
 const managedSessions = async (sandbox) =>
   (await sandbox.tmux("list-sessions", "-F", "#{session_name}"))
     .trim()

@@ -45,15 +45,19 @@ pub fn run_script(server: &TestServer, pane: &str, name: &str, script: &str) {
         .expect("send-keys");
 }
 
-/// Waits until tmux-mobile's tap on the sessions is attached (before it,
-/// output is not heard).
+/// Waits until tmux-mobile's tap is attached (before it, output is not
+/// heard): a read-only control client riding on a phone's session.
 pub async fn wait_for_tap(server: &TestServer) {
     crate::common::eventually("the attention tap", || {
         server
-            .tmux_run(&["list-sessions", "-F", "#{session_name} #{session_attached}"])
+            .tmux_run(&[
+                "list-clients",
+                "-F",
+                "#{client_control_mode} #{client_readonly} #{session_name}",
+            ])
             .is_ok_and(|out| {
                 out.lines()
-                    .any(|l| l.starts_with("tmux-mobile-client-~attn-") && !l.ends_with(" 0"))
+                    .any(|l| l.starts_with("1 1 tmux-mobile-client-"))
             })
     })
     .await;

@@ -96,6 +96,16 @@ async fn deltas_rebuild_the_full_state_and_cost_less() {
     };
     follow(&mut packed, &mut packed_state, has_windows(6), true).await;
     follow(&mut plain_client, &mut plain_state, has_windows(6), false).await;
+    // The phones' terminals (80x24, one line of status) have resized
+    // `work`: from here on both clients see the same states (before, one
+    // could stop at a state from before the resize, the other after it).
+    let resized = |s: &Value| {
+        base_sessions(s)
+            .iter()
+            .any(|s| s["name"] == "work" && s["windowStates"][0]["panes"][0]["height"] == 23)
+    };
+    follow(&mut packed, &mut packed_state, resized, true).await;
+    follow(&mut plain_client, &mut plain_state, resized, false).await;
 
     // Changes made outside tmux-mobile, one after another.
     server

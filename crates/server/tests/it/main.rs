@@ -8,6 +8,7 @@ mod deflate;
 mod deltas;
 mod examples;
 mod handshake;
+mod hidden;
 mod http;
 mod lifecycle;
 mod limits;

@@ -150,3 +150,182 @@ async fn input_right_after_auth_reaches_the_first_terminal() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Pauses or resumes the whole tmux server (`kill -STOP`/`-CONT` on its
+/// `pid`, no shell): while it is stopped a switch cannot finish, so the
+/// input sent meanwhile is certainly held.
+fn signal_tmux(pid: &str, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, pid])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// Sends a ping on the terminal socket and reads until its pong: the server
+/// has read (and handled) every frame sent before it.
+async fn terminal_pong(terminal: &mut Terminal) {
+    terminal
+        .ws
+        .send(Message::Ping(b"sync".to_vec().into()))
+        .await
+        .expect("send ping");
+    loop {
+        let frame = tokio::time::timeout(DEADLINE, terminal.ws.next())
+            .await
+            .expect("the pong in time")
+            .expect("socket open")
+            .expect("a frame");
+        if matches!(frame, Message::Pong(data) if data.as_ref() == b"sync") {
+            return;
+        }
+    }
+}
+
+/// Waits until `log` holds exactly `expected` (a file another process
+/// writes: polled).
+async fn wait_for_log(log: &Path, expected: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let got = std::fs::read_to_string(log).unwrap_or_default();
+        if got.len() >= expected.len() {
+            assert_eq!(got, expected, "what {} received", log.display());
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not everything arrived in time: got {} of {} bytes",
+            got.len(),
+            expected.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// More input than the bound (64 KiB) typed while a switch cannot finish:
+/// the first 64 KiB reach the new session whole and in order, the rest is
+/// dropped and the person is told with an `error`; nothing goes missing
+/// without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_over_the_bound_while_held_is_reported_and_the_rest_delivered() {
+    let server = TestServer::builder()
+        .with_sessions(&["s0", "s1"])
+        .start()
+        .await;
+    let log = server.tmux_tmpdir().join("s1.log");
+    log_pane(&server, "s1", &log);
+    let mut control = Control::connect(&server).await;
+    let ok = control.auth(&server, None).await;
+    let client_id = ok["clientId"].as_str().expect("clientId").to_owned();
+    control.recv_type("session_picker").await;
+    control
+        .send(json!({"type": "select_session", "session": "s0"}))
+        .await;
+    control.recv_type("attached").await;
+    let mut terminal = Terminal::connect(&server, &client_id, false).await;
+    terminal.read_until("", false).await;
+
+    // tmux stops; the switch is read (and marked) but cannot finish.
+    let pid = server
+        .tmux_run(&["display-message", "-p", "#{pid}"])
+        .expect("the tmux server's pid");
+    let pid = pid.trim();
+    signal_tmux(pid, "-STOP");
+    control
+        .send(json!({"type": "select_session", "session": "s1"}))
+        .await;
+    assert!(
+        !pong_after(&mut control, 0).await,
+        "switched with tmux stopped"
+    );
+    // 64-byte lines: 1024 fill the bound exactly, 100 more do not fit.
+    let line = |i: usize| format!("{i:05}-{}\r", "x".repeat(57));
+    let lines: Vec<String> = (0..1124).map(line).collect();
+    for chunk in lines.chunks(64) {
+        terminal.send_text(&chunk.concat()).await;
+    }
+    terminal_pong(&mut terminal).await;
+    signal_tmux(pid, "-CONT");
+
+    // The `error` (queued while the switch was stuck) and the switch.
+    let mut error = None;
+    let mut attached = false;
+    while error.is_none() || !attached {
+        let value = control.recv().await;
+        match value["type"].as_str() {
+            Some("error") => error = Some(value["message"].as_str().unwrap_or("").to_owned()),
+            Some("attached") => attached = true,
+            _ => {}
+        }
+    }
+    let error = error.unwrap_or_default();
+    assert!(error.contains("64 KiB"), "{error}");
+    let expected: String = lines[..1024]
+        .iter()
+        .map(|l| l.replace('\r', "\n"))
+        .collect();
+    assert_eq!(expected.len(), 64 * 1024);
+    wait_for_log(&log, &expected).await;
+    drop(terminal);
+}
+
+/// The PTY ends without a switch (the phone's grouped session was killed):
+/// input sent once the server noticed, before the client is attached
+/// again, reaches the new PTY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_is_held_across_a_re_attach() {
+    let server = TestServer::builder().with_sessions(&["only"]).start().await;
+    let log = server.tmux_tmpdir().join("only.log");
+    log_pane(&server, "only", &log);
+    let mut control = Control::connect(&server).await;
+    let ok = control.auth(&server, None).await;
+    let client_id = ok["clientId"].as_str().expect("clientId").to_owned();
+    control.recv_type("attached").await;
+    let mut terminal = Terminal::connect(&server, &client_id, false).await;
+    terminal.read_until("", false).await;
+
+    for round in 0..5 {
+        let managed = format!("tmux-mobile-client-{client_id}");
+        server
+            .tmux_run(&["kill-session", "-t", &format!("={managed}")])
+            .expect("kill the phone's session");
+        control.recv_type("info").await;
+        terminal
+            .send_text(&format!("after-re-attach-{round}\r"))
+            .await;
+        control.recv_type("attached").await;
+        let expected: String = (0..=round)
+            .map(|r| format!("after-re-attach-{r}\n"))
+            .collect();
+        wait_for_log(&log, &expected).await;
+    }
+}
+
+/// tmux itself is killed: the server starts it again (with the default
+/// session) and attaches the client; input sent once the server noticed
+/// is held until then and reaches the new session's shell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_is_held_across_a_tmux_restart() {
+    let server = TestServer::builder().with_sessions(&["only"]).start().await;
+    let mut control = Control::connect(&server).await;
+    let ok = control.auth(&server, None).await;
+    let client_id = ok["clientId"].as_str().expect("clientId").to_owned();
+    control.recv_type("attached").await;
+    let mut terminal = Terminal::connect(&server, &client_id, false).await;
+    terminal.read_until("", false).await;
+
+    server.tmux_run(&["kill-server"]).expect("kill tmux");
+    control.recv_type("info").await;
+    terminal.send_text("held-across-restart\r").await;
+    let attached = control.recv_type("attached").await;
+    let managed = attached["session"].as_str().unwrap_or_default().to_owned();
+    assert!(managed.starts_with("tmux-mobile-client-"), "{attached}");
+    // The line reaches the new session's pane (its terminal shows it;
+    // whatever the pane runs may not have started reading yet).
+    crate::common::eventually("the held line on the new session's screen", || {
+        server
+            .tmux_run(&["capture-pane", "-p", "-t", &format!("={managed}:")])
+            .is_ok_and(|screen| screen.contains("held-across-restart"))
+    })
+    .await;
+}

@@ -19,9 +19,25 @@
 //! sequences), a bell must reach the phone in well under a second, and the
 //! prompt detector needs to know when *a pane* (not a window) went quiet, so
 //! the monitor uses `%output`: one *tap* per session group ([`tap`]), a
-//! control-mode client attached to a small grouped session of its own. The
-//! user's windows, options and sessions are left as they are. While no
+//! control-mode client riding on a phone's grouped session of that group.
+//! The user's windows, options and sessions are left as they are. While no
 //! pane writes anything, nothing runs: no process, no timer.
+//!
+//! # What is not watched
+//!
+//! The user's tmux shows nothing of ours but one grouped session per
+//! connected phone, a control client must be attached to a session, and
+//! `%output` covers only the windows of that session's group. So a session
+//! group that no phone's session is on (no phone connected, or every phone
+//! looking at other sessions) has no tap, and its bells, notifications and
+//! prompts are not seen; nor is anything while no phone is connected (a
+//! phone within its resume grace period still has its session, so a phone
+//! that just went to the background is still served). The alternative, a
+//! session of ours per watched group, is exactly what `tmux ls` must not
+//! show; a control client on the user's own session would count as
+//! attached there and run the user's `client-attached` hooks. A pane whose
+//! group gets a phone is looked at once when its tap starts (a prompt
+//! already showing is found then); a bell rung meanwhile is lost.
 //!
 //! The pieces:
 //!

@@ -14,9 +14,10 @@ use tokio::time::Instant;
 
 use super::prompt::PromptMatcher;
 use super::scan::OutputScanner;
-use super::tap::{self, RESUME_AFTER, TAP_SESSION_PREFIX, TapCommand, TapEvent, TapHandle};
+use super::tap::{self, RESUME_AFTER, TapCommand, TapEvent, TapHandle};
 use crate::snapshot::Snapshot;
 use crate::tmux::Tmux;
+use crate::watcher::is_host;
 
 /// Two bells of one pane closer than this are reported once.
 const BELL_COALESCE: Duration = Duration::from_millis(200);
@@ -251,7 +252,7 @@ impl AttentionMonitor {
         self.output.subscribe()
     }
 
-    /// Stops: every tap detaches and its session is removed. Idempotent.
+    /// Stops: every tap detaches. Idempotent.
     pub async fn shutdown(&self) {
         let _ = self.control.send(Control::Shutdown);
         let task = self.task.lock().ok().and_then(|mut task| task.take());
@@ -265,7 +266,8 @@ impl AttentionMonitor {
 struct StartRequest {
     tap: u64,
     group: String,
-    base_id: String,
+    /// The phone's session of the group to ride on.
+    host: String,
 }
 
 /// Starts taps one at a time, each at a quiet moment, holding the commands
@@ -302,24 +304,16 @@ async fn starter(
                 }
             }
         }
-        let session = format!("{TAP_SESSION_PREFIX}{}", request.tap);
         let handle = {
             let _hold = tmux.hold_commands().await;
-            tap::start(
-                &tmux,
-                &request.base_id,
-                session,
-                request.tap,
-                events.clone(),
-            )
-            .await
+            tap::start(&tmux, &request.host, request.tap, events.clone()).await
         };
         let handle = match handle {
             Ok(handle) => Some(handle),
             Err(error) => {
                 log::debug!(
-                    "attention: could not start a tap for session {}: {error}",
-                    request.base_id
+                    "attention: could not start a tap on {}: {error}",
+                    request.host
                 );
                 None
             }
@@ -452,8 +446,16 @@ impl Worker {
     }
 
     /// Starts and stops taps so that every session group with a user
-    /// session has one; records where each pane lives.
+    /// session and a phone's session has one (riding on the phone's
+    /// session); records where each pane lives.
     fn follow(&mut self, snapshot: &Snapshot) {
+        // Group → a phone's session in it to ride on.
+        let hosts: HashMap<&str, &str> = snapshot
+            .sessions()
+            .iter()
+            .filter(|s| is_host(s))
+            .filter_map(|s| Some((s.group.as_deref()?, s.name.as_str())))
+            .collect();
         let mut wanted: HashMap<String, String> = HashMap::new();
         let mut layout = HashMap::new();
         for session in snapshot.user_sessions() {
@@ -461,9 +463,11 @@ impl Worker {
                 .group
                 .clone()
                 .unwrap_or_else(|| session.name.clone());
-            wanted
-                .entry(group.clone())
-                .or_insert_with(|| session.id.clone());
+            if let Some(host) = hosts.get(group.as_str()) {
+                wanted
+                    .entry(group.clone())
+                    .or_insert_with(|| (*host).to_owned());
+            }
             for window in &session.windows {
                 for pane in &window.panes {
                     layout.entry(pane.id.clone()).or_insert_with(|| Placement {
@@ -508,8 +512,8 @@ impl Worker {
                 }
             }
         }
-        // Groups without a user session: their tap leaves (and removes its
-        // session, which would otherwise keep the windows alive).
+        // Groups without a user session or without a phone: their tap
+        // leaves.
         let gone: Vec<String> = self
             .groups
             .keys()
@@ -524,7 +528,7 @@ impl Worker {
             }
         }
         self.backoff.retain(|group, _| wanted.contains_key(group));
-        for (group, base_id) in wanted {
+        for (group, host) in wanted {
             if self.groups.contains_key(&group) || self.starting.contains_key(&group) {
                 continue;
             }
@@ -538,11 +542,7 @@ impl Worker {
             self.next_tap += 1;
             let tap = self.next_tap;
             self.starting.insert(group.clone(), tap);
-            let _ = self.start_tx.send(StartRequest {
-                tap,
-                group,
-                base_id,
-            });
+            let _ = self.start_tx.send(StartRequest { tap, group, host });
         }
     }
 
@@ -563,8 +563,8 @@ impl Worker {
             return;
         }
         log::debug!(
-            "attention: tap {} watches session group {group:?}",
-            handle.session
+            "attention: a tap on {} watches session group {group:?}",
+            handle.host
         );
         // Keep the failure count (a tap that keeps ending soon after it
         // starts backs off further), but no wait now.

@@ -3,15 +3,21 @@
 //!
 //! tmux sends a control client the output of the panes of the windows
 //! linked into *its* session only, so seeing every pane of a server takes
-//! one client per session group. Each tap attaches to a small managed
-//! session of its own, grouped with the user's session
-//! (`new-session -A -s tmux-mobile-client-~attn-<n> -t $<id>`): grouped
-//! sessions share the windows but each has its own current window, so the
-//! user's sessions, their current windows and their attached-client counts
-//! stay as they were. The client flags are `ignore-size` (it never changes a
-//! window's size), `read-only` and `pause-after` (tmux stops sending a pane's
-//! output to a tap that lags instead of buffering it without bound; the tap
-//! turns it back on a moment later).
+//! one client per session group. The user's tmux must show nothing of ours
+//! but one grouped session per connected phone, and a client attached to a
+//! user's session would count there and run the user's `client-attached`
+//! hooks; so each tap rides on a phone's grouped session of that group
+//! (`attach-session -t =tmux-mobile-client-<client id>`), like the state
+//! watcher. Grouped sessions share the windows but each has its own current
+//! window, so the user's sessions, their current windows and their
+//! attached-client counts stay as they were. The client flags are
+//! `ignore-size` (it never changes a window's size), `read-only` and
+//! `pause-after` (tmux stops sending a pane's output to a tap that lags
+//! instead of buffering it without bound; the tap turns it back on a moment
+//! later). The host's `detach-on-destroy` is set *on*: when the phone's
+//! session goes, the tap is detached (never moved to another session) and
+//! ends; the monitor then starts one on another phone's session of the
+//! group, if there is one.
 //!
 //! Only fixed commands built from ids tmux itself gave us (`%12`, `$3`)
 //! are ever written to a tap; nothing from a browser travels this way.
@@ -21,21 +27,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::ids::PaneId;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 use tokio::sync::mpsc;
 
-use crate::control::{Event, LineParser};
+use crate::control::{Event, LineParser, read_line};
 use crate::error::TmuxError;
 use crate::tmux::Tmux;
-
-/// The prefix of every tap's session name (the managed prefix, then `~`,
-/// which no browser client id contains).
-pub const TAP_SESSION_PREFIX: &str = "tmux-mobile-client-~attn-";
-
-/// The longest control-mode line a tap reads; the rest of a longer line is
-/// dropped (tmux splits pane output into much shorter lines).
-const LINE_LIMIT: usize = 256 * 1024;
 
 /// tmux pauses a pane's output to a tap whose oldest unsent output is this
 /// many seconds old.
@@ -69,8 +67,8 @@ pub(crate) enum TapCommand {
 #[derive(Debug)]
 pub(crate) struct TapHandle {
     commands: mpsc::UnboundedSender<Option<TapCommand>>,
-    /// The tap's session name.
-    pub(crate) session: String,
+    /// The phone's session the tap rides on.
+    pub(crate) host: String,
 }
 
 impl TapHandle {
@@ -79,51 +77,48 @@ impl TapHandle {
         let _ = self.commands.send(Some(command));
     }
 
-    /// Asks the tap to detach and remove its session.
+    /// Asks the tap to detach.
     pub(crate) fn leave(&self) {
         let _ = self.commands.send(None);
     }
 }
 
-/// Starts a tap on the session group of the session `base_id` (`$3`),
-/// attached to the session `session` (created if needed). Returns once
-/// tmux has answered (so the caller knows the client has identified
-/// itself); events then arrive on `events` tagged with `tap`.
+/// Starts a tap on the session group of the phone's session `host`,
+/// attached to it. Returns once tmux has answered (so the caller knows the
+/// client has identified itself); events then arrive on `events` tagged
+/// with `tap`. A missing host is [`TmuxError::NotFound`].
 pub(crate) async fn start(
     tmux: &Tmux,
-    base_id: &str,
-    session: String,
+    host: &str,
     tap: u64,
     events: mpsc::Sender<(u64, TapEvent)>,
 ) -> Result<TapHandle, TmuxError> {
-    let scope = format!("={session}:");
+    let target = format!("={host}");
+    // `set-option -t` takes a pane-style target: the session needs `:`.
+    let scope = format!("={host}:");
     let flags = format!("ignore-size,read-only,pause-after={PAUSE_AFTER_SECS}");
     let mut cmd = tmux.command(&["-N", "-C"]);
-    // `has-session` first: `new-session -t` with a missing target would
-    // silently make an ungrouped session.
-    cmd.args(["has-session", "-t", base_id, ";"])
-        .args([
-            "new-session",
-            "-A",
-            "-s",
-            session.as_str(),
-            "-t",
-            base_id,
-            "-f",
-            flags.as_str(),
-        ])
-        .args([
-            ";",
-            "set-option",
-            "-t",
-            scope.as_str(),
-            "destroy-unattached",
-            "off",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    // `set-option` first: it fails when the host is gone, and tmux then
+    // runs nothing after it.
+    cmd.args([
+        "set-option",
+        "-t",
+        scope.as_str(),
+        "detach-on-destroy",
+        "on",
+        ";",
+    ])
+    .args([
+        "attach-session",
+        "-t",
+        target.as_str(),
+        "-f",
+        flags.as_str(),
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .kill_on_drop(true);
     let mut child = cmd.spawn().map_err(|source| TmuxError::Spawn {
         binary: tmux.binary().to_owned(),
         source,
@@ -144,7 +139,7 @@ pub(crate) async fn start(
                 Ok(true) => match parser.feed(&line) {
                     Some(Event::Reply { ok, body, .. }) => return Some((ok, body)),
                     Some(Event::Notification(_)) | None => {}
-                    Some(Event::Exit | Event::Garbage(_)) => return None,
+                    Some(Event::Exit | Event::Garbage(_) | Event::TooLong) => return None,
                 },
                 Ok(false) | Err(_) => return None,
             }
@@ -156,9 +151,9 @@ pub(crate) async fn start(
         Ok(Some((false, body))) => {
             let _ = child.kill().await;
             return Err(TmuxError::from_stderr(
-                "-C new-session",
+                "-C attach-session",
                 &String::from_utf8_lossy(&body),
-                Some(base_id),
+                Some(host),
             ));
         }
         Ok(None) => {
@@ -181,12 +176,15 @@ pub(crate) async fn start(
             events,
             inbox,
             awaiting: VecDeque::new(),
-            session: session.clone(),
+            host: host.to_owned(),
             tmux: tmux.clone(),
         }
         .run(),
     );
-    Ok(TapHandle { commands, session })
+    Ok(TapHandle {
+        commands,
+        host: host.to_owned(),
+    })
 }
 
 /// One reply the tap waits for, in the order the commands were written.
@@ -205,39 +203,43 @@ struct Running {
     events: mpsc::Sender<(u64, TapEvent)>,
     inbox: mpsc::UnboundedReceiver<Option<TapCommand>>,
     awaiting: VecDeque<Awaiting>,
-    session: String,
+    host: String,
     tmux: Tmux,
 }
 
 impl Running {
     async fn run(mut self) {
         let mut line = Vec::new();
-        let leaving = loop {
+        loop {
             tokio::select! {
                 read = read_line(&mut self.reader, &mut line) => {
-                    if !matches!(read, Ok(true)) {
-                        break false;
+                    match read {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(error) => {
+                            // An over-long line (see `control::LINE_LIMIT`):
+                            // the tap ends and the monitor starts another.
+                            log::warn!("attention tap on {}: {error}", self.host);
+                            break;
+                        }
                     }
                     let Some(event) = self.parser.feed(&line) else { continue };
                     if !self.on_event(event).await {
-                        break false;
+                        break;
                     }
                 }
                 command = self.inbox.recv() => match command {
                     Some(Some(command)) => {
                         if !self.on_command(command).await {
-                            break false;
+                            break;
                         }
                     }
                     // Asked to leave, or the monitor is gone.
-                    Some(None) | None => break true,
+                    Some(None) | None => break,
                 },
             }
-        };
-        self.leave().await;
-        if leaving {
-            remove_session(&self.tmux, &self.session).await;
         }
+        self.leave().await;
         let _ = self.events.send((self.tap, TapEvent::Ended)).await;
     }
 
@@ -245,8 +247,15 @@ impl Running {
     async fn on_event(&mut self, event: Event) -> bool {
         match event {
             Event::Exit => false,
+            Event::TooLong => {
+                log::warn!(
+                    "attention tap on {}: a reply too long; restarting",
+                    self.host
+                );
+                false
+            }
             Event::Garbage(_) => {
-                log::debug!("attention tap {}: unexpected line from tmux", self.session);
+                log::debug!("attention tap on {}: unexpected line from tmux", self.host);
                 false
             }
             Event::Notification(text) => match parse_notification(&text) {
@@ -268,7 +277,7 @@ impl Running {
                 }
                 Some(Awaiting::Nothing) => true,
                 None => {
-                    log::debug!("attention tap {}: an answer nobody asked for", self.session);
+                    log::debug!("attention tap on {}: an answer nobody asked for", self.host);
                     false
                 }
             },
@@ -322,60 +331,6 @@ impl Running {
             let _ = self.child.kill().await;
         }
     }
-}
-
-/// Removes a tap's session once its client has left, unless someone else
-/// is attached to it (same rule as the watcher's session).
-async fn remove_session(tmux: &Tmux, session: &str) {
-    let scope = format!("={session}:");
-    let kill = format!("kill-session -t '={session}'");
-    let result = tmux
-        .run(
-            "if-shell",
-            [
-                "-F",
-                "-t",
-                scope.as_str(),
-                "#{==:#{session_attached},0}",
-                kill.as_str(),
-            ],
-            Some(session),
-        )
-        .await;
-    match result {
-        Ok(_) | Err(TmuxError::NoServer) | Err(TmuxError::NotFound { .. }) => {}
-        Err(error) => log::debug!("attention tap {session}: could not remove its session: {error}"),
-    }
-}
-
-/// Reads one line (without `\n`) into `line`, keeping at most
-/// [`LINE_LIMIT`] bytes of it. `Ok(false)` at EOF.
-async fn read_line(
-    reader: &mut BufReader<ChildStdout>,
-    line: &mut Vec<u8>,
-) -> std::io::Result<bool> {
-    line.clear();
-    loop {
-        let buf = reader.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok(false);
-        }
-        let (take, done) = match memchr_newline(buf) {
-            Some(at) => (at + 1, true),
-            None => (buf.len(), false),
-        };
-        let room = LINE_LIMIT.saturating_sub(line.len());
-        let content = if done { &buf[..take - 1] } else { &buf[..take] };
-        line.extend_from_slice(&content[..content.len().min(room)]);
-        reader.consume(take);
-        if done {
-            return Ok(true);
-        }
-    }
-}
-
-fn memchr_newline(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
 }
 
 /// The [`TapEvent`] in a notification line (without its `%`), if it is one

@@ -1,6 +1,7 @@
 //! Helpers shared by the watcher test binaries (`watcher`, `startup`,
-//! `shutdown`): waiting for published snapshots and checking that tmux and
-//! the user's session survived.
+//! `shutdown`, `hidden`, `attention`): waiting for published snapshots,
+//! making a phone's grouped session (what the watcher and the taps ride
+//! on), and checking that tmux and the user's session survived.
 
 // Each test binary uses its own subset of these.
 #![allow(dead_code)]
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
-use tmux_mobile_tmux_control::{Snapshot, WATCHER_SESSION};
+use tmux_mobile_tmux_control::{MANAGED_SESSION_PREFIX, Snapshot};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -36,11 +37,56 @@ pub async fn wait_for(
     }
 }
 
-/// Whether the watcher's control client is attached to its own session.
+/// Whether the watcher's control client rides on a phone's session (the
+/// phones' sessions in these tests have no PTY, so an attached one has one
+/// of our control clients).
 pub fn watcher_attached(snapshot: &Snapshot) -> bool {
     snapshot
-        .session(WATCHER_SESSION)
-        .is_some_and(|s| s.is_attached())
+        .sessions()
+        .iter()
+        .any(|s| s.managed && s.is_attached())
+}
+
+/// Makes a phone's grouped session on `base`, as tmux-mobile does for each
+/// connected phone (without the PTY): `tmux-mobile-client-<id>`.
+pub async fn phone(sandbox: &IsolatedTmux, base: &str, id: &str) -> String {
+    let name = format!("{MANAGED_SESSION_PREFIX}{id}");
+    sandbox
+        .tmux()
+        .new_grouped_session(&name, base)
+        .await
+        .unwrap();
+    name
+}
+
+/// What `tmux ls` shows: every session's name, sorted.
+pub async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
+    let mut names: Vec<String> = sandbox
+        .run(&["list-sessions", "-F", "#{session_name}"])
+        .await
+        .map(|out| out.lines().map(str::to_owned).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The control clients attached now, as `<session> <read-only>` lines
+/// (`1` for an attention tap, `0` for the watcher).
+pub async fn control_clients(sandbox: &IsolatedTmux) -> Vec<String> {
+    sandbox
+        .run(&[
+            "list-clients",
+            "-F",
+            "#{client_control_mode} #{session_name} #{client_readonly}",
+        ])
+        .await
+        .map(|out| {
+            out.lines()
+                .filter_map(|l| l.strip_prefix("1 "))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `pid session_id pane_pid` of the tmux server and the user's session

@@ -6,12 +6,11 @@
 //! referrers are suppressed, framing is forbidden and scripts may only come
 //! from this origin.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
@@ -40,18 +39,15 @@ const REVALIDATE: &str = "no-cache";
 /// `Cache-Control` for `index.html` and the API: never stored.
 const NO_STORE: &str = "no-store";
 
-/// Entry point of the hyper service: routes one request.
-pub(crate) async fn handle(
-    req: Request<Incoming>,
-    shared: Arc<Shared>,
-    peer: SocketAddr,
-) -> Result<Response<Body>, Infallible> {
-    let mut response = route(req, &shared, peer);
+/// Entry point of [`crate::ServerService`]: routes one request (its body,
+/// of whatever type, is never read).
+pub(crate) fn handle<B>(req: Request<B>, shared: &Arc<Shared>, peer: SocketAddr) -> Response<Body> {
+    let mut response = route(req, shared, peer);
     secure_headers(response.headers_mut());
-    Ok(response)
+    response
 }
 
-fn route(req: Request<Incoming>, shared: &Arc<Shared>, peer: SocketAddr) -> Response<Body> {
+fn route<B>(req: Request<B>, shared: &Arc<Shared>, peer: SocketAddr) -> Response<Body> {
     // The path only: the query string carries the access token.
     let path = req.uri().path().to_owned();
     log::debug!("{peer} {} {path}", req.method());

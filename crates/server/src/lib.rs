@@ -20,7 +20,8 @@
 //! let token = creds.token().expose().to_owned();
 //! let auth = Arc::new(Authenticator::new(creds, ThrottlePolicy::default()));
 //! let server = Server::bind(ServerOptions::new(Tmux::new(TmuxOptions::default()), auth)).await?;
-//! println!("open http://{}/?token={token}", server.local_addr());
+//! let addr = server.local_addr().expect("bound");
+//! println!("open http://{addr}/?token={token}");
 //! let stop = server.shutdown_handle(); // call `stop.shutdown()` on SIGTERM
 //! server.serve().await?;
 //! # drop(stop);
@@ -51,6 +52,7 @@ mod limits;
 mod options;
 mod scrollback;
 mod server;
+mod service;
 mod shutdown;
 mod state;
 mod terminal;
@@ -65,6 +67,7 @@ pub use http::CONTENT_SECURITY_POLICY;
 pub use limits::Limits;
 pub use options::ServerOptions;
 pub use server::Server;
+pub use service::ServerService;
 pub use shutdown::ShutdownHandle;
 #[cfg(feature = "test-support")]
 pub use test_support::{TestServer, TestServerBuilder};

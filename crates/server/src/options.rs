@@ -29,7 +29,7 @@ use crate::limits::Limits;
 /// options.bind = "127.0.0.1:8767".parse().unwrap();
 /// options.resume_grace = Duration::from_secs(60);
 /// let server = Server::bind(options).await.expect("port free");
-/// println!("listening on {}", server.local_addr());
+/// println!("listening on {:?}", server.local_addr());
 /// server.serve().await.expect("served");
 /// # }
 /// ```

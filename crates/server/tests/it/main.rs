@@ -11,6 +11,7 @@ mod handshake;
 mod http;
 mod lifecycle;
 mod limits;
+mod mount;
 mod mutations;
 mod scrollback;
 mod switching;

@@ -306,7 +306,7 @@ async fn read_input(
                     });
                     continue;
                 }
-                TerminalFrame::Input(bytes) => bytes,
+                TerminalFrame::Input(bytes) => bytes.into_inner(),
                 _ => continue,
             },
             Message::Binary(bytes) => bytes,

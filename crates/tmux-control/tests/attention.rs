@@ -8,9 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::{DEADLINE, wait_for};
-use tmux_mobile_protocol::AttentionReason;
 use tmux_mobile_tmux_control::attention::{
-    AttentionMonitor, AttentionOptions, Change, Detection, WindowRule, tap::TAP_SESSION_PREFIX,
+    AttentionMonitor, AttentionOptions, AttentionReason, Change, Detection, WindowRule,
+    tap::TAP_SESSION_PREFIX,
 };
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{PaneId, Snapshot, StateWatcher, WatcherOptions};

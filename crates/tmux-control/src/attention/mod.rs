@@ -35,9 +35,11 @@
 
 mod monitor;
 pub mod prompt;
+mod reason;
 pub mod scan;
 pub mod tap;
 
 pub use monitor::{AttentionMonitor, AttentionOptions, Change, Detection, WindowRule};
 pub use prompt::{PatternError, Prompt, PromptMatcher};
+pub use reason::{AttentionReason, QuickReply, REPLY_LIMIT, TEXT_LIMIT, clip_text};
 pub use scan::{Notification, OutputScanner, Scanned};

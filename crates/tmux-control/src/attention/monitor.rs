@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tmux_mobile_protocol::{AttentionReason, QuickReply};
+use super::reason::{AttentionReason, QuickReply};
 
 use crate::ids::PaneId;
 use tokio::sync::{mpsc, watch};

@@ -22,9 +22,8 @@
 //! text (a property test checks this), and the work is bounded by
 //! [`SCREEN_LIMIT`] whatever the pane's size.
 
+use super::reason::{QuickReply, REPLY_LIMIT, clip_text};
 use regex::{Regex, RegexBuilder};
-use tmux_mobile_protocol::QuickReply;
-use tmux_mobile_protocol::attention::{QUICK_REPLY_LIMIT, clip_text};
 
 /// How many of the last non-empty lines may hold a question with numbered
 /// options or a selection menu (agent CLIs draw a footer under it).
@@ -221,7 +220,7 @@ impl PromptMatcher {
             reply("Ctrl-C", "\u{3}"),
         ]);
         replies.extend(self.extra_replies.iter().cloned());
-        replies.truncate(QUICK_REPLY_LIMIT);
+        replies.truncate(REPLY_LIMIT);
         for r in &mut replies {
             r.label = clip_text(&r.label);
         }
@@ -376,11 +375,8 @@ mod tests {
             .with_replies((0..40).map(|i| reply(&i.to_string(), "x")))
             .find(&long)
             .unwrap();
-        assert_eq!(
-            p.text.chars().count(),
-            tmux_mobile_protocol::attention::ATTENTION_TEXT_LIMIT
-        );
-        assert_eq!(p.replies.len(), QUICK_REPLY_LIMIT);
+        assert_eq!(p.text.chars().count(), super::super::reason::TEXT_LIMIT);
+        assert_eq!(p.replies.len(), REPLY_LIMIT);
     }
 
     proptest::proptest! {
@@ -388,8 +384,8 @@ mod tests {
         fn never_panics(screen in "(\\PC|[\\n❯│ 1-9.?()/yYnN\\[\\]])*") {
             let m = PromptMatcher::new();
             if let Some(p) = m.find(&screen) {
-                proptest::prop_assert!(p.text.chars().count() <= tmux_mobile_protocol::attention::ATTENTION_TEXT_LIMIT);
-                proptest::prop_assert!(p.replies.len() <= QUICK_REPLY_LIMIT);
+                proptest::prop_assert!(p.text.chars().count() <= super::super::reason::TEXT_LIMIT);
+                proptest::prop_assert!(p.replies.len() <= REPLY_LIMIT);
             }
         }
 

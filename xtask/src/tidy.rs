@@ -412,7 +412,10 @@ mod tests {
             readme_dependencies(good),
             Some(vec!["include_dir".to_string(), "log".to_string()])
         );
-        assert_eq!(readme_dependency_problems("c", manifest, good), Vec::<String>::new());
+        assert_eq!(
+            readme_dependency_problems("c", manifest, good),
+            Vec::<String>::new()
+        );
 
         let stale = "Dependencies (`cargo tree -e normal --depth 1`): log, regex.\n";
         let problems = readme_dependency_problems("c", manifest, stale);

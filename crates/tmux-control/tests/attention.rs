@@ -18,17 +18,14 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 fn fast_options() -> AttentionOptions {
-    AttentionOptions {
-        settle: Duration::from_millis(50),
-        max_settle: Duration::from_secs(2),
-        windows: vec![WindowRule {
-            session: "main".into(),
-            window: "quiet*".into(),
-            silence: Some(Duration::from_secs(1)),
-            activity: false,
-        }],
-        ..AttentionOptions::default()
-    }
+    AttentionOptions::default()
+        .with_settle(Duration::from_millis(50), Duration::from_secs(2))
+        .with_window_rule(
+            WindowRule::default()
+                .with_session("main")
+                .with_window("quiet*")
+                .with_silence(Some(Duration::from_secs(1))),
+        )
 }
 
 fn tapped(snapshot: &Snapshot) -> bool {

@@ -50,6 +50,9 @@ use crate::redacted::Redacted;
 /// came from [`Resize::new`] or from a frame.
 ///
 /// On the wire it is the text frame `{"type":"resize","cols":N,"rows":M}`.
+/// This is the wire form only: a program that sizes a terminal uses its
+/// own type (the tmux-mobile server converts to `pty-bridge`'s
+/// `WindowSize`, whose range is the same, in one place).
 ///
 /// ```
 /// use tmux_mobile_protocol::Resize;

@@ -126,7 +126,12 @@ impl PtyCommand {
     }
 }
 
-/// A terminal size in character cells.
+/// A terminal size in character cells: what [`Pty::resize`](crate::Pty::resize)
+/// gives the kernel.
+///
+/// This crate knows no wire format; a program that receives sizes from
+/// the network (the tmux-mobile server, from `protocol::Resize`, whose
+/// range is the same) converts them to this type at its edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WindowSize {
     /// Columns (width).

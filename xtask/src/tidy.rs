@@ -43,7 +43,7 @@ const REGISTRY_FIELDS: &[&str] = &[
 ];
 
 /// Our published crates, lowest layer first: (folder, package name).
-pub fn published_crates() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn published_crates() -> Vec<(&'static str, &'static str)> {
     LAYERS.iter().map(|(dir, name, _)| (*dir, *name)).collect()
 }
 
@@ -81,7 +81,7 @@ const LAYERS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Runs every check and reports all problems at once.
-pub fn tidy(_args: &[String]) -> Result<(), String> {
+pub(crate) fn tidy(_args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let mut problems = Vec::new();
 

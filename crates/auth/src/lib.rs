@@ -5,14 +5,14 @@
 //! the rules for secrets (random generation, constant-time comparison, never
 //! printed) live behind one small API:
 //!
-//! * [`Credentials`] — the token, password and read-only token of one run
-//!   ([`credentials`]); each a [`Secret`] that prints as `***` ([`secret`]).
+//! * [`Credentials`] — the token, password and read-only token of one run;
+//!   each a [`Secret`] that prints as `***`.
 //! * [`Authenticator`] — checks an [`Attempt`] from a source address and
-//!   answers a [`Grant`] with a [`Role`] or an [`AuthError`] ([`verify`]),
-//!   throttled by a [`ThrottlePolicy`] ([`throttle`]) and issuing session
-//!   keys ([`session_keys`]).
-//! * [`OriginPolicy`] — whether a WebSocket upgrade's `Origin` is allowed
-//!   ([`origin`]).
+//!   answers a [`Grant`] with a [`Role`] or an [`AuthError`], throttled by a
+//!   [`ThrottlePolicy`] and issuing session keys ([`SessionKeyPolicy`]).
+//! * [`OriginPolicy`] — whether a WebSocket upgrade's `Origin` is allowed.
+//!
+//! Every item is at the crate root; the modules are private.
 //!
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};
@@ -28,13 +28,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod credentials;
-pub mod error;
-pub mod origin;
-pub mod secret;
-pub mod session_keys;
-pub mod throttle;
-pub mod verify;
+mod credentials;
+mod error;
+mod origin;
+mod secret;
+mod session_keys;
+mod throttle;
+mod verify;
 
 pub use credentials::{
     CredentialOptions, Credentials, PASSWORD_BYTES, PasswordChoice, TOKEN_BYTES,

@@ -1,27 +1,7 @@
 //! Attention (extension): the server telling a phone that a pane needs its
 //! person, and the phone saying it has seen it.
 //!
-//! - server → client: [`Attention`], sent as `{"type":"attention",…}` (see
-//!   [`crate::ServerMessage::Attention`]) when a pane rang the bell, shows a
-//!   confirmation prompt, sent a desktop notification (OSC 9 / OSC 777), went
-//!   silent or showed activity;
-//! - in `tmux_state`, every window and pane with attention pending for that
-//!   phone carries `"attention": "<reason>"` ([`crate::WindowState`],
-//!   [`crate::PaneState`]); absent when none;
-//! - client → server: `{"type":"ack_attention","paneId":"%N"}`
-//!   ([`crate::ClientMessage::AckAttention`]) clears it for that phone.
-//!
-//! The original's clients ignore the unknown message type and fields.
-//!
-//! ```
-//! use tmux_mobile_protocol::{Attention, AttentionReason, ServerMessage, encode_server};
-//! let attention = Attention::new("main", 1, "%3".parse()?, AttentionReason::Bell, "", 1_796_000_000_000);
-//! assert_eq!(
-//!     encode_server(&ServerMessage::Attention(attention)),
-//!     r#"{"type":"attention","session":"main","windowIndex":1,"paneId":"%3","reason":"bell","text":"","at":1796000000000}"#
-//! );
-//! # Ok::<(), tmux_mobile_protocol::ProtocolError>(())
-//! ```
+//! The rules are in the [crate documentation](crate#attention-extension).
 
 use std::fmt;
 use std::str::FromStr;

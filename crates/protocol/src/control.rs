@@ -2,28 +2,7 @@
 //! exchange on it, the decoder for frames from browsers and the encoder for
 //! frames to them.
 //!
-//! Decoding is done by hand rather than by serde's derive so that every way a
-//! frame can be wrong gets its own error, in the words a person can act on:
-//!
-//! | frame | result |
-//! |---|---|
-//! | over [`CONTROL_FRAME_LIMIT`] bytes | [`ProtocolError::TooLarge`], checked before parsing |
-//! | not JSON, not an object, `type` missing or not a string | [`ProtocolError::InvalidFormat`] (`invalid message format`) |
-//! | a `type` this version does not know | [`ProtocolError::UnknownType`] |
-//! | a known `type` with a missing or malformed field | [`ProtocolError::InvalidField`], e.g. `paneId must look like %12` |
-//!
-//! Fields this version does not know are ignored, and optional fields may be
-//! absent or `null`, so clients of the original tmux-mobile (and newer
-//! clients) are understood.
-//!
-//! ```
-//! use tmux_mobile_protocol::{decode_control, ClientMessage, PaneId};
-//! let msg = decode_control(br#"{"type":"zoom_pane","paneId":"%3"}"#)?;
-//! assert_eq!(msg, ClientMessage::ZoomPane { pane_id: PaneId::from(3) });
-//! let err = decode_control(br#"{"type":"zoom_pane","paneId":"3"}"#).unwrap_err();
-//! assert_eq!(err.to_string(), "paneId must look like %12");
-//! # Ok::<(), tmux_mobile_protocol::ProtocolError>(())
-//! ```
+//! The rules are in the [crate documentation](crate#the-control-socket).
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -273,7 +252,7 @@ pub enum ServerMessage {
     /// `tmux_state_delta` (extension, only to a client that asked for
     /// deltas): what changed since the last state sent on this socket.
     TmuxStateDelta {
-        /// See [`crate::delta`].
+        /// See [state deltas](crate#state-deltas-extension).
         delta: StateDelta,
     },
     /// `scrollback`: the answer to `capture_scrollback` — one message, or,
@@ -315,7 +294,7 @@ pub enum ServerMessage {
         message: String,
     },
     /// `attention` (extension): a pane needs its person; see
-    /// [`crate::attention`].
+    /// [attention](crate#attention-extension).
     Attention(Attention),
 }
 
@@ -345,7 +324,7 @@ impl ServerMessage {
 /// Decodes one `/ws/control` frame from a browser.
 ///
 /// The size limit ([`CONTROL_FRAME_LIMIT`]) is checked before anything is
-/// parsed. See the [module documentation](self) for which error each kind of
+/// parsed. See the [crate documentation](crate#the-control-socket) for which error each kind of
 /// bad frame gets. Never panics, whatever the bytes.
 ///
 /// ```

@@ -1,10 +1,7 @@
 //! The `/ws/terminal` socket: its auth frame, resize frames and everything
 //! else, which is terminal input.
 //!
-//! This module decides what a frame from a browser's terminal socket means.
-//! The rule that matters most: a text frame is a resize only if the whole
-//! frame is exactly a resize object. A paste that merely contains or starts
-//! with one is input, and is written to the terminal unchanged.
+//! The rules are in the [crate documentation](crate#the-terminal-socket).
 
 //!
 //! | frame (after auth) | [`classify_terminal_frame`] |
@@ -222,7 +219,7 @@ fn auth_from_value(value: &Value) -> Result<TerminalAuth, ProtocolError> {
 }
 
 /// What a text frame on an authenticated `/ws/terminal` socket means. See the
-/// [module documentation](self) for the exact rules.
+/// [crate documentation](crate#the-terminal-socket) for the exact rules.
 ///
 /// `Debug` prints input as `Input(***)`: keystrokes may be a password
 /// typed at a prompt.

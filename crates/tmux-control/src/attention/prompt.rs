@@ -1,26 +1,5 @@
-//! [`PromptMatcher`]: does the bottom of a quiet pane's screen ask its
-//! person something, and which one-tap replies fit?
-//!
-//! It reads the visible screen as text (what `capture-pane -p` prints) and
-//! looks only at its last non-empty lines, because a program waiting for an
-//! answer has drawn its question last. Built-in patterns:
-//!
-//! | kind | example | must be within the last |
-//! |---|---|---|
-//! | a question followed by numbered options (agent CLIs) | `Do you want to proceed?` / `❯ 1. Yes` / `2. No` | [`MENU_LINES`] lines |
-//! | a selection menu (a cursor on one of ≥ 2 numbered options) | `❯ 1. Allow once` | [`MENU_LINES`] lines |
-//! | yes/no | `Overwrite? (y/n)`, `Continue? [y/N]`, `[yes/no]` | [`LINE_PROMPT_LINES`] lines |
-//! | press a key | `Press Enter to continue`, `press any key` | [`LINE_PROMPT_LINES`] lines |
-//! | a password | `[sudo] password for ann:`, `Password:` | [`LINE_PROMPT_LINES`] lines |
-//! | user patterns (regular expressions, [`PromptMatcher::with_patterns`]) | | [`LINE_PROMPT_LINES`] lines |
-//!
-//! The replies are the numbered options found (typing the digit), `y`/`n`
-//! (each followed by Enter) for a yes/no question, then Enter, Esc and
-//! Ctrl-C, then the user's own ([`PromptMatcher::with_replies`]).
-//!
-//! Pure: no I/O, no state between calls; it never panics, whatever the
-//! text (a property test checks this), and the work is bounded by
-//! [`SCREEN_LIMIT`] whatever the pane's size.
+//! [`PromptMatcher`]: whether a quiet pane's screen asks its person
+//! something (its documentation has the patterns).
 
 use super::reason::{QuickReply, REPLY_LIMIT, clip_text};
 use regex::{Regex, RegexBuilder};
@@ -49,7 +28,29 @@ pub struct Prompt {
     pub replies: Vec<QuickReply>,
 }
 
-/// Finds prompts on screens; see the [module documentation](self).
+/// [`PromptMatcher`]: does the bottom of a quiet pane's screen ask its
+/// person something, and which one-tap replies fit?
+///
+/// It reads the visible screen as text (what `capture-pane -p` prints) and
+/// looks only at its last non-empty lines, because a program waiting for an
+/// answer has drawn its question last. Built-in patterns:
+///
+/// | kind | example | must be within the last |
+/// |---|---|---|
+/// | a question followed by numbered options (agent CLIs) | `Do you want to proceed?` / `❯ 1. Yes` / `2. No` | [`MENU_LINES`] lines |
+/// | a selection menu (a cursor on one of ≥ 2 numbered options) | `❯ 1. Allow once` | [`MENU_LINES`] lines |
+/// | yes/no | `Overwrite? (y/n)`, `Continue? [y/N]`, `[yes/no]` | [`LINE_PROMPT_LINES`] lines |
+/// | press a key | `Press Enter to continue`, `press any key` | [`LINE_PROMPT_LINES`] lines |
+/// | a password | `[sudo] password for ann:`, `Password:` | [`LINE_PROMPT_LINES`] lines |
+/// | user patterns (regular expressions, [`PromptMatcher::with_patterns`]) | | [`LINE_PROMPT_LINES`] lines |
+///
+/// The replies are the numbered options found (typing the digit), `y`/`n`
+/// (each followed by Enter) for a yes/no question, then Enter, Esc and
+/// Ctrl-C, then the user's own ([`PromptMatcher::with_replies`]).
+///
+/// Pure: no I/O, no state between calls; it never panics, whatever the
+/// text (a property test checks this), and the work is bounded by
+/// [`SCREEN_LIMIT`] whatever the pane's size.
 #[derive(Debug, Clone)]
 pub struct PromptMatcher {
     question: Regex,

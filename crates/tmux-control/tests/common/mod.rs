@@ -14,11 +14,11 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Generous bound for anything the tests wait for (CI has 2 loaded cores).
-pub const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Waits (without timing assertions) until a published snapshot satisfies
 /// `condition`; panics with the last snapshot after [`DEADLINE`].
-pub async fn wait_for(
+pub(crate) async fn wait_for(
     rx: &mut watch::Receiver<Arc<Snapshot>>,
     what: &str,
     condition: impl Fn(&Snapshot) -> bool,
@@ -37,7 +37,7 @@ pub async fn wait_for(
 }
 
 /// Whether the watcher's control client is attached to its own session.
-pub fn watcher_attached(snapshot: &Snapshot) -> bool {
+pub(crate) fn watcher_attached(snapshot: &Snapshot) -> bool {
     snapshot
         .session(WATCHER_SESSION)
         .is_some_and(|s| s.is_attached())
@@ -46,7 +46,7 @@ pub fn watcher_attached(snapshot: &Snapshot) -> bool {
 /// `pid session_id pane_pid` of the tmux server and the user's session
 /// `main`: the same answer after every round means the server and the
 /// session (with its shell) survived. Panics when tmux no longer answers.
-pub async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
+pub(crate) async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
     match sandbox
         .run(&[
             "display-message",

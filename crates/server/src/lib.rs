@@ -9,6 +9,11 @@
 //! [`ServerOptions`]: the tmux socket, the credentials, the origin policy and
 //! the UI assets.
 //!
+//! A program with its own hyper server mounts it instead: build it with
+//! [`Server::without_listener`] and hand each connection's requests to
+//! [`Server::service`] (a [`ServerService`], optionally under a path
+//! prefix); `examples/mount.rs` does this next to the host's own routes.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use tmux_mobile_auth::{Authenticator, CredentialOptions, Credentials, PasswordChoice, ThrottlePolicy};

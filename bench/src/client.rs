@@ -27,15 +27,15 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::screen::Scanner;
 
 /// A client WebSocket.
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Terminal size every benchmark client asks for (both peers alike).
-pub const COLS: u16 = 120;
+pub(crate) const COLS: u16 = 120;
 /// See [`COLS`].
-pub const ROWS: u16 = 40;
+pub(crate) const ROWS: u16 = 40;
 
 /// Opens `ws://127.0.0.1:<port><path>`, asking for `protocol` when given.
-pub async fn connect(port: u16, path: &str, protocol: Option<&str>) -> Result<Ws, String> {
+pub(crate) async fn connect(port: u16, path: &str, protocol: Option<&str>) -> Result<Ws, String> {
     let mut request = format!("ws://127.0.0.1:{port}{path}")
         .into_client_request()
         .map_err(|e| format!("bad request: {e}"))?;
@@ -52,7 +52,7 @@ pub async fn connect(port: u16, path: &str, protocol: Option<&str>) -> Result<Ws
 }
 
 /// The next JSON text frame of a control socket, before `deadline`.
-pub async fn recv_json(ws: &mut Ws, deadline: Instant) -> Result<Value, String> {
+pub(crate) async fn recv_json(ws: &mut Ws, deadline: Instant) -> Result<Value, String> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let msg = timeout(left, ws.next())
@@ -72,7 +72,7 @@ pub async fn recv_json(ws: &mut Ws, deadline: Instant) -> Result<Value, String> 
 }
 
 /// Reads control messages until one has `"type": ty`.
-pub async fn recv_type(ws: &mut Ws, ty: &str, wait: Duration) -> Result<Value, String> {
+pub(crate) async fn recv_type(ws: &mut Ws, ty: &str, wait: Duration) -> Result<Value, String> {
     let deadline = Instant::now() + wait;
     loop {
         let msg = recv_json(ws, deadline)
@@ -88,14 +88,14 @@ pub async fn recv_type(ws: &mut Ws, ty: &str, wait: Duration) -> Result<Value, S
 }
 
 /// Sends a JSON text frame.
-pub async fn send_json(ws: &mut Ws, value: &Value) -> Result<(), String> {
+pub(crate) async fn send_json(ws: &mut Ws, value: &Value) -> Result<(), String> {
     ws.send(Message::text(value.to_string()))
         .await
         .map_err(|e| format!("cannot send: {e}"))
 }
 
 /// Output and input of one attached terminal, whichever server it talks to.
-pub trait Terminal {
+pub(crate) trait Terminal {
     /// Sends `bytes` as terminal input.
     fn send(&mut self, bytes: &[u8]) -> impl Future<Output = Result<(), String>>;
     /// The next chunk of terminal output (frames that are not output are
@@ -104,7 +104,7 @@ pub trait Terminal {
 }
 
 /// Reads output until `needle` is visible; returns when it was first seen.
-pub async fn wait_visible(
+pub(crate) async fn wait_visible(
     term: &mut impl Terminal,
     scanner: &mut Scanner,
     needle: &str,
@@ -128,7 +128,7 @@ pub async fn wait_visible(
 /// A tmux-mobile client: an authenticated control socket and a terminal
 /// socket bound to it that receives binary output frames.
 #[derive(Debug)]
-pub struct TmClient {
+pub(crate) struct TmClient {
     /// The control socket (after `auth_ok` and `attached`).
     pub control: Ws,
     /// The terminal socket.
@@ -140,7 +140,7 @@ pub struct TmClient {
 impl TmClient {
     /// Authenticates `/ws/control` with `token`, binds `/ws/terminal`
     /// (binary output), asks for [`COLS`]×[`ROWS`].
-    pub async fn attach(port: u16, token: &str, wait: Duration) -> Result<Self, String> {
+    pub(crate) async fn attach(port: u16, token: &str, wait: Duration) -> Result<Self, String> {
         let mut control = connect(port, "/ws/control", None).await?;
         send_json(&mut control, &json!({"type": "auth", "token": token})).await?;
         let auth_ok = recv_type(&mut control, "auth_ok", wait).await?;
@@ -169,7 +169,7 @@ impl TmClient {
     /// as a browser would, and reads terminal output in the background into
     /// a queue, so pings are answered and nothing piles up in the server
     /// while this client waits its turn.
-    pub fn pumped(self) -> Pumped {
+    pub(crate) fn pumped(self) -> Pumped {
         let mut control = self.control;
         let drain = tokio::spawn(async move { while let Some(Ok(_)) = control.next().await {} });
         let mut pumped = Pumped::new(self.terminal, None);
@@ -180,7 +180,7 @@ impl TmClient {
     /// Reads (and drops) everything on both sockets in the background, as
     /// an idle browser would (answering pings); the client lives until the
     /// returned value is dropped.
-    pub fn drain_all(self) -> Drained {
+    pub(crate) fn drain_all(self) -> Drained {
         let (mut control, mut terminal) = (self.control, self.terminal);
         Drained {
             _tasks: [
@@ -198,13 +198,13 @@ impl TmClient {
 /// A client whose sockets are read in the background (see
 /// [`TmClient::drain_all`]).
 #[derive(Debug)]
-pub struct Drained {
+pub(crate) struct Drained {
     _tasks: [AbortOnDrop; 2],
 }
 
 /// Aborts a background task when dropped.
 #[derive(Debug)]
-pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+pub(crate) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -217,7 +217,7 @@ impl Drop for AbortOnDrop {
 /// byte removed (`prefix`: the byte input frames start with and output
 /// frames must start with).
 #[derive(Debug)]
-pub struct Pumped {
+pub(crate) struct Pumped {
     sink: SplitSink<Ws, Message>,
     output: mpsc::UnboundedReceiver<Result<Vec<u8>, String>>,
     prefix: Option<u8>,
@@ -321,7 +321,7 @@ const TTYD_INPUT: u8 = b'0';
 
 /// Connects to ttyd (`/ws`, subprotocol `tty`) and sends the initial JSON
 /// (no credential, [`COLS`]×[`ROWS`]), which makes ttyd start its command.
-pub async fn ttyd_attach(port: u16) -> Result<Pumped, String> {
+pub(crate) async fn ttyd_attach(port: u16) -> Result<Pumped, String> {
     let mut ws = connect(port, "/ws", Some("tty")).await?;
     let hello = json!({"AuthToken": "", "columns": COLS, "rows": ROWS}).to_string();
     ws.send(Message::binary(hello.into_bytes()))

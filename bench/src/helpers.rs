@@ -17,19 +17,19 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 /// Environment variable naming the wrapper's log file.
-pub const LOG_ENV: &str = "TMUX_BENCH_LOG";
+pub(crate) const LOG_ENV: &str = "TMUX_BENCH_LOG";
 /// Environment variable naming the real tmux binary.
-pub const REAL_ENV: &str = "TMUX_BENCH_REAL";
+pub(crate) const REAL_ENV: &str = "TMUX_BENCH_REAL";
 
 /// Whether this process was started as the `tmux` wrapper.
-pub fn is_tmux_wrapper(argv: &[String]) -> bool {
+pub(crate) fn is_tmux_wrapper(argv: &[String]) -> bool {
     argv.first()
         .and_then(|a| Path::new(a).file_name())
         .is_some_and(|n| n == "tmux")
 }
 
 /// Logs the invocation and execs the real tmux; returns only on failure.
-pub fn tmux_wrapper(argv: &[String]) -> ExitCode {
+pub(crate) fn tmux_wrapper(argv: &[String]) -> ExitCode {
     let (Some(log), Some(real)) = (std::env::var_os(LOG_ENV), std::env::var_os(REAL_ENV)) else {
         eprintln!("tmux wrapper: {LOG_ENV} and {REAL_ENV} must be set");
         return ExitCode::from(127);
@@ -60,7 +60,7 @@ pub fn tmux_wrapper(argv: &[String]) -> ExitCode {
 /// Creates the wrapper in `dir` (a symlink named `tmux` to this binary) and
 /// returns the environment a child needs to go through it: `PATH` with
 /// `dir` first, the log file and the real tmux.
-pub fn install_tmux_wrapper(
+pub(crate) fn install_tmux_wrapper(
     dir: &Path,
     exe: &Path,
     log: &Path,
@@ -84,7 +84,7 @@ pub fn install_tmux_wrapper(
 }
 
 /// Runs a generator when `argv` asks for one; `None` otherwise.
-pub fn generator(argv: &[String]) -> Option<ExitCode> {
+pub(crate) fn generator(argv: &[String]) -> Option<ExitCode> {
     let result = match argv.get(1).map(String::as_str) {
         Some("__generate") => generate(&argv[2..]),
         Some("__lines") => lines(&argv[2..]),
@@ -147,7 +147,7 @@ fn lines(args: &[String]) -> Result<(), String> {
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -14,7 +14,7 @@ fn ticks_per_second() -> f64 {
 }
 
 /// CPU time (user + system) used so far by process `pid`, in seconds.
-pub fn cpu_seconds(pid: u32) -> Result<f64, String> {
+pub(crate) fn cpu_seconds(pid: u32) -> Result<f64, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map_err(|e| format!("cannot read /proc/{pid}/stat: {e}"))?;
     let after_comm = stat
@@ -34,7 +34,7 @@ pub fn cpu_seconds(pid: u32) -> Result<f64, String> {
 }
 
 /// Resident set size of `pid`, in bytes (`VmRSS`).
-pub fn rss_bytes(pid: u32) -> Result<u64, String> {
+pub(crate) fn rss_bytes(pid: u32) -> Result<u64, String> {
     status_kib(pid, "VmRSS:").map(|k| k * 1024)
 }
 
@@ -49,7 +49,7 @@ fn status_kib(pid: u32, key: &str) -> Result<u64, String> {
 }
 
 /// The 1-minute load average (0 when unreadable).
-pub fn load_average() -> f64 {
+pub(crate) fn load_average() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
@@ -60,14 +60,14 @@ pub fn load_average() -> f64 {
 /// on a thread of its own (`VmHWM` cannot be reset, so the growth during
 /// one step of a run is measured this way).
 #[derive(Debug)]
-pub struct RssSampler {
+pub(crate) struct RssSampler {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<u64>>,
 }
 
 impl RssSampler {
     /// Starts polling `pid` every `every`.
-    pub fn start(pid: u32, every: Duration) -> Self {
+    pub(crate) fn start(pid: u32, every: Duration) -> Self {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = std::sync::Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -87,7 +87,7 @@ impl RssSampler {
     }
 
     /// Stops polling and returns the highest RSS seen, in bytes.
-    pub fn stop(mut self) -> u64 {
+    pub(crate) fn stop(mut self) -> u64 {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
     }
@@ -101,7 +101,7 @@ impl Drop for RssSampler {
 
 /// CPU time and wall time of one process over a stretch of work.
 #[derive(Debug, Clone, Copy)]
-pub struct CpuMeter {
+pub(crate) struct CpuMeter {
     pid: u32,
     cpu: f64,
     wall: Instant,
@@ -109,7 +109,7 @@ pub struct CpuMeter {
 
 impl CpuMeter {
     /// Starts counting for `pid`.
-    pub fn start(pid: u32) -> Result<Self, String> {
+    pub(crate) fn start(pid: u32) -> Result<Self, String> {
         Ok(Self {
             pid,
             cpu: cpu_seconds(pid)?,
@@ -118,18 +118,18 @@ impl CpuMeter {
     }
 
     /// CPU seconds used since [`CpuMeter::start`].
-    pub fn cpu_used(&self) -> Result<f64, String> {
+    pub(crate) fn cpu_used(&self) -> Result<f64, String> {
         Ok(cpu_seconds(self.pid)? - self.cpu)
     }
 
     /// Wall time since [`CpuMeter::start`].
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.wall.elapsed()
     }
 }
 
 /// The machine, for the report: CPU model and count, memory, kernel.
-pub fn machine() -> serde_json::Value {
+pub(crate) fn machine() -> serde_json::Value {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()

@@ -9,7 +9,7 @@ use crate::stats::Samples;
 
 /// How a figure is summarised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Many small events (keystrokes, pushes): p50 and p99.
     Event,
     /// A few whole runs (a flood, a start): median with min and max.
@@ -18,7 +18,7 @@ pub enum Kind {
 
 /// One measured quantity.
 #[derive(Debug, Clone)]
-pub struct Figure {
+pub(crate) struct Figure {
     /// What was measured, e.g. `time to marker`.
     pub name: String,
     /// Who was measured: `tmux-mobile`, `ttyd`, or `ratio` for a quotient.
@@ -33,7 +33,7 @@ pub struct Figure {
 
 impl Figure {
     /// The summary as printed: `p50 1.2 / p99 3.4 ms` or `1.23 s (1.10–1.40)`.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let s = &self.samples;
         let unit = if self.unit == "count" { "" } else { self.unit };
         let sep = if unit.is_empty() || unit == "%" || unit == "×" {
@@ -86,7 +86,7 @@ impl Figure {
 }
 
 /// A number with about three significant digits.
-pub fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     let a = v.abs();
     if a >= 100.0 || a == 0.0 {
         format!("{v:.0}")
@@ -103,7 +103,7 @@ pub fn num(v: f64) -> String {
 
 /// A target of the issue, and whether this run met it.
 #[derive(Debug, Clone)]
-pub struct Check {
+pub(crate) struct Check {
     /// The target, as the issue states it (`p99 ≤ 20 ms`).
     pub target: String,
     /// What was measured against it.
@@ -114,7 +114,7 @@ pub struct Check {
 
 /// Everything a row measured.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Figures, in the order they are printed.
     pub figures: Vec<Figure>,
     /// Targets met or missed.
@@ -125,7 +125,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// Adds a figure and returns its index.
-    pub fn figure(
+    pub(crate) fn figure(
         &mut self,
         name: impl Into<String>,
         subject: &'static str,
@@ -144,7 +144,12 @@ impl Outcome {
     }
 
     /// Adds a target with its verdict.
-    pub fn check(&mut self, target: impl Into<String>, measured: impl Into<String>, met: bool) {
+    pub(crate) fn check(
+        &mut self,
+        target: impl Into<String>,
+        measured: impl Into<String>,
+        met: bool,
+    ) {
         self.checks.push(Check {
             target: target.into(),
             measured: measured.into(),
@@ -153,14 +158,14 @@ impl Outcome {
     }
 
     /// Adds a note.
-    pub fn note(&mut self, note: impl Into<String>) {
+    pub(crate) fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
     }
 }
 
 /// How a row ended.
 #[derive(Debug, Clone)]
-pub enum Status {
+pub(crate) enum Status {
     /// It ran.
     Measured(Outcome),
     /// Its feature is not on main yet: no number, never a made-up one.
@@ -173,7 +178,7 @@ pub enum Status {
 
 /// One row of the report.
 #[derive(Debug, Clone)]
-pub struct RowReport {
+pub(crate) struct RowReport {
     /// `W1`…
     pub id: &'static str,
     /// The workload, in a few words.
@@ -229,7 +234,7 @@ fn cell(s: &str) -> String {
 }
 
 /// The figures table, the targets table and the notes, in Markdown.
-pub fn markdown(rows: &[RowReport]) -> String {
+pub(crate) fn markdown(rows: &[RowReport]) -> String {
     let mut out =
         String::from("| id | workload | figure | value | n | load |\n|---|---|---|---|---|---|\n");
     for r in rows {
@@ -325,7 +330,7 @@ fn first_line(s: &str) -> String {
 
 /// The whole run as JSON: `header` (machine, tmux, commit, options) plus
 /// every row.
-pub fn to_json(mut header: Value, rows: &[RowReport]) -> Value {
+pub(crate) fn to_json(mut header: Value, rows: &[RowReport]) -> Value {
     header["rows"] = rows.iter().map(RowReport::to_json).collect();
     header
 }

@@ -20,7 +20,7 @@ enum State {
 
 /// Visible text of a terminal stream, searched for a needle.
 #[derive(Debug, Clone)]
-pub struct Scanner {
+pub(crate) struct Scanner {
     state: State,
     /// The last visible bytes, at most `keep` of them.
     tail: Vec<u8>,
@@ -36,7 +36,7 @@ impl Default for Scanner {
 impl Scanner {
     /// A scanner that remembers enough visible text for needles up to
     /// 256 bytes.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             state: State::Ground,
             tail: Vec::new(),
@@ -46,14 +46,14 @@ impl Scanner {
 
     /// Forgets the visible text seen so far (the escape state is kept, so a
     /// sequence split by the reset is still recognised).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.tail.clear();
     }
 
     /// Feeds `bytes` and returns whether `needle` is now in the visible
     /// text (in what was fed since the last [`Scanner::clear`], as far back
     /// as the scanner remembers).
-    pub fn feed_and_find(&mut self, bytes: &[u8], needle: &[u8]) -> bool {
+    pub(crate) fn feed_and_find(&mut self, bytes: &[u8], needle: &[u8]) -> bool {
         let before = self.tail.len();
         for &b in bytes {
             self.step(b);

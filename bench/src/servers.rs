@@ -13,28 +13,32 @@ use crate::client::{COLS, ROWS};
 
 /// The shell prompt of every benchmark pane; seeing it means the shell
 /// reads input.
-pub const PROMPT: &str = "bench$ ";
+pub(crate) const PROMPT: &str = "bench$ ";
 
 /// How long any start-up step may take before the row fails.
-pub const START_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const START_WAIT: Duration = Duration::from_secs(30);
 
 /// A private tmux server (`-L` socket in a private `TMUX_TMPDIR`) with one
 /// session `main` running `/bin/sh` with [`PROMPT`], and no status line
 /// (its clock would redraw text in the middle of a measurement).
 #[derive(Debug)]
-pub struct TmuxServer {
+pub(crate) struct TmuxServer {
     sandbox: TmuxSandbox,
 }
 
 impl TmuxServer {
     /// Starts the server; `conf` lines are added to its configuration.
-    pub fn start(conf: &[&str]) -> Result<Self, String> {
+    pub(crate) fn start(conf: &[&str]) -> Result<Self, String> {
         Self::start_with(conf, (COLS, ROWS), &["/bin/sh"])
     }
 
     /// Like [`TmuxServer::start`], with a first window of `size` (columns,
     /// rows) running `command`.
-    pub fn start_with(conf: &[&str], size: (u16, u16), command: &[&str]) -> Result<Self, String> {
+    pub(crate) fn start_with(
+        conf: &[&str],
+        size: (u16, u16),
+        command: &[&str],
+    ) -> Result<Self, String> {
         let sandbox = TmuxSandbox::new();
         let conf_path = sandbox.tmpdir().join("bench.tmux.conf");
         let mut text = String::from("set -g status off\n");
@@ -72,12 +76,12 @@ impl TmuxServer {
     }
 
     /// The sandbox (socket name, `TMUX_TMPDIR`).
-    pub fn sandbox(&self) -> &TmuxSandbox {
+    pub(crate) fn sandbox(&self) -> &TmuxSandbox {
         &self.sandbox
     }
 
     /// Runs `tmux -L <socket> args…`; fails with tmux's message.
-    pub fn tmux(&self, args: &[&str]) -> Result<String, String> {
+    pub(crate) fn tmux(&self, args: &[&str]) -> Result<String, String> {
         let out = self.sandbox.tmux(args);
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -97,7 +101,7 @@ impl TmuxServer {
     /// until then, outside changes are published from one-shot snapshots
     /// every 40 ms, so a latency row measures the steady state only once it
     /// is attached.
-    pub fn wait_watcher(&self, wait: Duration) -> Result<(), String> {
+    pub(crate) fn wait_watcher(&self, wait: Duration) -> Result<(), String> {
         let attached = tmux_mobile_e2e::wait_until(wait, || {
             self.tmux(&[
                 "list-clients",
@@ -114,7 +118,7 @@ impl TmuxServer {
     }
 
     /// A `tmux` command for this server, for a child that runs it.
-    pub fn attach_argv(&self) -> Vec<String> {
+    pub(crate) fn attach_argv(&self) -> Vec<String> {
         [
             "tmux",
             "-L",
@@ -131,7 +135,7 @@ impl TmuxServer {
 /// A running release `tmux-mobile` on its own [`TmuxServer`], without
 /// password (the token is the only credential) and without a tunnel.
 #[derive(Debug)]
-pub struct TmServer {
+pub(crate) struct TmServer {
     // Field order is drop order: the app before its tmux server.
     app: App,
     /// The port it listens on.
@@ -143,19 +147,19 @@ pub struct TmServer {
 
 impl TmServer {
     /// Starts `bin` on a fresh tmux server.
-    pub fn start(bin: &Path) -> Result<Self, String> {
+    pub(crate) fn start(bin: &Path) -> Result<Self, String> {
         Self::start_on(bin, TmuxServer::start(&[])?, Self::command(&[]))
     }
 
     /// The command line of every run: local only, port 0, no password,
     /// then `extra`.
-    pub fn command(extra: &[&str]) -> AppCommand {
+    pub(crate) fn command(extra: &[&str]) -> AppCommand {
         AppCommand::local(&[&["--no-require-password"], extra].concat())
     }
 
     /// Starts `bin` as `cmd` says on `tmux`, and waits for its `Local URL:`
     /// line.
-    pub fn start_on(bin: &Path, tmux: TmuxServer, cmd: AppCommand) -> Result<Self, String> {
+    pub(crate) fn start_on(bin: &Path, tmux: TmuxServer, cmd: AppCommand) -> Result<Self, String> {
         let app = cmd.spawn_binary(bin, tmux.sandbox());
         let url =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.local_url(START_WAIT)))
@@ -169,19 +173,19 @@ impl TmServer {
     }
 
     /// The server's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.app.pid()
     }
 
     /// The end of what it printed, for a failing row's message.
-    pub fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         let text = self.app.transcript();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(8)..].join("\n")
     }
 
     /// Its tmux server.
-    pub fn tmux(&self) -> &TmuxServer {
+    pub(crate) fn tmux(&self) -> &TmuxServer {
         &self.tmux
     }
 }
@@ -189,7 +193,7 @@ impl TmServer {
 /// ttyd serving `tmux attach` of its own [`TmuxServer`]'s `main` session,
 /// writable, on a loopback port.
 #[derive(Debug)]
-pub struct TtydServer {
+pub(crate) struct TtydServer {
     child: Child,
     /// The port it listens on.
     pub port: u16,
@@ -198,7 +202,7 @@ pub struct TtydServer {
 
 impl TtydServer {
     /// Starts `ttyd` and waits until its port accepts connections.
-    pub fn start(ttyd: &Path) -> Result<Self, String> {
+    pub(crate) fn start(ttyd: &Path) -> Result<Self, String> {
         let tmux = TmuxServer::start(&[])?;
         let port = free_port()?;
         let mut cmd = Command::new(ttyd);
@@ -226,7 +230,7 @@ impl TtydServer {
     }
 
     /// ttyd's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 }
@@ -248,7 +252,7 @@ impl Drop for TtydServer {
 }
 
 /// A loopback port that was free a moment ago.
-pub fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -256,7 +260,7 @@ pub fn free_port() -> Result<u16, String> {
 }
 
 /// Polls `127.0.0.1:port` until it accepts a connection.
-pub fn wait_accepting(port: u16, wait: Duration) -> Result<(), String> {
+pub(crate) fn wait_accepting(port: u16, wait: Duration) -> Result<(), String> {
     let ok = tmux_mobile_e2e::wait_until(wait, || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
@@ -269,7 +273,7 @@ pub fn wait_accepting(port: u16, wait: Duration) -> Result<(), String> {
 
 /// The release `tmux-mobile` next to this benchmark binary (both are built
 /// by `cargo xtask bench` into the same target directory).
-pub fn default_binary() -> PathBuf {
+pub(crate) fn default_binary() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|d| d.join("tmux-mobile")))

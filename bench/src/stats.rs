@@ -5,40 +5,40 @@
 
 /// Measured values of one figure, in the figure's unit.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Samples {
+pub(crate) struct Samples {
     values: Vec<f64>,
 }
 
 impl Samples {
     /// No values yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// A single measurement (a figure measured once per run).
-    pub fn one(value: f64) -> Self {
+    pub(crate) fn one(value: f64) -> Self {
         Self {
             values: vec![value],
         }
     }
 
     /// Adds one measurement.
-    pub fn push(&mut self, value: f64) {
+    pub(crate) fn push(&mut self, value: f64) {
         self.values.push(value);
     }
 
     /// How many values were measured.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.values.len()
     }
 
     /// Whether nothing was measured.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
     /// The values, in the order they were measured.
-    pub fn values(&self) -> &[f64] {
+    pub(crate) fn values(&self) -> &[f64] {
         &self.values
     }
 
@@ -50,7 +50,7 @@ impl Samples {
 
     /// The `p`-th percentile (0 < p ≤ 100) by nearest rank; `None` when
     /// empty.
-    pub fn percentile(&self, p: f64) -> Option<f64> {
+    pub(crate) fn percentile(&self, p: f64) -> Option<f64> {
         let v = self.sorted();
         if v.is_empty() {
             return None;
@@ -61,22 +61,22 @@ impl Samples {
 
     /// The median (the lower middle value for an even count, so it is a
     /// measured value).
-    pub fn median(&self) -> Option<f64> {
+    pub(crate) fn median(&self) -> Option<f64> {
         self.percentile(50.0)
     }
 
     /// The 99th percentile.
-    pub fn p99(&self) -> Option<f64> {
+    pub(crate) fn p99(&self) -> Option<f64> {
         self.percentile(99.0)
     }
 
     /// The smallest value.
-    pub fn min(&self) -> Option<f64> {
+    pub(crate) fn min(&self) -> Option<f64> {
         self.sorted().first().copied()
     }
 
     /// The largest value.
-    pub fn max(&self) -> Option<f64> {
+    pub(crate) fn max(&self) -> Option<f64> {
         self.sorted().last().copied()
     }
 }

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tmux_mobile_protocol::attention::ATTENTION_TEXT_LIMIT;
-use tmux_mobile_tmux_control::attention::prompt::PromptMatcher;
+use tmux_mobile_tmux_control::attention::PromptMatcher;
+use tmux_mobile_tmux_control::attention::TEXT_LIMIT as ATTENTION_TEXT_LIMIT;
 
 fuzz_target!(|data: &[u8]| {
     thread_local! {

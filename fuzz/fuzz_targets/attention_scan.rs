@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tmux_mobile_tmux_control::attention::scan::OutputScanner;
+use tmux_mobile_tmux_control::attention::OutputScanner;
 
 fuzz_target!(|data: &[u8]| {
     let whole = OutputScanner::new().feed(data);

@@ -8,6 +8,6 @@ use tmux_mobile_protocol::{TerminalFrame, classify_terminal_frame, decode_termin
 fuzz_target!(|data: &[u8]| {
     let _ = decode_terminal_auth(data);
     if let TerminalFrame::Input(bytes) = classify_terminal_frame(data) {
-        assert_eq!(bytes, data);
+        assert_eq!(*bytes.expose(), data);
     }
 });

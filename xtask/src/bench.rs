@@ -8,7 +8,7 @@
 use crate::ci::{run, workspace_root};
 
 /// Builds both binaries in release mode and runs the benchmarks.
-pub fn bench(args: &[String]) -> Result<(), String> {
+pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     run(
         "cargo",
         &[

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Root of the workspace (the parent of `xtask/`).
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives one level below the workspace root")
@@ -14,12 +14,16 @@ pub fn workspace_root() -> PathBuf {
 
 /// Runs `program args...` in the workspace root and fails with a readable
 /// message when it does not exit successfully.
-pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
     run_with_env(program, args, &[])
 }
 
 /// Like [`run`], with extra environment variables for the child.
-pub fn run_with_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+pub(crate) fn run_with_env(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<(), String> {
     eprintln!("xtask: $ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
@@ -35,7 +39,7 @@ pub fn run_with_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Resul
 }
 
 /// Lints, docs and every test.
-pub fn ci(_args: &[String]) -> Result<(), String> {
+pub(crate) fn ci(_args: &[String]) -> Result<(), String> {
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     crate::tidy::tidy(&[])?;
     run(
@@ -62,7 +66,7 @@ pub fn ci(_args: &[String]) -> Result<(), String> {
 }
 
 /// Every test of the workspace.
-pub fn test(_args: &[String]) -> Result<(), String> {
+pub(crate) fn test(_args: &[String]) -> Result<(), String> {
     run("cargo", &["test", "--workspace"])
 }
 
@@ -82,7 +86,7 @@ pub fn test(_args: &[String]) -> Result<(), String> {
 /// checked is reused. What that catches is what verification is for: a file
 /// a crate needs (`README.md` for its doc test, the server's `ui/`) left out
 /// of the package, or a manifest that does not build from the registry.
-pub fn package(_args: &[String]) -> Result<(), String> {
+pub(crate) fn package(_args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let published = crate::tidy::published_crates();
     let mut args = vec!["package", "--no-verify", "--allow-dirty", "--locked"];
@@ -171,7 +175,7 @@ fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<(), String> {
 }
 
 /// `CARGO_TARGET_DIR` or `target/`.
-pub fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => root.join(dir),
         _ => root.join("target"),

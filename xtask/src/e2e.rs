@@ -20,7 +20,7 @@ const INSTALL_HINT: &str = "run .ci/run or apt-get install chromium tmux";
 
 /// Builds `tmux-mobile`, installs the e2e node dependencies when missing and
 /// runs every browser test; fails when any test fails.
-pub fn e2e(args: &[String]) -> Result<(), String> {
+pub(crate) fn e2e(args: &[String]) -> Result<(), String> {
     preflight()?;
     let root = workspace_root();
     run(

@@ -17,7 +17,7 @@ const UI_DIR: &str = "crates/server/ui";
 
 /// `cargo xtask frontend` builds into `crates/server/ui/`;
 /// `cargo xtask frontend --check` fails when that directory is stale.
-pub fn frontend(args: &[String]) -> Result<(), String> {
+pub(crate) fn frontend(args: &[String]) -> Result<(), String> {
     let check = match args {
         [] => false,
         [a] if a == "--check" => true,

@@ -9,7 +9,9 @@
 //!   never depend on higher ones, and `protocol`, `auth`, `tmux-control`,
 //!   `pty-bridge` and `tunnel` depend on no crate of ours;
 //! - every published crate has a README and the manifest fields a registry
-//!   page needs, and every unpublished one says `publish = false`.
+//!   page needs, and every unpublished one says `publish = false`;
+//! - each crate README's dependency line names exactly the crates of its
+//!   manifest's `[dependencies]`, so it cannot drift.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,8 +23,7 @@ use crate::ci::workspace_root;
 const STANDALONE: &[&str] = &[
     "crates/protocol",
     "crates/auth",
-    // "crates/tmux-control" joins once its attention module stops using the
-    // protocol's AttentionReason/QuickReply (the only use left).
+    "crates/tmux-control",
     "crates/pty-bridge",
     "crates/tunnel",
     "crates/push",
@@ -42,7 +43,7 @@ const REGISTRY_FIELDS: &[&str] = &[
 ];
 
 /// Our published crates, lowest layer first: (folder, package name).
-pub fn published_crates() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn published_crates() -> Vec<(&'static str, &'static str)> {
     LAYERS.iter().map(|(dir, name, _)| (*dir, *name)).collect()
 }
 
@@ -50,11 +51,7 @@ pub fn published_crates() -> Vec<(&'static str, &'static str)> {
 const LAYERS: &[(&str, &str, &[&str])] = &[
     ("crates/protocol", "tmux-mobile-protocol", &[]),
     ("crates/auth", "tmux-mobile-auth", &[]),
-    (
-        "crates/tmux-control",
-        "tmux-mobile-tmux-control",
-        &["tmux-mobile-protocol"],
-    ),
+    ("crates/tmux-control", "tmux-mobile-tmux-control", &[]),
     ("crates/pty-bridge", "tmux-mobile-pty-bridge", &[]),
     ("crates/tunnel", "tmux-mobile-tunnel", &[]),
     // Web Push is its own security boundary: it depends on no crate of ours.
@@ -85,7 +82,7 @@ const LAYERS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Runs every check and reports all problems at once.
-pub fn tidy(_args: &[String]) -> Result<(), String> {
+pub(crate) fn tidy(_args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let mut problems = Vec::new();
 
@@ -127,6 +124,10 @@ pub fn tidy(_args: &[String]) -> Result<(), String> {
             if !root.join(dir).join(file).is_file() {
                 problems.push(format!("{dir}: missing {file} (it goes into the package)"));
             }
+        }
+        if !dir.starts_with("apps/") {
+            let readme = read(&root.join(dir).join("README.md"), &mut problems);
+            problems.extend(readme_dependency_problems(dir, &manifest, &readme));
         }
         let crate_root = if dir.starts_with("apps/") {
             root.join(dir).join("src/main.rs")
@@ -271,6 +272,83 @@ fn our_dependencies(manifest: &str) -> Vec<String> {
     deps
 }
 
+/// The line of a crate README that lists its runtime dependencies.
+const README_DEPENDENCIES: &str = "Dependencies (`cargo tree -e normal --depth 1`):";
+
+/// What is wrong with the dependency line of a crate's README: it must name
+/// exactly the crates of the manifest's `[dependencies]` (what `cargo tree
+/// -e normal --depth 1` prints with every feature on), and say "No crate of
+/// tmux-mobile" only when none of ours is among them.
+fn readme_dependency_problems(dir: &str, manifest: &str, readme: &str) -> Vec<String> {
+    let Some(listed) = readme_dependencies(readme) else {
+        return vec![format!(
+            "{dir}/README.md: needs a line `{README_DEPENDENCIES} a, b, c.`"
+        )];
+    };
+    let mut problems = Vec::new();
+    let declared = runtime_dependencies(manifest);
+    for name in declared.iter().filter(|name| !listed.contains(name)) {
+        problems.push(format!(
+            "{dir}/README.md: the dependency line omits `{name}` (see {dir}/Cargo.toml)"
+        ));
+    }
+    for name in listed.iter().filter(|name| !declared.contains(name)) {
+        problems.push(format!(
+            "{dir}/README.md: the dependency line names `{name}`, which {dir}/Cargo.toml \
+             does not depend on"
+        ));
+    }
+    let claims_none = readme.contains("No crate of tmux-mobile");
+    if claims_none && declared.iter().any(|name| name.starts_with("tmux-mobile")) {
+        problems.push(format!(
+            "{dir}/README.md: says it uses no crate of tmux-mobile, but it does"
+        ));
+    }
+    problems
+}
+
+/// The crate names of a README's dependency line, sorted: the list after
+/// [`README_DEPENDENCIES`] up to its full stop, each item's first word (a
+/// note in parentheses may follow it).
+fn readme_dependencies(readme: &str) -> Option<Vec<String>> {
+    let start = readme.find(README_DEPENDENCIES)? + README_DEPENDENCIES.len();
+    let rest = &readme[start..];
+    let end = rest.find('.')?;
+    let mut names: Vec<String> = rest[..end]
+        .split(',')
+        .filter_map(|item| item.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    Some(names)
+}
+
+/// Every crate in a manifest's `[dependencies]` (optional ones included),
+/// sorted.
+fn runtime_dependencies(manifest: &str) -> Vec<String> {
+    let mut in_deps = false;
+    let mut deps = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if !in_deps || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            deps.push(name);
+        }
+    }
+    deps.sort();
+    deps
+}
+
 /// The `members` of `[workspace]`.
 fn workspace_members(manifest: &str) -> Vec<String> {
     let Some(start) = manifest.find("members = [") else {
@@ -304,7 +382,9 @@ fn collect_rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{our_dependencies, workspace_members};
+    use super::{
+        our_dependencies, readme_dependencies, readme_dependency_problems, workspace_members,
+    };
 
     #[test]
     fn reads_workspace_members() {
@@ -320,5 +400,34 @@ mod tests {
             our_dependencies(manifest),
             vec!["tmux-mobile-protocol".to_string()]
         );
+    }
+
+    #[test]
+    fn readme_dependency_line_must_match_the_manifest() {
+        let manifest = "[package]\nname = \"x\"\n[dependencies]\n# why\nlog.workspace = true\n\
+                        include_dir = { workspace = true, optional = true }\n\
+                        [dev-dependencies]\nproptest = \"1\"\n";
+        let good = "Text.\n\nDependencies (`cargo tree -e normal --depth 1`): include_dir (only\n\
+                    with `embedded-ui`), log. No crate of tmux-mobile.\n";
+        assert_eq!(
+            readme_dependencies(good),
+            Some(vec!["include_dir".to_string(), "log".to_string()])
+        );
+        assert_eq!(
+            readme_dependency_problems("c", manifest, good),
+            Vec::<String>::new()
+        );
+
+        let stale = "Dependencies (`cargo tree -e normal --depth 1`): log, regex.\n";
+        let problems = readme_dependency_problems("c", manifest, stale);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("omits `include_dir`"), "{problems:?}");
+        assert!(problems[1].contains("names `regex`"), "{problems:?}");
+
+        let ours = "[dependencies]\ntmux-mobile-protocol.workspace = true\n";
+        let claim = "Dependencies (`cargo tree -e normal --depth 1`): tmux-mobile-protocol. \
+                     No crate of tmux-mobile.";
+        assert_eq!(readme_dependency_problems("c", ours, claim).len(), 1);
+        assert_eq!(readme_dependency_problems("c", ours, "no line").len(), 1);
     }
 }

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 /// The base URL (scheme, host, port; no trailing slash) a browser on this
 /// machine uses to reach a server bound to `addr`. A wildcard bind address is
 /// reached through loopback.
-pub fn local_base_url(addr: SocketAddr) -> String {
+pub(crate) fn local_base_url(addr: SocketAddr) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -26,7 +26,7 @@ pub fn local_base_url(addr: SocketAddr) -> String {
 /// on the network use: the address of the interface with the outward route.
 /// `None` for a specific bind address (the local URL already names it) or
 /// when there is no such interface.
-pub fn network_base_url(addr: SocketAddr) -> Option<String> {
+pub(crate) fn network_base_url(addr: SocketAddr) -> Option<String> {
     network_base_url_with(addr, outward_ip)
 }
 
@@ -56,7 +56,7 @@ fn outward_ip(v6: bool) -> Option<IpAddr> {
 }
 
 /// `<base>/?token=<token>`, with the token percent-encoded.
-pub fn url_with_token(base: &str, token: &str) -> String {
+pub(crate) fn url_with_token(base: &str, token: &str) -> String {
     let mut url = String::with_capacity(base.len() + token.len() + 9);
     url.push_str(base.trim_end_matches('/'));
     url.push_str("/?token=");
@@ -71,7 +71,7 @@ pub fn url_with_token(base: &str, token: &str) -> String {
 }
 
 /// The lines printed once the server listens, in order.
-pub struct StartupBanner<'a> {
+pub(crate) struct StartupBanner<'a> {
     /// Base URL of the local server (see [`local_base_url`]).
     pub local_base: &'a str,
     /// Base URL for other machines, for a wildcard bind (see
@@ -88,7 +88,7 @@ pub struct StartupBanner<'a> {
 impl StartupBanner<'_> {
     /// `Local URL: ...`, then `Network URL: ...`, `Password: ...` and
     /// `Read-only URL: ...` when they apply.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "Local URL: {}",
             url_with_token(self.local_base, self.token)
@@ -114,7 +114,11 @@ impl StartupBanner<'_> {
 
 /// `Tunnel URL: ...` (and `Read-only tunnel URL: ...`) for a tunnel base URL
 /// such as `https://name.trycloudflare.com`.
-pub fn tunnel_lines(tunnel_base: &str, token: &str, read_only_token: Option<&str>) -> Vec<String> {
+pub(crate) fn tunnel_lines(
+    tunnel_base: &str,
+    token: &str,
+    read_only_token: Option<&str>,
+) -> Vec<String> {
     let mut lines = vec![format!(
         "Tunnel URL: {}",
         url_with_token(tunnel_base, token)
@@ -130,7 +134,7 @@ pub fn tunnel_lines(tunnel_base: &str, token: &str, read_only_token: Option<&str
 
 /// Prints the banner parts to stdout, holding the tokens they need. Not
 /// `Debug`: it holds secrets.
-pub struct Printer {
+pub(crate) struct Printer {
     token: String,
     read_only_token: Option<String>,
     color: bool,
@@ -139,7 +143,7 @@ pub struct Printer {
 impl Printer {
     /// A printer for these tokens; `color` pins the QR code's colours (for
     /// a terminal, not for a pipe).
-    pub fn new(token: String, read_only_token: Option<String>, color: bool) -> Self {
+    pub(crate) fn new(token: String, read_only_token: Option<String>, color: bool) -> Self {
         Self {
             token,
             read_only_token,
@@ -150,7 +154,7 @@ impl Printer {
     /// The startup lines for the local server, and the QR code of the best
     /// URL a phone can use (the network URL if any, else the local one) when
     /// `with_qr`, that is, when no tunnel URL is coming.
-    pub fn local(
+    pub(crate) fn local(
         &self,
         local_base: &str,
         network_base: Option<&str>,
@@ -171,12 +175,12 @@ impl Printer {
 
     /// The QR code of `base` with the token, alone (after the tunnel
     /// failed).
-    pub fn qr_only(&self, base: &str) {
+    pub(crate) fn qr_only(&self, base: &str) {
         self.emit(&[], Some(&url_with_token(base, &self.token)));
     }
 
     /// The tunnel lines and the QR code of the tunnel URL.
-    pub fn tunnel(&self, tunnel_base: &str) {
+    pub(crate) fn tunnel(&self, tunnel_base: &str) {
         let lines = tunnel_lines(tunnel_base, &self.token, self.read_only_token.as_deref());
         self.emit(&lines, Some(&url_with_token(tunnel_base, &self.token)));
     }

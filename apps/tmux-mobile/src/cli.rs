@@ -17,19 +17,19 @@ use crate::config_file::ConfigSource;
 use crate::error::AppError;
 
 /// Environment variable: run tmux as `tmux -L <name>` (a private server).
-pub const ENV_SOCKET_NAME: &str = "TMUX_MOBILE_SOCKET_NAME";
+pub(crate) const ENV_SOCKET_NAME: &str = "TMUX_MOBILE_SOCKET_NAME";
 /// Environment variable: run tmux as `tmux -S <path>`.
-pub const ENV_SOCKET_PATH: &str = "TMUX_MOBILE_SOCKET_PATH";
+pub(crate) const ENV_SOCKET_PATH: &str = "TMUX_MOBILE_SOCKET_PATH";
 /// Environment variable: same as `--debug-log <path>`.
-pub const ENV_DEBUG_LOG: &str = "TMUX_MOBILE_DEBUG_LOG";
+pub(crate) const ENV_DEBUG_LOG: &str = "TMUX_MOBILE_DEBUG_LOG";
 /// Environment variable: same as `--cloudflared <path>`.
-pub const ENV_CLOUDFLARED: &str = "TMUX_MOBILE_CLOUDFLARED";
+pub(crate) const ENV_CLOUDFLARED: &str = "TMUX_MOBILE_CLOUDFLARED";
 /// Environment variable: the password (unlike `--password`, not visible to
 /// other local users in `ps`; see [`password_choice`]).
-pub const ENV_PASSWORD: &str = "TMUX_MOBILE_PASSWORD";
+pub(crate) const ENV_PASSWORD: &str = "TMUX_MOBILE_PASSWORD";
 
 /// Largest `--scrollback` accepted (the protocol clamps capture requests to it).
-pub const MAX_SCROLLBACK: u32 = 50_000;
+pub(crate) const MAX_SCROLLBACK: u32 = 50_000;
 
 /// Drive a live tmux session from a phone browser.
 ///
@@ -57,7 +57,7 @@ Needs tmux 3.2 or newer; the tunnel needs cloudflared (never downloaded\n\
 automatically). SIGINT/SIGTERM stop the server, remove the per-client tmux\n\
 sessions it created and stop the tunnel."
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// port to listen on (default 8767; 0 picks a free port)
     #[argh(option, short = 'p', default = "8767")]
     pub port: u16,
@@ -184,7 +184,7 @@ impl fmt::Debug for Args {
 
 /// Which tmux server to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SocketSetting {
+pub(crate) enum SocketSetting {
     /// The user's default tmux server.
     Default,
     /// `tmux -L <name>`.
@@ -195,7 +195,7 @@ pub enum SocketSetting {
 
 /// Whether and how to start the tunnel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TunnelSetting {
+pub(crate) enum TunnelSetting {
     /// `--no-tunnel`.
     Disabled,
     /// Start cloudflared.
@@ -211,7 +211,7 @@ pub enum TunnelSetting {
 
 /// The validated configuration of one run. `Debug` never shows the password.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// Address to listen on (port 0 = any free port).
     pub bind: SocketAddr,
     /// Password choice.
@@ -245,7 +245,10 @@ pub struct Config {
 impl Config {
     /// Validates `args` together with the environment, read through `env`
     /// (injected so tests need not touch the process environment).
-    pub fn from_args(args: Args, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Self, AppError> {
+    pub(crate) fn from_args(
+        args: Args,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<Self, AppError> {
         let non_empty = |key: &str| env(key).filter(|v| !v.is_empty());
 
         let ip = parse_host(&args.host)?;
@@ -352,7 +355,7 @@ impl Config {
 
     /// True when the server is reachable from other machines over plain
     /// HTTP, which deserves a warning.
-    pub fn exposes_plain_http(&self) -> bool {
+    pub(crate) fn exposes_plain_http(&self) -> bool {
         !self.bind.ip().is_loopback()
     }
 }
@@ -365,7 +368,7 @@ impl Config {
 ///
 /// The file's first line is the password (a trailing `\n` or `\r\n` is
 /// not part of it). Errors name the source, never the secret.
-pub fn password_choice(
+pub(crate) fn password_choice(
     flag: Option<String>,
     file: Option<&std::path::Path>,
     env: Option<OsString>,

@@ -18,24 +18,24 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use tmux_mobile_protocol::attention::QUICK_REPLY_LIMIT;
-use tmux_mobile_protocol::snippet::SNIPPET_LIMIT;
-use tmux_mobile_protocol::{QuickReply, Snippet};
+use tmux_mobile_protocol::SNIPPET_LIMIT;
+use tmux_mobile_protocol::Snippet;
 use tmux_mobile_tmux_control::attention::{AttentionOptions, PromptMatcher, WindowRule};
+use tmux_mobile_tmux_control::attention::{QuickReply, REPLY_LIMIT as QUICK_REPLY_LIMIT};
 use toml::Spanned;
 
 use crate::error::AppError;
 
 /// The largest config file read, in bytes.
-pub const FILE_LIMIT: u64 = 256 * 1024;
+pub(crate) const FILE_LIMIT: u64 = 256 * 1024;
 /// The most user prompt patterns.
-pub const PATTERN_LIMIT: usize = 64;
+pub(crate) const PATTERN_LIMIT: usize = 64;
 /// The longest prompt pattern, in bytes.
-pub const PATTERN_LENGTH_LIMIT: usize = 1024;
+pub(crate) const PATTERN_LENGTH_LIMIT: usize = 1024;
 /// The most per-window rules.
-pub const WINDOW_RULE_LIMIT: usize = 64;
+pub(crate) const WINDOW_RULE_LIMIT: usize = 64;
 /// The longest `silence`, in seconds (a week).
-pub const SILENCE_LIMIT_SECS: u64 = 7 * 24 * 3600;
+pub(crate) const SILENCE_LIMIT_SECS: u64 = 7 * 24 * 3600;
 /// The longest session or window name pattern, in bytes.
 const NAME_PATTERN_LIMIT: usize = 256;
 /// The longest quick reply label (characters) and input (bytes).
@@ -44,7 +44,7 @@ const REPLY_INPUT_LIMIT: usize = 1024;
 
 /// Where the config file is looked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigSource {
+pub(crate) enum ConfigSource {
     /// `--config PATH`: it must exist.
     Explicit(PathBuf),
     /// The XDG default: read if it exists.
@@ -57,7 +57,7 @@ impl ConfigSource {
     /// `--config` if given, else `$XDG_CONFIG_HOME/tmux-mobile/config.toml`
     /// (an absolute `XDG_CONFIG_HOME` only, as the XDG spec says), else
     /// `$HOME/.config/tmux-mobile/config.toml`.
-    pub fn resolve(flag: Option<PathBuf>, env: &dyn Fn(&str) -> Option<OsString>) -> Self {
+    pub(crate) fn resolve(flag: Option<PathBuf>, env: &dyn Fn(&str) -> Option<OsString>) -> Self {
         if let Some(path) = flag {
             return ConfigSource::Explicit(path);
         }
@@ -78,7 +78,7 @@ impl ConfigSource {
 
 /// What the config file sets, ready for the server.
 #[derive(Debug, Clone, Default)]
-pub struct FileSettings {
+pub(crate) struct FileSettings {
     /// `None` when `[attention] enabled = false`.
     pub attention: Option<AttentionOptions>,
     /// Default snippets for phones.
@@ -100,7 +100,7 @@ impl FileSettings {
 
 /// Reads and checks the config file `source` names (a missing default file
 /// gives the defaults).
-pub fn load(source: &ConfigSource) -> Result<FileSettings, AppError> {
+pub(crate) fn load(source: &ConfigSource) -> Result<FileSettings, AppError> {
     let (path, required) = match source {
         ConfigSource::Explicit(path) => (path, true),
         ConfigSource::Default(path) => (path, false),
@@ -149,7 +149,7 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
 
 /// A mistake in the file: what, and where (a byte range of the text).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileError {
+pub(crate) struct FileError {
     /// What is wrong, for a person.
     pub message: String,
     /// Where, in bytes of the text; `None` when toml could not say.
@@ -165,7 +165,7 @@ impl FileError {
     }
 
     /// 1-based line and column (in characters) of the start of the span.
-    pub fn position(&self, text: &str) -> Option<(usize, usize)> {
+    pub(crate) fn position(&self, text: &str) -> Option<(usize, usize)> {
         let start = self.span.as_ref()?.start.min(text.len());
         let mut start = start;
         while !text.is_char_boundary(start) {
@@ -238,7 +238,7 @@ struct RawSnippet {
 }
 
 /// Parses and checks the text of a config file.
-pub fn parse(text: &str) -> Result<FileSettings, FileError> {
+pub(crate) fn parse(text: &str) -> Result<FileSettings, FileError> {
     let raw: RawFile = toml::from_str(text).map_err(|error| FileError {
         message: error.message().trim_end().to_owned(),
         span: error.span(),

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// Messages never contain a token or password.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum AppError {
+pub(crate) enum AppError {
     /// A command-line flag or environment variable has a value we cannot use.
     #[error("{0}")]
     Usage(String),

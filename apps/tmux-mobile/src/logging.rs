@@ -48,7 +48,7 @@ fn carries_frame_contents(metadata: &Metadata<'_>) -> bool {
 }
 
 /// The stderr filter used when `RUST_LOG` is unset.
-pub fn default_filter(level: LevelFilter) -> String {
+pub(crate) fn default_filter(level: LevelFilter) -> String {
     let mut filter = String::from("warn");
     for krate in OUR_CRATES {
         filter.push(',');
@@ -60,7 +60,7 @@ pub fn default_filter(level: LevelFilter) -> String {
 }
 
 /// Installs the global logger. `rust_log` is the value of `RUST_LOG`, if set.
-pub fn init(rust_log: Option<&str>, debug_log: Option<&Path>) -> Result<(), AppError> {
+pub(crate) fn init(rust_log: Option<&str>, debug_log: Option<&Path>) -> Result<(), AppError> {
     let stderr = Builder::new()
         .parse_filters(
             rust_log

@@ -179,7 +179,9 @@ async fn serve(
         }
         other => AppError::Server(other.to_string()),
     })?;
-    let addr = server.local_addr();
+    let addr = server
+        .local_addr()
+        .expect("a server made by Server::bind has an address");
     let stop = server.shutdown_handle();
     let mut serving = tokio::spawn(server.serve());
 

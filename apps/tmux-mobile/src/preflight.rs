@@ -16,7 +16,7 @@ use crate::error::AppError;
 const MIN_TMUX_TEXT: &str = TmuxVersion::MINIMUM_TEXT;
 
 /// Finds `tmux` on `path_var` (a `PATH`-style list).
-pub fn find_tmux(path_var: Option<&OsStr>) -> Result<PathBuf, AppError> {
+pub(crate) fn find_tmux(path_var: Option<&OsStr>) -> Result<PathBuf, AppError> {
     let missing = AppError::TmuxMissing { min: MIN_TMUX_TEXT };
     let path_var = path_var.ok_or(missing)?;
     std::env::split_paths(path_var)
@@ -32,7 +32,7 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// Runs `<tmux> -V` and checks the version is supported.
-pub fn check_tmux(tmux: &Path) -> Result<TmuxVersion, AppError> {
+pub(crate) fn check_tmux(tmux: &Path) -> Result<TmuxVersion, AppError> {
     let unknown = |reason: String| AppError::TmuxVersionUnknown {
         path: tmux.to_owned(),
         reason,

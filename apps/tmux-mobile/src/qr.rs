@@ -8,14 +8,14 @@ use crate::error::AppError;
 
 /// Modules of light border around the code: enough for phone scanners, small
 /// enough to keep the code on one screen.
-pub const QUIET_ZONE: usize = 2;
+pub(crate) const QUIET_ZONE: usize = 2;
 
 /// Renders `text` as a QR code with Unicode half blocks: each character cell
 /// holds two module rows (upper and lower half). Light modules are drawn as
 /// ink (`█`, `▀`, `▄`) and dark modules as blank, so the code reads correctly
 /// in light-on-dark terminals; [`colorize_qr`] pins the colours so it reads
 /// correctly on any terminal theme.
-pub fn render_qr(text: &str) -> Result<String, AppError> {
+pub(crate) fn render_qr(text: &str) -> Result<String, AppError> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::L)
         .map_err(|e| AppError::QrCode(e.to_string()))?;
     Ok(render_modules(&code.to_colors(), code.width()))
@@ -54,7 +54,7 @@ fn render_modules(colors: &[Color], width: usize) -> String {
 /// Wraps each line of a rendered QR code in ANSI colours (white ink on a
 /// black background) so it scans on light terminal themes too. Only for
 /// terminals; piped output stays plain.
-pub fn colorize_qr(rendered: &str) -> String {
+pub(crate) fn colorize_qr(rendered: &str) -> String {
     let mut out = String::with_capacity(rendered.len() * 2);
     for line in rendered.lines() {
         out.push_str("\x1b[97;40m");

@@ -9,12 +9,12 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// File name of the VAPID key in the state directory.
-pub const VAPID_KEY_FILE: &str = "vapid-key";
+pub(crate) const VAPID_KEY_FILE: &str = "vapid-key";
 
 /// `$XDG_STATE_HOME/tmux-mobile` (only an absolute `XDG_STATE_HOME`
 /// counts, as the XDG spec says), else `$HOME/.local/state/tmux-mobile`;
 /// `None` when neither is set.
-pub fn state_dir(env: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+pub(crate) fn state_dir(env: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
     let absolute = |key: &str| {
         env(key)
             .map(PathBuf::from)

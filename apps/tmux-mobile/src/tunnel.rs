@@ -19,11 +19,11 @@ use crate::error::AppError;
 
 /// How long cloudflared gets to exit after SIGTERM before SIGKILL; short so
 /// that the whole program stops within about two seconds.
-pub const STOP_GRACE: Duration = Duration::from_millis(1000);
+pub(crate) const STOP_GRACE: Duration = Duration::from_millis(1000);
 
 /// What to do about the tunnel, decided before the server binds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TunnelPlan {
+pub(crate) enum TunnelPlan {
     /// No tunnel (`--no-tunnel`, or cloudflared missing and not required).
     Off,
     /// Start this cloudflared once the server listens.
@@ -40,7 +40,7 @@ pub enum TunnelPlan {
 /// Finds cloudflared when the tunnel is wanted. When it is missing, prints
 /// the tunnel crate's help paragraph and carries on local-only, unless the
 /// tunnel is required.
-pub fn plan(setting: &TunnelSetting) -> Result<TunnelPlan, AppError> {
+pub(crate) fn plan(setting: &TunnelSetting) -> Result<TunnelPlan, AppError> {
     let TunnelSetting::Enabled {
         cloudflared,
         required,
@@ -67,7 +67,7 @@ pub fn plan(setting: &TunnelSetting) -> Result<TunnelPlan, AppError> {
 }
 
 /// Starts cloudflared for the local server on `port`.
-pub async fn start(
+pub(crate) async fn start(
     cloudflared: PathBuf,
     port: u16,
     timeout: Duration,
@@ -83,7 +83,7 @@ pub async fn start(
 /// with its QR code; while cloudflared is down no tunnel origin is allowed.
 /// The task ends when `stop` is cancelled (at shutdown; the caller awaits
 /// the handle) or when the tunnel is gone.
-pub fn follow(
+pub(crate) fn follow(
     tunnel: &Tunnel,
     origins: Arc<OriginPolicy>,
     printer: Arc<Printer>,

@@ -42,7 +42,7 @@ async fn batch(
 }
 
 /// W2, ×500 (×100 with `--quick`) per server.
-pub fn w2(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w2(bench: &Bench) -> Result<Outcome, String> {
     let batches = bench.reps(10, 2);
     let tm = TmServer::start(&bench.bin)?;
     let ttyd = bench.ttyd.as_deref().map(TtydServer::start).transpose()?;

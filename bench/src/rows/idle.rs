@@ -18,14 +18,14 @@ use crate::servers::{START_WAIT, TmServer, TmuxServer};
 use crate::stats::Samples;
 
 /// A client attached, past its first prompt, read in the background.
-pub async fn attached_idle(port: u16, token: &str) -> Result<Drained, String> {
+pub(super) async fn attached_idle(port: u16, token: &str) -> Result<Drained, String> {
     let mut client = TmClient::attach(port, token, START_WAIT).await?;
     ready(&mut client, &mut Scanner::new()).await?;
     Ok(client.drain_all())
 }
 
 /// Attaches `n` more clients, `at_once` at a time.
-pub async fn attach_many(
+pub(super) async fn attach_many(
     port: u16,
     token: &str,
     n: usize,
@@ -46,7 +46,7 @@ fn log_lines(path: &std::path::Path) -> usize {
 }
 
 /// W4: one client attached and idle for 60 s (10 s with `--quick`).
-pub fn w4(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w4(bench: &Bench) -> Result<Outcome, String> {
     let idle = Duration::from_secs(if bench.quick { 10 } else { 60 });
     let wrapper_dir = TempDir::new("tmux-mobile-bench-wrapper");
     let log = wrapper_dir.path().join("tmux.log");
@@ -116,7 +116,7 @@ async fn settled_rss(pid: u32) -> Result<f64, String> {
 }
 
 /// W5: RSS with 0, 1, 10 and 100 clients (0, 1, 10 with `--quick`).
-pub fn w5(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w5(bench: &Bench) -> Result<Outcome, String> {
     let most = if bench.quick { 10 } else { 100 };
     let tm = TmServer::start(&bench.bin)?;
     let mut sizes = Vec::new();

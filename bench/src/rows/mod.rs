@@ -21,7 +21,7 @@ use crate::report::Outcome;
 
 /// How a row is measured.
 #[derive(Debug, Clone, Copy)]
-pub enum Run {
+pub(crate) enum Run {
     /// By this function.
     Measure(fn(&Bench) -> Result<Outcome, String>),
     /// Not on main yet; the reason is printed instead of a number.
@@ -30,7 +30,7 @@ pub enum Run {
 
 /// One row of the budget.
 #[derive(Debug, Clone, Copy)]
-pub struct Row {
+pub(crate) struct Row {
     /// `W1`…
     pub id: &'static str,
     /// The workload, in a few words.
@@ -45,7 +45,7 @@ pub struct Row {
 }
 
 /// Every row, in report order.
-pub const ROWS: &[Row] = &[
+pub(crate) const ROWS: &[Row] = &[
     Row {
         id: "W1",
         workload: "`seq 1 4000000` then a marker in the attached pane",

@@ -69,7 +69,7 @@ async fn open_and_type(
 }
 
 /// W11: 100 clients at once (the issue-15 scenario).
-pub fn w11(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w11(bench: &Bench) -> Result<Outcome, String> {
     let clients = 100;
     let tm = TmServer::start(&bench.bin)?;
     let stages = Arc::new([const { AtomicUsize::new(0) }; 3]);
@@ -147,7 +147,7 @@ pub fn w11(bench: &Bench) -> Result<Outcome, String> {
 /// W12: `capture_scrollback` of 50 000 lines of 200 characters, ×3 (×1
 /// with `--quick`): time from the request to the whole `scrollback`
 /// message, and the server's RSS growth meanwhile.
-pub fn w12(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w12(bench: &Bench) -> Result<Outcome, String> {
     let (lines, width) = (50_000usize, 200usize);
     let reps = bench.reps(3, 1);
     // The pane prints the lines and then runs a shell. When the client's

@@ -14,7 +14,7 @@ use crate::stats::Samples;
 
 /// W7: ×20 (×5 with `--quick`) starts on one tmux server, each timed from
 /// just before the spawn until a TCP connect to its port succeeds.
-pub fn w7(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w7(bench: &Bench) -> Result<Outcome, String> {
     let reps = bench.reps(20, 5);
     let tmux = TmuxServer::start(&[])?;
     let mut start = Samples::new();
@@ -134,7 +134,7 @@ fn references(html: &str) -> Vec<String> {
 /// W10: the binary's size, and what a first load transfers with gzip: the
 /// page and everything it references, fonts excluded (they load only when
 /// a glyph needs them).
-pub fn w10(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w10(bench: &Bench) -> Result<Outcome, String> {
     let size = std::fs::metadata(&bench.bin)
         .map_err(|e| format!("{}: {e}", bench.bin.display()))?
         .len() as f64

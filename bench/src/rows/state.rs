@@ -20,12 +20,12 @@ use crate::stats::Samples;
 const PUSH_WAIT: Duration = Duration::from_secs(10);
 
 /// Windows of session `name` in a `tmux_state` message.
-pub fn windows(msg: &Value, name: &str) -> Option<u64> {
+pub(super) fn windows(msg: &Value, name: &str) -> Option<u64> {
     session(msg, name)?["windows"].as_u64()
 }
 
 /// Session `name` of a `tmux_state` message.
-pub fn session<'a>(msg: &'a Value, name: &str) -> Option<&'a Value> {
+pub(super) fn session<'a>(msg: &'a Value, name: &str) -> Option<&'a Value> {
     msg["state"]["sessions"]
         .as_array()?
         .iter()
@@ -33,7 +33,7 @@ pub fn session<'a>(msg: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// Reads control messages until a `tmux_state` satisfies `pred`.
-pub async fn state_where(
+pub(super) async fn state_where(
     client: &mut TmClient,
     wait: Duration,
     pred: impl Fn(&Value) -> bool,
@@ -50,7 +50,7 @@ pub async fn state_where(
 }
 
 /// W3, ×20 (×10 with `--quick`).
-pub fn w3(bench: &Bench) -> Result<Outcome, String> {
+pub(super) fn w3(bench: &Bench) -> Result<Outcome, String> {
     let reps = bench.reps(20, 10);
     let tm = TmServer::start(&bench.bin)?;
     let (mut latency, mut command, mut after) = (Samples::new(), Samples::new(), Samples::new());

@@ -64,7 +64,8 @@ pub struct CredentialOptions {
     /// type or change anything).
     pub read_only_link: bool,
     /// Keep the tokens (and the remembered devices) in this file, created
-    /// with mode 0600 when missing; see [`crate::token_file`].
+    /// with mode 0600 when missing: the token, the read-only token and, for
+    /// each remembered device, only the SHA-256 of its session key.
     pub token_file: Option<PathBuf>,
 }
 

@@ -5,16 +5,17 @@
 //! the rules for secrets (random generation, constant-time comparison, never
 //! printed) live behind one small API:
 //!
-//! * [`Credentials`] — the token, password and read-only token of one run
-//!   ([`credentials`]); each a [`Secret`] that prints as `***` ([`secret`]).
+//! * [`Credentials`] — the token, password and read-only token of one run;
+//!   each a [`Secret`] that prints as `***`.
 //! * [`Authenticator`] — checks an [`Attempt`] from a source address and
-//!   answers a [`Grant`] with a [`Role`] or an [`AuthError`] ([`verify`]),
-//!   throttled by a [`ThrottlePolicy`] ([`throttle`]) and issuing session
-//!   keys ([`session_keys`]), each a remembered [`Device`] the owner can
-//!   list and revoke; with a token file ([`token_file`]) the link and the
+//!   answers a [`Grant`] with a [`Role`] or an [`AuthError`], throttled by a
+//!   [`ThrottlePolicy`] and issuing session keys ([`SessionKeyPolicy`]),
+//!   each a remembered [`Device`] the owner can list and revoke; with a
+//!   token file ([`CredentialOptions::with_token_file`]) the link and the
 //!   devices survive a restart.
-//! * [`OriginPolicy`] — whether a WebSocket upgrade's `Origin` is allowed
-//!   ([`origin`]).
+//! * [`OriginPolicy`] — whether a WebSocket upgrade's `Origin` is allowed.
+//!
+//! Every item is at the crate root; the modules are private.
 //!
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};
@@ -30,14 +31,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod credentials;
-pub mod error;
-pub mod origin;
-pub mod secret;
-pub mod session_keys;
-pub mod throttle;
-pub mod token_file;
-pub mod verify;
+mod credentials;
+mod error;
+mod origin;
+mod secret;
+mod session_keys;
+mod throttle;
+mod token_file;
+mod verify;
 
 pub use credentials::{
     CredentialOptions, Credentials, PASSWORD_BYTES, PasswordChoice, TOKEN_BYTES,

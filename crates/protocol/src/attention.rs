@@ -1,27 +1,7 @@
 //! Attention (extension): the server telling a phone that a pane needs its
 //! person, and the phone saying it has seen it.
 //!
-//! - server → client: [`Attention`], sent as `{"type":"attention",…}` (see
-//!   [`crate::ServerMessage::Attention`]) when a pane rang the bell, shows a
-//!   confirmation prompt, sent a desktop notification (OSC 9 / OSC 777), went
-//!   silent or showed activity;
-//! - in `tmux_state`, every window and pane with attention pending for that
-//!   phone carries `"attention": "<reason>"` ([`crate::WindowState`],
-//!   [`crate::PaneState`]); absent when none;
-//! - client → server: `{"type":"ack_attention","paneId":"%N"}`
-//!   ([`crate::ClientMessage::AckAttention`]) clears it for that phone.
-//!
-//! The original's clients ignore the unknown message type and fields.
-//!
-//! ```
-//! use tmux_mobile_protocol::{Attention, AttentionReason, ServerMessage, encode_server};
-//! let attention = Attention::new("main", 1, "%3".parse()?, AttentionReason::Bell, "", 1_796_000_000_000);
-//! assert_eq!(
-//!     encode_server(&ServerMessage::Attention(attention)),
-//!     r#"{"type":"attention","session":"main","windowIndex":1,"paneId":"%3","reason":"bell","text":"","at":1796000000000}"#
-//! );
-//! # Ok::<(), tmux_mobile_protocol::ProtocolError>(())
-//! ```
+//! The rules are in the [crate documentation](crate#attention-extension).
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ProtocolError;
 use crate::ids::PaneId;
+use crate::redacted::Redacted;
 
 /// The longest `text` an [`Attention`] carries, in characters (Unicode
 /// scalar values). Longer text is cut, with `…` as its last character.
@@ -114,7 +95,10 @@ pub struct QuickReply {
 
 /// The body of the `attention` message: which pane, why, and the prompt
 /// line or notification body.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Debug` prints the text and the replies as `***`: they are what a pane
+/// showed, which may be anything.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attention {
     /// The base (user) session the pane is in.
@@ -159,11 +143,25 @@ impl Attention {
     }
 }
 
+impl fmt::Debug for Attention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attention")
+            .field("session", &self.session)
+            .field("window_index", &self.window_index)
+            .field("pane_id", &self.pane_id)
+            .field("reason", &self.reason)
+            .field("text", &Redacted::new(&self.text))
+            .field("at", &self.at)
+            .field("replies", &Redacted::new(&self.replies))
+            .finish()
+    }
+}
+
 /// `text` cut to [`ATTENTION_TEXT_LIMIT`] characters (the last one then
 /// being `…`), with control characters replaced by spaces.
 ///
 /// ```
-/// use tmux_mobile_protocol::attention::{clip_text, ATTENTION_TEXT_LIMIT};
+/// use tmux_mobile_protocol::{clip_text, ATTENTION_TEXT_LIMIT};
 /// assert_eq!(clip_text("a\tb\u{1b}c"), "a b c");
 /// assert_eq!(clip_text(&"x".repeat(500)).chars().count(), ATTENTION_TEXT_LIMIT);
 /// ```

@@ -2,30 +2,7 @@
 //! exchange on it, the decoder for frames from browsers and the encoder for
 //! frames to them.
 //!
-//! Decoding is done by hand rather than by serde's derive so that every way a
-//! frame can be wrong gets its own error, in the words a person can act on:
-//!
-//! | frame | result |
-//! |---|---|
-//! | over [`CONTROL_FRAME_LIMIT`] bytes | [`ProtocolError::TooLarge`], checked before parsing |
-//! | not JSON, not an object, `type` missing or not a string | [`ProtocolError::InvalidFormat`] (`invalid message format`) |
-//! | a `type` this version does not know | [`ProtocolError::UnknownType`] |
-//! | a known `type` with a missing or malformed field | [`ProtocolError::InvalidField`], e.g. `paneId must look like %12` |
-//!
-//! Fields this version does not know are ignored, and optional fields may be
-//! absent or `null`, so clients of the original tmux-mobile (and newer
-//! clients) are understood.
-//!
-//! ```
-//! use tmux_mobile_protocol::{decode_control, ClientMessage, PaneId};
-//! let msg = decode_control(br#"{"type":"zoom_pane","paneId":"%3"}"#)?;
-//! assert_eq!(msg, ClientMessage::ZoomPane { pane_id: PaneId::from(3) });
-//! let err = decode_control(br#"{"type":"zoom_pane","paneId":"3"}"#).unwrap_err();
-//! assert_eq!(err.to_string(), "paneId must look like %12");
-//! # Ok::<(), tmux_mobile_protocol::ProtocolError>(())
-//! ```
-
-use std::fmt;
+//! The rules are in the [crate documentation](crate#the-control-socket).
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -39,6 +16,7 @@ use crate::error::ProtocolError;
 use crate::ids::{ClientId, PaneId, SessionName, WindowIndex, window_index_error};
 use crate::limits::{CONTROL_FRAME_LIMIT, PROTOCOL_VERSION, SCROLL_LINES_LIMIT};
 use crate::overview::OverviewTile;
+use crate::redacted::Redacted;
 use crate::snippet::Snippet;
 use crate::state::{SessionSummary, TmuxState};
 
@@ -51,7 +29,7 @@ use crate::state::{SessionSummary, TmuxState};
 /// `Debug` hides what a person typed or their credentials: `auth` secrets
 /// print as `***` and `send_compose` text as its length, so a message can be
 /// logged without leaking a password typed into the compose bar.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// `auth`: the first message; credentials and, to resume, a previous
@@ -153,7 +131,7 @@ pub enum ClientMessage {
     /// client's terminal.
     SendCompose {
         /// The text, written as it is.
-        text: String,
+        text: Redacted<String>,
     },
     /// `ack_attention` (extension): the person has seen the attention of
     /// this pane; clears it for this client only.
@@ -163,7 +141,7 @@ pub enum ClientMessage {
         pane_id: PaneId,
     },
     /// `list_devices` (extension): asks for the remembered devices
-    /// (answered with `devices`); see [`crate::devices`].
+    /// (answered with `devices`); see [`DeviceInfo`](crate::DeviceInfo).
     ListDevices,
     /// `revoke_device` (extension): forget a remembered device, and close
     /// its connections (answered with `devices`).
@@ -172,7 +150,7 @@ pub enum ClientMessage {
         id: DeviceId,
     },
     /// `overview` (extension): start (`open: true`) or stop sending
-    /// [`ServerMessage::OverviewTile`]s; see [`crate::overview`].
+    /// [`ServerMessage::OverviewTile`]s; see [`OverviewTile`](crate::OverviewTile).
     Overview {
         /// Whether the overview is open.
         open: bool,
@@ -204,108 +182,6 @@ impl ClientMessage {
     }
 }
 
-impl fmt::Debug for ClientMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientMessage::Auth(auth) => f.debug_tuple("Auth").field(auth).finish(),
-            ClientMessage::SelectSession { session } => f
-                .debug_struct("SelectSession")
-                .field("session", session)
-                .finish(),
-            ClientMessage::NewSession { name } => {
-                f.debug_struct("NewSession").field("name", name).finish()
-            }
-            ClientMessage::NewWindow { session } => f
-                .debug_struct("NewWindow")
-                .field("session", session)
-                .finish(),
-            ClientMessage::SelectWindow {
-                session,
-                window_index,
-                sticky_zoom,
-            } => f
-                .debug_struct("SelectWindow")
-                .field("session", session)
-                .field("window_index", window_index)
-                .field("sticky_zoom", sticky_zoom)
-                .finish(),
-            ClientMessage::KillWindow {
-                session,
-                window_index,
-            } => f
-                .debug_struct("KillWindow")
-                .field("session", session)
-                .field("window_index", window_index)
-                .finish(),
-            ClientMessage::SelectPane {
-                pane_id,
-                sticky_zoom,
-            } => f
-                .debug_struct("SelectPane")
-                .field("pane_id", pane_id)
-                .field("sticky_zoom", sticky_zoom)
-                .finish(),
-            ClientMessage::SplitPane {
-                pane_id,
-                orientation,
-                sticky_zoom,
-            } => f
-                .debug_struct("SplitPane")
-                .field("pane_id", pane_id)
-                .field("orientation", orientation)
-                .field("sticky_zoom", sticky_zoom)
-                .finish(),
-            ClientMessage::ScrollPane { pane_id, lines } => f
-                .debug_struct("ScrollPane")
-                .field("pane_id", pane_id)
-                .field("lines", lines)
-                .finish(),
-            ClientMessage::KillPane { pane_id } => f
-                .debug_struct("KillPane")
-                .field("pane_id", pane_id)
-                .finish(),
-            ClientMessage::ZoomPane { pane_id } => f
-                .debug_struct("ZoomPane")
-                .field("pane_id", pane_id)
-                .finish(),
-            ClientMessage::CaptureScrollback {
-                pane_id,
-                lines,
-                stream,
-            } => f
-                .debug_struct("CaptureScrollback")
-                .field("pane_id", pane_id)
-                .field("lines", lines)
-                .field("stream", stream)
-                .finish(),
-            ClientMessage::SendCompose { text } => f
-                .debug_struct("SendCompose")
-                .field("text", &ByteCount(text.len()))
-                .finish(),
-            ClientMessage::AckAttention { pane_id } => f
-                .debug_struct("AckAttention")
-                .field("pane_id", pane_id)
-                .finish(),
-            ClientMessage::ListDevices => f.write_str("ListDevices"),
-            ClientMessage::RevokeDevice { id } => {
-                f.debug_struct("RevokeDevice").field("id", id).finish()
-            }
-            ClientMessage::Overview { open } => {
-                f.debug_struct("Overview").field("open", open).finish()
-            }
-        }
-    }
-}
-
-/// Stands in for typed text in `Debug` output: `<N bytes>`.
-pub(crate) struct ByteCount(pub(crate) usize);
-
-impl fmt::Debug for ByteCount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} bytes>", self.0)
-    }
-}
-
 impl<'de> Deserialize<'de> for ClientMessage {
     /// Accepts exactly what [`decode_control`] accepts (apart from the size
     /// limit, which applies to frames).
@@ -324,48 +200,28 @@ impl<'de> Deserialize<'de> for ClientMessage {
 /// omit it); authentication then fails with `invalid token`. A `clientId`
 /// that is not a valid [`ClientId`] is treated as absent, so the server
 /// assigns a fresh id, as the original server did.
-#[derive(Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthRequest {
     /// The access token from the URL.
-    pub token: String,
+    pub token: Redacted<String>,
     /// The password, if the server asked for one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<Redacted<String>>,
     /// A previous client id, to resume that client (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
     /// A session key from an earlier `auth_ok`, standing in for the password
     /// (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_key: Option<String>,
-}
-
-impl fmt::Debug for AuthRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthRequest")
-            .field("token", &Redacted)
-            .field("password", &self.password.as_ref().map(|_| Redacted))
-            .field("client_id", &self.client_id)
-            .field("session_key", &self.session_key.as_ref().map(|_| Redacted))
-            .finish()
-    }
-}
-
-/// Stands in for a secret in `Debug` output.
-pub(crate) struct Redacted;
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
+    pub session_key: Option<Redacted<String>>,
 }
 
 /// A message from the server on `/ws/control`, tagged by its `type`.
 ///
 /// Write it with [`encode_server`]. `Debug` prints `***` for the session key
 /// and scrollback text as its length.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// `auth_ok`: the client is authenticated.
@@ -386,7 +242,7 @@ pub enum ServerMessage {
         /// A key the browser may present instead of the password later;
         /// only after a password was checked (extension).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        session_key: Option<String>,
+        session_key: Option<Redacted<String>>,
         /// Default snippet buttons from the server's config file
         /// (extension; absent when there are none, and never sent to a
         /// read-only client, which cannot type).
@@ -422,7 +278,7 @@ pub enum ServerMessage {
     /// `tmux_state_delta` (extension, only to a client that asked for
     /// deltas): what changed since the last state sent on this socket.
     TmuxStateDelta {
-        /// See [`crate::delta`].
+        /// See [state deltas](crate#state-deltas-extension).
         delta: StateDelta,
     },
     /// `scrollback`: the answer to `capture_scrollback` — one message, or,
@@ -432,7 +288,7 @@ pub enum ServerMessage {
         /// The pane captured.
         pane_id: String,
         /// The captured text (with `stream`: this part of it).
-        text: String,
+        text: Redacted<String>,
         /// How many lines were asked for.
         lines: u32,
         /// Extension, parts of a stream only: where `text` starts in the
@@ -464,17 +320,17 @@ pub enum ServerMessage {
         message: String,
     },
     /// `attention` (extension): a pane needs its person; see
-    /// [`crate::attention`].
+    /// [attention](crate#attention-extension).
     Attention(Attention),
     /// `devices` (extension): the remembered devices, the most recently
-    /// seen first; see [`crate::devices`].
+    /// seen first; see [`DeviceInfo`](crate::DeviceInfo).
     Devices {
         /// The devices.
         devices: Vec<DeviceInfo>,
     },
     /// `overview_tile` (extension, only while the client has the overview
     /// open): the last lines of a window's active pane; see
-    /// [`crate::overview`].
+    /// [`OverviewTile`](crate::OverviewTile).
     OverviewTile(OverviewTile),
 }
 
@@ -503,91 +359,10 @@ impl ServerMessage {
     }
 }
 
-impl fmt::Debug for ServerMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ServerMessage::AuthOk {
-                client_id,
-                requires_password,
-                read_only,
-                protocol_version,
-                session_key,
-                snippets,
-            } => f
-                .debug_struct("AuthOk")
-                .field("client_id", client_id)
-                .field("requires_password", requires_password)
-                .field("read_only", read_only)
-                .field("protocol_version", protocol_version)
-                .field("session_key", &session_key.as_ref().map(|_| Redacted))
-                .field("snippets", &snippets.len())
-                .finish(),
-            ServerMessage::AuthError {
-                reason,
-                retry_after_ms,
-            } => f
-                .debug_struct("AuthError")
-                .field("reason", reason)
-                .field("retry_after_ms", retry_after_ms)
-                .finish(),
-            ServerMessage::Attached { session } => f
-                .debug_struct("Attached")
-                .field("session", session)
-                .finish(),
-            ServerMessage::SessionPicker { sessions } => f
-                .debug_struct("SessionPicker")
-                .field("sessions", sessions)
-                .finish(),
-            ServerMessage::TmuxStateDelta { delta } => f
-                .debug_struct("TmuxStateDelta")
-                .field("delta", delta)
-                .finish(),
-            ServerMessage::TmuxState { state } => {
-                f.debug_struct("TmuxState").field("state", state).finish()
-            }
-            ServerMessage::Scrolled { pane_id, position } => f
-                .debug_struct("Scrolled")
-                .field("pane_id", pane_id)
-                .field("position", position)
-                .finish(),
-            ServerMessage::Scrollback {
-                pane_id,
-                text,
-                lines,
-                offset,
-                done,
-            } => f
-                .debug_struct("Scrollback")
-                .field("pane_id", pane_id)
-                .field("text", &ByteCount(text.len()))
-                .field("lines", lines)
-                .field("offset", offset)
-                .field("done", done)
-                .finish(),
-            ServerMessage::Error { message } => {
-                f.debug_struct("Error").field("message", message).finish()
-            }
-            ServerMessage::Info { message } => {
-                f.debug_struct("Info").field("message", message).finish()
-            }
-            ServerMessage::Attention(attention) => f
-                .debug_struct("Attention")
-                .field("pane_id", &attention.pane_id)
-                .field("reason", &attention.reason)
-                .field("text", &ByteCount(attention.text.len()))
-                .finish(),
-            ServerMessage::Devices { devices } => {
-                f.debug_struct("Devices").field("devices", devices).finish()
-            }
-            ServerMessage::OverviewTile(tile) => f.debug_tuple("OverviewTile").field(tile).finish(),
-        }
-    }
-}
-
 /// Decodes one `/ws/control` frame from a browser.
 ///
 /// The size limit ([`CONTROL_FRAME_LIMIT`]) is checked before anything is
-/// parsed. See the [module documentation](self) for which error each kind of
+/// parsed. See the [crate documentation](crate#the-control-socket) for which error each kind of
 /// bad frame gets. Never panics, whatever the bytes.
 ///
 /// ```
@@ -638,12 +413,12 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
     let fields = Fields(map);
     let msg = match ty {
         "auth" => ClientMessage::Auth(AuthRequest {
-            token: fields.opt_string("token")?.unwrap_or_default().to_owned(),
-            password: fields.opt_string("password")?.map(str::to_owned),
+            token: fields.opt_string("token")?.unwrap_or_default().into(),
+            password: fields.opt_string("password")?.map(Redacted::from),
             client_id: fields
                 .opt_string("clientId")?
                 .and_then(|id| ClientId::try_from(id).ok()),
-            session_key: fields.opt_string("sessionKey")?.map(str::to_owned),
+            session_key: fields.opt_string("sessionKey")?.map(Redacted::from),
         }),
         "select_session" => ClientMessage::SelectSession {
             session: fields.session_name("session")?,
@@ -688,7 +463,7 @@ fn decode_value(value: &Value) -> Result<ClientMessage, ProtocolError> {
             stream: fields.opt_bool("stream")?,
         },
         "send_compose" => ClientMessage::SendCompose {
-            text: fields.string("text")?.to_owned(),
+            text: fields.string("text")?.into(),
         },
         "ack_attention" => ClientMessage::AckAttention {
             pane_id: fields.pane_id()?,
@@ -994,7 +769,7 @@ mod tests {
         let ClientMessage::Auth(auth) = msg else {
             panic!("not auth: {msg:?}")
         };
-        assert_eq!(auth.token, "t");
+        assert_eq!(&*auth.token, "t");
         assert_eq!(auth.client_id, None);
     }
 
@@ -1044,7 +819,7 @@ mod tests {
         let compose = ClientMessage::SendCompose {
             text: "sudo-pw-SECRET".into(),
         };
-        assert_eq!(format!("{compose:?}"), "SendCompose { text: <14 bytes> }");
+        assert_eq!(format!("{compose:?}"), "SendCompose { text: *** }");
         let scrollback = ServerMessage::Scrollback {
             pane_id: "%1".into(),
             text: "abc".into(),
@@ -1054,7 +829,7 @@ mod tests {
         };
         assert_eq!(
             format!("{scrollback:?}"),
-            "Scrollback { pane_id: \"%1\", text: <3 bytes>, lines: 5, offset: None, done: None }"
+            "Scrollback { pane_id: \"%1\", text: ***, lines: 5, offset: None, done: None }"
         );
 
         let none = AuthRequest::default();

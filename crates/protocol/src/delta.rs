@@ -2,45 +2,7 @@
 //! client that asked for deltas (subprotocol [`STATE_DELTA_SUBPROTOCOL`] on
 //! `/ws/control`).
 //!
-//! A big server (10 sessions × 10 windows × 4 panes) makes a `tmux_state` of
-//! about 23 KB, and a phone on a tunnel used to receive all of it for every
-//! window rename. A delta names what stayed the same instead of repeating it:
-//!
-//! - `sessions` is the new session list, in order. An element that is a
-//!   **string** stands for the session of that name in the base state,
-//!   unchanged. An element that is an **object** is that session's new
-//!   value, except that in its `windowStates` a **number** stands for the
-//!   window with that index in the base's session of the same name,
-//!   unchanged; every other element is the window's new value, panes and all.
-//!   Sessions and windows not listed are gone.
-//! - Every other field of the state (`capturedAt`, and whatever later
-//!   versions add) is sent whole in every delta.
-//!
-//! The base is the last state (full or reconstructed) sent on the same
-//! socket; the first state after `auth` is always a full `tmux_state`. The
-//! functions work on JSON values rather than on [`TmuxState`](crate::TmuxState)
-//! so that fields added to the state later travel in deltas without a change
-//! here.
-//!
-//! ```
-//! use serde_json::json;
-//! use tmux_mobile_protocol::{apply_state_delta, state_delta};
-//! let base = json!({"sessions": [
-//!     {"name": "a", "attached": true, "windows": 2, "windowStates": [
-//!         {"index": 0, "name": "vim", "active": true, "paneCount": 1, "panes": []},
-//!         {"index": 1, "name": "logs", "active": false, "paneCount": 1, "panes": []}]},
-//!     {"name": "b", "attached": false, "windows": 0, "windowStates": []}],
-//!     "capturedAt": "2026-12-03T09:00:00.000Z"});
-//! let mut next = base.clone();
-//! next["sessions"][0]["windowStates"][1]["name"] = json!("build");
-//! next["capturedAt"] = json!("2026-12-03T09:00:01.000Z");
-//!
-//! let delta = state_delta(&base, &next);
-//! assert_eq!(delta["sessions"][1], json!("b"));
-//! assert_eq!(delta["sessions"][0]["windowStates"][0], json!(0));
-//! assert_eq!(apply_state_delta(&base, &delta)?, next);
-//! # Ok::<(), tmux_mobile_protocol::ProtocolError>(())
-//! ```
+//! The rules are in the [crate documentation](crate#state-deltas-extension).
 
 use std::collections::HashMap;
 
@@ -53,7 +15,7 @@ use crate::error::ProtocolError;
 /// `tmux_state_delta` messages instead of repeated full states.
 pub const STATE_DELTA_SUBPROTOCOL: &str = "tmux-mobile.v1.state-delta";
 
-/// The body of `tmux_state_delta` (see the [module docs](self)).
+/// The body of `tmux_state_delta` (see the [crate documentation](crate#state-deltas-extension)).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct StateDelta(pub Value);

@@ -1,27 +1,7 @@
 //! Validated identifiers: tmux pane ids, session names, window indexes and
 //! the ids of browser clients.
 //!
-//! Every identifier that arrives from a browser is turned into one of these
-//! types before it goes anywhere near tmux, so that code further in can pass
-//! them to `tmux` as argv elements without re-checking them. Each type can
-//! only hold a valid value: construction (`TryFrom`, `FromStr`, serde
-//! `Deserialize`) validates.
-//!
-//! # Session names and tmux's own rules
-//!
-//! tmux silently rewrites `:` and `.` in a new session's name to `_` (they
-//! separate session, window and pane in a target), so a session created as
-//! `a:1` is called `a_1`, and a target `a:1` would address window 1 of
-//! session `a`. A session that already exists therefore never has `:` or `.`
-//! in its name. [`SessionName`] refuses both characters everywhere, with an
-//! error that says why, rather than letting a browser create a session under
-//! a name other than the one it asked for.
-//!
-//! Names starting with `-` are refused too: such a name would be read as an
-//! option by any program that got it as a positional argument. Everything
-//! else a person might type is allowed: spaces, quotes, `$()`, `;`, `#`,
-//! non-ASCII letters. That is safe because tmux-mobile never uses a shell;
-//! names travel as single argv elements and are matched exactly (`=name`).
+//! The rules are in the [crate documentation](crate#identifiers).
 
 use std::fmt;
 use std::str::FromStr;
@@ -146,7 +126,7 @@ impl From<u32> for PaneId {
 /// The name of a tmux session: 1 to [`SessionName::MAX_CHARS`] characters,
 /// no control characters, no `:` or `.`, not starting with `-`.
 ///
-/// See the [module documentation](self) for why `:`, `.` and a leading `-`
+/// See the [crate documentation](crate#identifiers) for why `:`, `.` and a leading `-`
 /// are refused and why everything else is allowed.
 ///
 /// ```

@@ -63,7 +63,7 @@ impl OverviewTile {
     /// (a tab, an escape) replaced by spaces.
     ///
     /// ```
-    /// use tmux_mobile_protocol::overview::{OverviewTile, OVERVIEW_TILE_LINES};
+    /// use tmux_mobile_protocol::{OverviewTile, OVERVIEW_TILE_LINES};
     /// let screen: String = (1..=40).map(|n| format!("line {n}\n")).collect();
     /// let tile = OverviewTile::from_screen("%0".parse()?, &screen);
     /// assert_eq!(tile.lines.len(), OVERVIEW_TILE_LINES);

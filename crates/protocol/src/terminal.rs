@@ -1,10 +1,7 @@
 //! The `/ws/terminal` socket: its auth frame, resize frames and everything
 //! else, which is terminal input.
 //!
-//! This module decides what a frame from a browser's terminal socket means.
-//! The rule that matters most: a text frame is a resize only if the whole
-//! frame is exactly a resize object. A paste that merely contains or starts
-//! with one is input, and is written to the terminal unchanged.
+//! The rules are in the [crate documentation](crate#the-terminal-socket).
 
 //!
 //! | frame (after auth) | [`classify_terminal_frame`] |
@@ -40,16 +37,19 @@ use serde::{Deserialize, Serialize};
 pub const DEFLATE_SUBPROTOCOL: &str = "tmux-mobile.v1.deflate";
 use serde_json::{Number, Value};
 
-use crate::control::{ByteCount, Redacted};
 use crate::error::ProtocolError;
 use crate::ids::ClientId;
 use crate::limits::CONTROL_FRAME_LIMIT;
+use crate::redacted::Redacted;
 
 /// A terminal size requested by the browser, in character cells; both
 /// dimensions are within [`Resize::MIN`]`..=`[`Resize::MAX`] when the value
 /// came from [`Resize::new`] or from a frame.
 ///
 /// On the wire it is the text frame `{"type":"resize","cols":N,"rows":M}`.
+/// This is the wire form only: a program that sizes a terminal uses its
+/// own type (the tmux-mobile server converts to `pty-bridge`'s
+/// `WindowSize`, whose range is the same, in one place).
 ///
 /// ```
 /// use tmux_mobile_protocol::Resize;
@@ -121,15 +121,15 @@ impl TryFrom<ResizeWire> for Resize {
 ///
 /// `Debug` prints `***` in place of the token, the password and the session
 /// key.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename = "auth", rename_all = "camelCase")]
 pub struct TerminalAuth {
     /// The access token (empty when the frame had none, which fails
     /// authentication).
-    pub token: String,
+    pub token: Redacted<String>,
     /// The password, if the server asks for one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<Redacted<String>>,
     /// The control client this terminal belongs to. The original 0.0.8 web
     /// client sends none; the server then picks the client by the rule in
     /// `docs/PROTOCOL.md` (the newest control login from the same address
@@ -138,22 +138,10 @@ pub struct TerminalAuth {
     pub client_id: Option<ClientId>,
     /// A session key standing in for the password (extension).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_key: Option<String>,
+    pub session_key: Option<Redacted<String>>,
     /// Send output as binary frames instead of text frames (extension).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub binary: bool,
-}
-
-impl std::fmt::Debug for TerminalAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TerminalAuth")
-            .field("token", &Redacted)
-            .field("password", &self.password.as_ref().map(|_| Redacted))
-            .field("client_id", &self.client_id)
-            .field("session_key", &self.session_key.as_ref().map(|_| Redacted))
-            .field("binary", &self.binary)
-            .finish()
-    }
 }
 
 /// Decodes the first frame of `/ws/terminal`, which must be a text frame
@@ -222,20 +210,20 @@ fn auth_from_value(value: &Value) -> Result<TerminalAuth, ProtocolError> {
             .ok_or_else(|| ProtocolError::field("binary", "must be true or false"))?,
     };
     Ok(TerminalAuth {
-        token: opt_string("token")?.unwrap_or_default(),
-        password: opt_string("password")?,
+        token: opt_string("token")?.unwrap_or_default().into(),
+        password: opt_string("password")?.map(Redacted::from),
         client_id,
-        session_key: opt_string("sessionKey")?,
+        session_key: opt_string("sessionKey")?.map(Redacted::from),
         binary,
     })
 }
 
 /// What a text frame on an authenticated `/ws/terminal` socket means. See the
-/// [module documentation](self) for the exact rules.
+/// [crate documentation](crate#the-terminal-socket) for the exact rules.
 ///
-/// `Debug` prints input as its length only (`Input(<5 bytes>)`): keystrokes
-/// may be a password typed at a prompt.
-#[derive(Clone, PartialEq, Eq)]
+/// `Debug` prints input as `Input(***)`: keystrokes may be a password
+/// typed at a prompt.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TerminalFrame<'a> {
     /// A valid `auth` object. After authentication it has no effect; the
     /// server must not write it to the terminal.
@@ -246,21 +234,7 @@ pub enum TerminalFrame<'a> {
     /// terminal: a resize with out-of-range values, or an invalid `auth`.
     Ignored,
     /// Bytes to write to the terminal as they are.
-    Input(&'a [u8]),
-}
-
-impl std::fmt::Debug for TerminalFrame<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TerminalFrame::Auth(auth) => f.debug_tuple("Auth").field(auth).finish(),
-            TerminalFrame::Resize(size) => f.debug_tuple("Resize").field(size).finish(),
-            TerminalFrame::Ignored => f.write_str("Ignored"),
-            TerminalFrame::Input(bytes) => f
-                .debug_tuple("Input")
-                .field(&ByteCount(bytes.len()))
-                .finish(),
-        }
-    }
+    Input(Redacted<&'a [u8]>),
 }
 
 /// Classifies one **text** frame received on `/ws/terminal` after
@@ -268,7 +242,7 @@ impl std::fmt::Debug for TerminalFrame<'_> {
 /// classification. Never panics.
 ///
 /// ```
-/// use tmux_mobile_protocol::{classify_terminal_frame, Resize, TerminalFrame};
+/// use tmux_mobile_protocol::{classify_terminal_frame, Redacted, Resize, TerminalFrame};
 /// assert_eq!(
 ///     classify_terminal_frame(br#"{"type":"resize","cols":120,"rows":40}"#),
 ///     TerminalFrame::Resize(Resize { cols: 120, rows: 40 })
@@ -280,11 +254,11 @@ impl std::fmt::Debug for TerminalFrame<'_> {
 /// );
 /// // A paste that contains a resize object is input, byte for byte.
 /// let paste = br#"echo {"type":"resize","cols":120,"rows":40}"#;
-/// assert_eq!(classify_terminal_frame(paste), TerminalFrame::Input(paste));
+/// assert_eq!(classify_terminal_frame(paste), TerminalFrame::Input(Redacted::new(&paste[..])));
 /// ```
 pub fn classify_terminal_frame(frame: &[u8]) -> TerminalFrame<'_> {
     if frame.len() > CONTROL_FRAME_LIMIT || !looks_like_object(frame) {
-        return TerminalFrame::Input(frame);
+        return TerminalFrame::Input(Redacted::new(frame));
     }
     // The strict shape first: exactly the keys `type`, `cols`, `rows`, each
     // once, with numbers.
@@ -297,12 +271,12 @@ pub fn classify_terminal_frame(frame: &[u8]) -> TerminalFrame<'_> {
         };
     }
     let Ok(value) = serde_json::from_slice::<Value>(frame) else {
-        return TerminalFrame::Input(frame);
+        return TerminalFrame::Input(Redacted::new(frame));
     };
     if value.get("type").and_then(Value::as_str) == Some("auth") {
         return auth_from_value(&value).map_or(TerminalFrame::Ignored, TerminalFrame::Auth);
     }
-    TerminalFrame::Input(frame)
+    TerminalFrame::Input(Redacted::new(frame))
 }
 
 /// A resize object of the exact wire shape, before its range check.
@@ -367,7 +341,7 @@ mod tests {
     fn input(frame: &[u8]) {
         assert_eq!(
             classify_terminal_frame(frame),
-            TerminalFrame::Input(frame),
+            TerminalFrame::Input(Redacted::new(frame)),
             "{:?}",
             String::from_utf8_lossy(frame)
         );
@@ -467,7 +441,7 @@ mod tests {
             br#"{"type":"auth","token":"t","password":"p","clientId":"c1","sessionKey":"k","binary":true}"#,
         )
         .unwrap();
-        assert_eq!(auth.token, "t");
+        assert_eq!(&*auth.token, "t");
         assert_eq!(auth.password.as_deref(), Some("p"));
         assert_eq!(auth.session_key.as_deref(), Some("k"));
         assert!(auth.binary);
@@ -485,7 +459,8 @@ mod tests {
         assert_eq!(
             decode_terminal_auth(br#"{"type":"auth","clientId":"c1"}"#)
                 .unwrap()
-                .token,
+                .token
+                .expose(),
             ""
         );
     }
@@ -543,8 +518,8 @@ mod tests {
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("token: ***"), "{shown}");
         assert!(shown.contains("c1"), "{shown}");
-        let typed = TerminalFrame::Input(b"hunter2\r");
-        assert_eq!(format!("{typed:?}"), "Input(<8 bytes>)");
+        let typed = TerminalFrame::Input(Redacted::new(&b"hunter2\r"[..]));
+        assert_eq!(format!("{typed:?}"), "Input(***)");
     }
 
     #[test]

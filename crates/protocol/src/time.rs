@@ -23,7 +23,7 @@ pub fn rfc3339_now() -> String {
 /// a clock set before 1970.
 ///
 /// ```
-/// assert!(tmux_mobile_protocol::time::unix_millis_now() > 1_700_000_000_000);
+/// assert!(tmux_mobile_protocol::unix_millis_now() > 1_700_000_000_000);
 /// ```
 pub fn unix_millis_now() -> u64 {
     let since_epoch = SystemTime::now()
@@ -38,7 +38,7 @@ pub fn unix_millis_now() -> u64 {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use tmux_mobile_protocol::time::format_rfc3339;
+/// use tmux_mobile_protocol::format_rfc3339;
 /// let t = UNIX_EPOCH + Duration::from_millis(1_000_000_000_123);
 /// assert_eq!(format_rfc3339(t), "2001-09-09T01:46:40.123Z");
 /// ```

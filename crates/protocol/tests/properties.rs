@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 use tmux_mobile_protocol::{
-    AuthRequest, ClientId, ClientMessage, Orientation, PaneId, PaneState, ProtocolError, Resize,
-    ScrollbackLines, ServerMessage, SessionName, SessionState, SessionSummary, TerminalFrame,
-    TmuxState, WindowIndex, WindowState, classify_terminal_frame, decode_control,
+    AuthRequest, ClientId, ClientMessage, Orientation, PaneId, PaneState, ProtocolError, Redacted,
+    Resize, ScrollbackLines, ServerMessage, SessionName, SessionState, SessionSummary,
+    TerminalFrame, TmuxState, WindowIndex, WindowState, classify_terminal_frame, decode_control,
     decode_terminal_auth, encode_server,
 };
 
@@ -32,10 +32,10 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
         )
             .prop_map(|(token, password, client_id, session_key)| {
                 ClientMessage::Auth(AuthRequest {
-                    token,
-                    password,
+                    token: token.into(),
+                    password: password.map(Redacted::new),
                     client_id,
-                    session_key,
+                    session_key: session_key.map(Redacted::new),
                 })
             }),
         session_name().prop_map(|session| ClientMessage::SelectSession { session }),
@@ -91,7 +91,7 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
                     stream,
                 }
             ),
-        any::<String>().prop_map(|text| ClientMessage::SendCompose { text }),
+        any::<String>().prop_map(|text| ClientMessage::SendCompose { text: text.into() }),
     ]
 }
 
@@ -177,7 +177,7 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
                         requires_password,
                         read_only,
                         protocol_version,
-                        session_key,
+                        session_key: session_key.map(Redacted::new),
                         snippets: snippets
                             .into_iter()
                             .map(|(label, text)| tmux_mobile_protocol::Snippet { label, text })
@@ -214,7 +214,7 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
             .prop_map(|(pane_id, text, lines, offset, done)| {
                 ServerMessage::Scrollback {
                     pane_id,
-                    text,
+                    text: text.into(),
                     lines,
                     offset,
                     done,
@@ -264,7 +264,7 @@ proptest! {
     fn terminal_decoders_never_panic(frame in frame_bytes()) {
         let _ = decode_terminal_auth(&frame);
         match classify_terminal_frame(&frame) {
-            TerminalFrame::Input(bytes) => prop_assert_eq!(bytes, &frame[..]),
+            TerminalFrame::Input(bytes) => prop_assert_eq!(*bytes.expose(), &frame[..]),
             TerminalFrame::Resize(Resize { cols, rows }) => {
                 prop_assert!((2..=1000).contains(&cols) && (2..=1000).contains(&rows));
             }
@@ -302,7 +302,7 @@ proptest! {
         } else {
             prop_assert_eq!(
                 classify_terminal_frame(paste.as_bytes()),
-                TerminalFrame::Input(paste.as_bytes())
+                TerminalFrame::Input(Redacted::new(paste.as_bytes()))
             );
         }
     }

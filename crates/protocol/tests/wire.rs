@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 use tmux_mobile_protocol::{
     AuthRequest, ClientId, ClientMessage, Orientation, OverviewTile, PaneId, PaneState,
-    ProtocolError, Resize, ScrollbackLines, ServerMessage, SessionName, SessionState,
+    ProtocolError, Redacted, Resize, ScrollbackLines, ServerMessage, SessionName, SessionState,
     SessionSummary, TerminalFrame, TmuxState, WindowIndex, WindowState, classify_terminal_frame,
     decode_control, decode_terminal_auth, encode_server,
 };
@@ -438,7 +438,10 @@ fn original_client_shapes_decode() {
         classify_terminal_frame(br#"{"type":"resize","cols":43,"rows":37}"#),
         TerminalFrame::Resize(Resize { cols: 43, rows: 37 })
     );
-    assert_eq!(classify_terminal_frame(b"\r"), TerminalFrame::Input(b"\r"));
+    assert_eq!(
+        classify_terminal_frame(b"\r"),
+        TerminalFrame::Input(Redacted::new(&b"\r"[..]))
+    );
 }
 
 /// What the original server sent (no extension fields) decodes, with the

@@ -20,7 +20,14 @@ pub const DEFAULT_TERM: &str = "xterm-256color";
 /// `TERM` set to [`DEFAULT_TERM`]; then [`env_remove`](Self::env_remove) and
 /// [`env`](Self::env) entries of the command are applied in that order (so a
 /// command may set its own `TERM`).
+///
+/// `#[non_exhaustive]`: build one with [`PtyCommand::new`] or
+/// [`PtyCommand::from_argv`] and the builder-style setters, named like
+/// `std::process::Command`'s ([`arg`](Self::arg), [`args`](Self::args),
+/// [`env`](Self::env), [`env_remove`](Self::env_remove), [`cwd`](Self::cwd)).
+/// There is no `Default`: a command without a program cannot run.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PtyCommand {
     /// The program; looked up in `PATH` when it has no `/`.
     pub program: OsString,
@@ -119,7 +126,12 @@ impl PtyCommand {
     }
 }
 
-/// A terminal size in character cells.
+/// A terminal size in character cells: what [`Pty::resize`](crate::Pty::resize)
+/// gives the kernel.
+///
+/// This crate knows no wire format; a program that receives sizes from
+/// the network (the tmux-mobile server, from `protocol::Resize`, whose
+/// range is the same) converts them to this type at its edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WindowSize {
     /// Columns (width).

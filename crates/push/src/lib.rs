@@ -5,15 +5,17 @@
 //! no other crate of this project:
 //!
 //! * [`VapidKey`] — the server's RFC 8292 identity, stored 0600 and the
-//!   ES256 JWT of every request ([`vapid`]);
+//!   ES256 JWT of every request;
 //! * [`encrypt()`] — RFC 8291 `aes128gcm` payload encryption to a browser's
-//!   subscription keys ([`encrypt`](mod@encrypt));
+//!   subscription keys ([`ReceiverKeys`]);
 //! * [`Endpoint`] and [`is_public`] — the SSRF rule: only `https:`
 //!   endpoints, only public addresses, checked on the address actually
-//!   connected to ([`endpoint`]);
+//!   connected to;
 //! * [`PushService`] — subscriptions by owner with bounds, and a bounded
-//!   delivery queue (RFC 8030 `POST` with `TTL`, `Urgency`, `Topic`)
-//!   ([`service`], [`deliver`]).
+//!   delivery queue (RFC 8030 `POST` with `TTL`, [`Urgency`], `Topic`).
+//!
+//! Every item is at the crate root (the modules are private), except the
+//! `test_support` module of the `test-support` feature.
 //!
 //! The cryptography is RustCrypto's: `p256` (ECDH and ECDSA on P-256),
 //! `hkdf` with `sha2` (HKDF-SHA256) and `aes-gcm` (AES-128-GCM); TLS is
@@ -21,14 +23,14 @@
 //! so delivery behaves the same on every machine whatever its CA store.
 #![forbid(unsafe_code)]
 
-pub mod deliver;
-pub mod encrypt;
-pub mod endpoint;
-pub mod error;
-pub mod service;
+mod deliver;
+mod encrypt;
+mod endpoint;
+mod error;
+mod service;
 #[cfg(feature = "test-support")]
 pub mod test_support;
-pub mod vapid;
+mod vapid;
 
 pub use deliver::{Outcome, Urgency};
 pub use encrypt::{MAX_PAYLOAD_BYTES, PAD_BLOCK, ReceiverKeys, encrypt};

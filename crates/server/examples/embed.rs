@@ -19,7 +19,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = Arc::new(Authenticator::new(creds, ThrottlePolicy::default()));
     let options = ServerOptions::new(tmux, auth).with_bind(([127, 0, 0, 1], port).into());
     let server = Server::bind(options).await?;
-    println!("open http://{}/?token={token}", server.local_addr());
+    println!(
+        "open http://{}/?token={token}",
+        server.local_addr().ok_or("no address")?
+    );
     let stop = server.shutdown_handle();
     tokio::spawn(async move { tokio::signal::ctrl_c().await.map(|()| stop.shutdown()) });
     Ok(server.serve().await?)

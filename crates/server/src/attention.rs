@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use tmux_mobile_protocol::{Attention, AttentionReason, ClientId, PaneId, SessionName, TmuxState};
 use tmux_mobile_tmux_control::Snapshot;
-use tmux_mobile_tmux_control::attention::{Change, Detection};
+use tmux_mobile_tmux_control::attention::{self as detect, Change, Detection};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::server::Shared;
@@ -389,11 +389,11 @@ async fn on_detection(
         session,
         window_index,
         pane.clone(),
-        reason,
+        wire_reason(reason),
         &text,
-        tmux_mobile_protocol::time::unix_millis_now(),
+        tmux_mobile_protocol::unix_millis_now(),
     );
-    attention.replies = replies;
+    attention.replies = wire_replies(replies);
     hub.retain_clients(|id| shared.clients.get(id).is_some());
     log::debug!("attention: {pane} {reason}");
     hub.raise(attention, |id| {
@@ -403,4 +403,30 @@ async fn on_detection(
             .is_some_and(|client| client.control_connected())
             && looked_at(&snapshot, id).as_ref() == Some(&pane)
     });
+}
+/// The wire form of a detection's reason. `tmux-control` has its own
+/// reason type (it knows no wire format); this is the one place they meet,
+/// and the match is exhaustive, so a new reason there cannot be sent
+/// without a wire name here.
+fn wire_reason(reason: detect::AttentionReason) -> AttentionReason {
+    match reason {
+        detect::AttentionReason::Activity => AttentionReason::Activity,
+        detect::AttentionReason::Silence => AttentionReason::Silence,
+        detect::AttentionReason::Bell => AttentionReason::Bell,
+        detect::AttentionReason::Notify => AttentionReason::Notify,
+        detect::AttentionReason::Prompt => AttentionReason::Prompt,
+    }
+}
+
+/// The wire form of a prompt's replies, bounded by the protocol's own
+/// limits (whatever the detector's are).
+fn wire_replies(replies: Vec<detect::QuickReply>) -> Vec<tmux_mobile_protocol::QuickReply> {
+    replies
+        .into_iter()
+        .take(tmux_mobile_protocol::QUICK_REPLY_LIMIT)
+        .map(|reply| tmux_mobile_protocol::QuickReply {
+            label: tmux_mobile_protocol::clip_text(&reply.label),
+            input: reply.input,
+        })
+        .collect()
 }

@@ -464,7 +464,7 @@ impl Control {
             requires_password: self.shared.options.authenticator.password_required(),
             read_only,
             protocol_version: PROTOCOL_VERSION,
-            session_key: grant.session_key.map(|key| key.expose().to_owned()),
+            session_key: grant.session_key.map(|key| key.expose().into()),
             // A read-only phone cannot type: no snippets for it.
             snippets: if read_only {
                 Vec::new()
@@ -918,7 +918,7 @@ impl Control {
                 if !client.view.lock().await.is_attached() {
                     return Err("no terminal is attached yet; pick a session first".into());
                 }
-                let mut bytes = text.into_bytes();
+                let mut bytes = text.into_inner().into_bytes();
                 bytes.push(b'\r');
                 client.write_input(&bytes).await;
                 Ok(true)

@@ -6,12 +6,11 @@
 //! referrers are suppressed, framing is forbidden and scripts may only come
 //! from this origin.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
@@ -40,22 +39,44 @@ const REVALIDATE: &str = "no-cache";
 /// `Cache-Control` for `index.html` and the API: never stored.
 const NO_STORE: &str = "no-store";
 
-/// Entry point of the hyper service: routes one request.
-pub(crate) async fn handle(
-    req: Request<Incoming>,
+/// Entry point of [`crate::ServerService`]: routes one request. Only the
+/// `/api/push/…` endpoints read a body (bounded in size and time); every
+/// other route ignores it.
+pub(crate) async fn handle<B>(
+    req: Request<B>,
     shared: Arc<Shared>,
     peer: SocketAddr,
-) -> Result<Response<Body>, Infallible> {
+) -> Response<Body>
+where
+    B: RequestBody,
+{
     let mut response = if crate::push::is_push_path(req.uri().path()) {
         crate::push::handle(req, Arc::clone(&shared), peer).await
     } else {
         route(req, &shared, peer)
     };
     secure_headers(response.headers_mut());
-    Ok(response)
+    response
 }
 
-fn route(req: Request<Incoming>, shared: &Arc<Shared>, peer: SocketAddr) -> Response<Body> {
+/// What a request body must be for [`crate::ServerService`]: any hyper 1
+/// body that can be sent between threads (hyper's `Incoming`, a
+/// framework's body type).
+pub trait RequestBody:
+    hyper::body::Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+    + Send
+    + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: hyper::body::Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
+        + Send
+        + 'static
+{
+}
+
+fn route<B>(req: Request<B>, shared: &Arc<Shared>, peer: SocketAddr) -> Response<Body> {
     // The path only: the query string carries the access token.
     let path = req.uri().path().to_owned();
     log::debug!("{peer} {} {path}", req.method());

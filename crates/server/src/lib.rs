@@ -9,6 +9,11 @@
 //! [`ServerOptions`]: the tmux socket, the credentials, the origin policy and
 //! the UI assets.
 //!
+//! A program with its own hyper server mounts it instead: build it with
+//! [`Server::without_listener`] and hand each connection's requests to
+//! [`Server::service`] (a [`ServerService`], optionally under a path
+//! prefix); `examples/mount.rs` does this next to the host's own routes.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use tmux_mobile_auth::{Authenticator, CredentialOptions, Credentials, PasswordChoice, ThrottlePolicy};
@@ -20,7 +25,8 @@
 //! let token = creds.token().expose().to_owned();
 //! let auth = Arc::new(Authenticator::new(creds, ThrottlePolicy::default()));
 //! let server = Server::bind(ServerOptions::new(Tmux::new(TmuxOptions::default()), auth)).await?;
-//! println!("open http://{}/?token={token}", server.local_addr());
+//! let addr = server.local_addr().expect("bound");
+//! println!("open http://{addr}/?token={token}");
 //! let stop = server.shutdown_handle(); // call `stop.shutdown()` on SIGTERM
 //! server.serve().await?;
 //! # drop(stop);
@@ -56,6 +62,7 @@ mod overview;
 mod push;
 mod scrollback;
 mod server;
+mod service;
 mod shutdown;
 mod state;
 mod terminal;
@@ -66,11 +73,12 @@ mod upgrade;
 pub use assets::Assets;
 pub use attention::AttentionFeed;
 pub use error::ServerError;
-pub use http::CONTENT_SECURITY_POLICY;
+pub use http::{CONTENT_SECURITY_POLICY, RequestBody};
 pub use limits::Limits;
 pub use options::ServerOptions;
 pub use push::{MAX_PUSH_BODY, PushPreview, WebPushOptions, WebPushStats};
 pub use server::Server;
+pub use service::{ResponseFuture, ServerService};
 pub use shutdown::ShutdownHandle;
 #[cfg(feature = "test-support")]
 pub use test_support::{TestServer, TestServerBuilder};

@@ -30,7 +30,7 @@ use crate::push::WebPushOptions;
 /// options.bind = "127.0.0.1:8767".parse().unwrap();
 /// options.resume_grace = Duration::from_secs(60);
 /// let server = Server::bind(options).await.expect("port free");
-/// println!("listening on {}", server.local_addr());
+/// println!("listening on {:?}", server.local_addr());
 /// server.serve().await.expect("served");
 /// # }
 /// ```

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tmux_mobile_protocol::overview::OVERVIEW_TILE_LIMIT;
+use tmux_mobile_protocol::OVERVIEW_TILE_LIMIT;
 use tmux_mobile_protocol::{MANAGED_SESSION_PREFIX, OverviewTile, PaneId, ServerMessage};
 use tmux_mobile_tmux_control::{Snapshot, TmuxError};
 use tokio::sync::{Notify, broadcast};

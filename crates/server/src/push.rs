@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Bytes;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
@@ -354,8 +354,8 @@ pub(crate) fn is_push_path(path: &str) -> bool {
 }
 
 /// Answers a request under `/api/push/`.
-pub(crate) async fn handle(
-    req: Request<Incoming>,
+pub(crate) async fn handle<B: crate::http::RequestBody>(
+    req: Request<B>,
     shared: Arc<Shared>,
     peer: SocketAddr,
 ) -> Response<Body> {
@@ -443,8 +443,8 @@ struct Owner {
     role: Role,
 }
 
-async fn read_request(
-    req: Request<Incoming>,
+async fn read_request<B: crate::http::RequestBody>(
+    req: Request<B>,
     shared: &Shared,
     peer: SocketAddr,
 ) -> Result<PushRequest, Refusal> {

@@ -176,7 +176,7 @@ impl<S: Sink<Message> + Unpin> Writer<'_, S> {
             };
             encode_server(&ServerMessage::Scrollback {
                 pane_id: self.pane.clone(),
-                text: text.to_owned(),
+                text: text.into(),
                 lines: self.lines,
                 offset,
                 done,

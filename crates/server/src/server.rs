@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tmux_mobile_tmux_control::attention::AttentionMonitor;
 use tmux_mobile_tmux_control::{Snapshot, StateWatcher, Tmux, WatcherOptions};
@@ -19,6 +18,7 @@ use crate::clients::{Client, Registry};
 use crate::error::ServerError;
 use crate::limits::SocketCounter;
 use crate::options::ServerOptions;
+use crate::service::ServerService;
 use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
 
 /// How long a client may take to send its request headers (slowloris).
@@ -113,7 +113,7 @@ pub(crate) fn start_grace(shared: &Arc<Shared>, client: &Arc<Client>, generation
     });
 }
 
-/// A bound tmux-mobile server: HTTP, `/ws/control`, `/ws/terminal` and the
+/// A tmux-mobile server: HTTP, `/ws/control`, `/ws/terminal` and the
 /// embedded UI, driving one tmux server.
 ///
 /// [`Server::bind`] opens the port (so "address in use" is reported before
@@ -121,10 +121,15 @@ pub(crate) fn start_grace(shared: &Arc<Shared>, client: &Arc<Client>, generation
 /// and starts watching tmux; [`Server::serve`] accepts connections until a
 /// [`ShutdownHandle`] fires, then cleans up. See [`ServerOptions`] for an
 /// example.
+///
+/// A host program with its own hyper server creates one with
+/// [`Server::without_listener`] instead and mounts [`Server::service`] under
+/// a path of its own; `serve` then only waits for the shutdown and cleans up.
 #[derive(Debug)]
 pub struct Server {
-    listener: TcpListener,
-    local_addr: SocketAddr,
+    /// `None` when the host program accepts the connections.
+    listener: Option<TcpListener>,
+    local_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     handle: ShutdownHandle,
 }
@@ -154,15 +159,33 @@ impl Server {
     /// # async fn demo(options: tmux_mobile_server::ServerOptions) -> Result<(), Box<dyn std::error::Error>> {
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let server = tmux_mobile_server::Server::from_listener(listener, options).await?;
-    /// println!("listening on {}", server.local_addr());
+    /// println!("listening on {:?}", server.local_addr());
     /// server.serve().await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// (`tests/it/mount.rs` runs this with a real listener and WebSockets.)
     pub async fn from_listener(
         listener: TcpListener,
         options: ServerOptions,
     ) -> Result<Server, ServerError> {
         let local_addr = listener.local_addr().map_err(ServerError::LocalAddr)?;
+        log::info!("listening on {local_addr}");
+        let mut server = Self::without_listener(options).await?;
+        server.listener = Some(listener);
+        server.local_addr = Some(local_addr);
+        Ok(server)
+    }
+
+    /// Prepares to serve through a host program's own HTTP server: no port
+    /// is opened; mount [`Server::service`] in the host's connections and
+    /// run [`Server::serve`] (which then only waits for the
+    /// [`ShutdownHandle`] and cleans up tmux). `options.bind` is not used.
+    ///
+    /// Like [`Server::bind`] it removes managed sessions left behind by a
+    /// crash and starts watching tmux. `examples/mount.rs` shows a host
+    /// hyper app serving tmux-mobile under `/tmux/` next to its own routes.
+    pub async fn without_listener(options: ServerOptions) -> Result<Server, ServerError> {
         match options.tmux.remove_stale_managed_sessions().await {
             Ok(removed) if !removed.is_empty() => {
                 log::info!(
@@ -229,18 +252,32 @@ impl Server {
                 () = stop.wait() => {}
             }
         });
-        log::info!("listening on {local_addr}");
         Ok(Server {
-            listener,
-            local_addr,
+            listener: None,
+            local_addr: None,
             shared,
             handle,
         })
     }
 
-    /// The address the server listens on (useful after binding port 0).
-    pub fn local_addr(&self) -> SocketAddr {
+    /// The address the server listens on (useful after binding port 0);
+    /// `None` for a server made by [`Server::without_listener`].
+    pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr
+    }
+
+    /// The server as a hyper [`Service`](hyper::service::Service) for one
+    /// connection of a host program's HTTP server, from the client at
+    /// `peer` (throttling and the per-address socket limits go by its IP).
+    ///
+    /// It answers `/ws/control`, `/ws/terminal`, `/api/config` and the UI;
+    /// [`ServerService::with_prefix`] mounts them under a path. The host
+    /// must serve the connection `with_upgrades()` so the WebSockets can
+    /// take it over. The service keeps the server's state alive, but serves
+    /// only until [`Server::serve`]'s shutdown, after which new sockets get
+    /// `503`.
+    pub fn service(&self, peer: SocketAddr) -> ServerService {
+        ServerService::new(Arc::clone(&self.shared), peer)
     }
 
     /// The attention feed: every new attention of every pane (for Web Push
@@ -279,19 +316,23 @@ impl Server {
             ..
         } = self;
         let mut shutdown = shared.shutdown.clone();
-        loop {
-            tokio::select! {
-                () = shutdown.wait() => break,
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => spawn_connection(&shared, stream, peer),
-                    Err(error) => {
-                        // Out of file descriptors and the like: back off
-                        // instead of spinning.
-                        log::warn!("accept failed: {error}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                },
-            }
+        match &listener {
+            Some(listener) => loop {
+                tokio::select! {
+                    () = shutdown.wait() => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, peer)) => spawn_connection(&shared, stream, peer),
+                        Err(error) => {
+                            // Out of file descriptors and the like: back off
+                            // instead of spinning.
+                            log::warn!("accept failed: {error}");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    },
+                }
+            },
+            // The host program accepts the connections.
+            None => shutdown.wait().await,
         }
         drop(listener);
         log::info!("shutting down");
@@ -336,9 +377,7 @@ fn spawn_connection(shared: &Arc<Shared>, stream: tokio::net::TcpStream, peer: S
     tokio::spawn(async move {
         let _token = token;
         let mut shutdown = shared.shutdown.clone();
-        let service_shared = Arc::clone(&shared);
-        let service =
-            service_fn(move |req| crate::http::handle(req, Arc::clone(&service_shared), peer));
+        let service = ServerService::new(Arc::clone(&shared), peer);
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())

@@ -19,7 +19,8 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tmux_mobile_auth::Attempt;
 use tmux_mobile_protocol::{
-    ProtocolError, ServerMessage, TerminalFrame, classify_terminal_frame, decode_terminal_auth,
+    ProtocolError, Resize, ServerMessage, TerminalFrame, classify_terminal_frame,
+    decode_terminal_auth,
 };
 use tmux_mobile_pty_bridge::WindowSize;
 use tokio::sync::Notify;
@@ -300,13 +301,10 @@ async fn read_input(
         let input: &[u8] = match &message {
             Message::Text(text) => match classify_terminal_frame(text.as_bytes()) {
                 TerminalFrame::Resize(size) => {
-                    client.resize(WindowSize {
-                        cols: size.cols,
-                        rows: size.rows,
-                    });
+                    client.resize(pty_size(size));
                     continue;
                 }
-                TerminalFrame::Input(bytes) => bytes,
+                TerminalFrame::Input(bytes) => bytes.into_inner(),
                 _ => continue,
             },
             Message::Binary(bytes) => bytes,
@@ -358,4 +356,24 @@ async fn close_socket(ws: &mut Socket, code: CloseCode, reason: &'static str) {
         reason: reason.into(),
     };
     let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(Some(frame))).await;
+}
+
+/// The PTY's size for a browser's `resize`.
+///
+/// One terminal size, two types on purpose: [`Resize`] is the wire message
+/// (`{"type":"resize",…}`, refused with a [`ProtocolError`]) and
+/// [`WindowSize`] the PTY's `ioctl` argument (refused with a `PtyError`);
+/// `protocol` and `pty-bridge` depend on no crate of ours, so neither can
+/// use the other's, and this is the one place they meet. Their ranges are
+/// the same, checked at compile time, so every valid `Resize` is a valid
+/// `WindowSize`.
+fn pty_size(size: Resize) -> WindowSize {
+    const _: () = assert!(
+        Resize::MIN == WindowSize::MIN && Resize::MAX == WindowSize::MAX,
+        "the wire's resize range and the PTY's size range must agree"
+    );
+    WindowSize {
+        cols: size.cols,
+        rows: size.rows,
+    }
 }

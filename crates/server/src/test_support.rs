@@ -207,7 +207,7 @@ impl TestServerBuilder {
             options.terminal_queue_bytes = bytes;
         }
         let server = Server::bind(options).await.expect("bind the test server");
-        let addr = server.local_addr();
+        let addr = server.local_addr().expect("bound");
         let handle = server.shutdown_handle();
         let shared = server.shared();
         let task = tokio::spawn(server.serve());

@@ -13,7 +13,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
@@ -93,8 +92,8 @@ fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) 
 
 /// Answers an upgrade request on `endpoint`: `101` and a spawned socket
 /// task, or the status that explains the refusal.
-pub(crate) fn accept(
-    mut req: Request<Incoming>,
+pub(crate) fn accept<B>(
+    mut req: Request<B>,
     endpoint: Endpoint,
     shared: &Arc<Shared>,
     peer: SocketAddr,

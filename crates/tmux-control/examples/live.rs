@@ -9,10 +9,18 @@
 //! ```
 //!
 //! Stop it with Ctrl-C.
+//!
+//! The watcher's control client rides on a session of tmux-mobile's own
+//! (normally a phone's grouped session), never on one of the user's and
+//! never on a session made only for it. So this example plays the phone:
+//! it adds one grouped session (`tmux-mobile-client-live-<pid>`) to the
+//! first user session while it runs, and removes it on Ctrl-C.
 
 use std::time::Instant;
 
-use tmux_mobile_tmux_control::{Snapshot, Socket, StateWatcher, Tmux, TmuxOptions, WatcherOptions};
+use tmux_mobile_tmux_control::{
+    MANAGED_SESSION_PREFIX, Snapshot, Socket, StateWatcher, Tmux, TmuxOptions, WatcherOptions,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -27,8 +35,28 @@ async fn main() {
         }
     };
     let tmux = Tmux::new(TmuxOptions::default().with_socket(socket));
-    let (watcher, mut snapshots) = StateWatcher::spawn(tmux, WatcherOptions::default());
+    let (watcher, mut snapshots) = StateWatcher::spawn(tmux.clone(), WatcherOptions::default());
     let started = Instant::now();
+    let base = watcher
+        .refresh()
+        .await
+        .user_sessions()
+        .next()
+        .map(|session| session.name.clone());
+    let own = format!("{MANAGED_SESSION_PREFIX}live-{}", std::process::id());
+    let riding = match &base {
+        Some(base) => match tmux.new_grouped_session(&own, base).await {
+            Ok(_) => {
+                watcher.refresh().await;
+                true
+            }
+            Err(error) => {
+                eprintln!("cannot add a session to ride on ({error}); changes show up late");
+                false
+            }
+        },
+        None => false,
+    };
     loop {
         print_tree(&snapshots.borrow_and_update(), started);
         tokio::select! {
@@ -37,6 +65,9 @@ async fn main() {
         }
     }
     watcher.shutdown().await;
+    if riding {
+        let _ = tmux.kill_session(&own).await;
+    }
 }
 
 fn print_tree(snapshot: &Snapshot, started: Instant) {

@@ -8,9 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{DEADLINE, control_clients, phone};
-use tmux_mobile_protocol::AttentionReason;
 use tmux_mobile_tmux_control::attention::{
-    AttentionMonitor, AttentionOptions, Change, Detection, WindowRule,
+    AttentionMonitor, AttentionOptions, AttentionReason, Change, Detection, WindowRule,
 };
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{PaneId, StateWatcher, WatcherOptions};
@@ -18,17 +17,14 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 fn fast_options() -> AttentionOptions {
-    AttentionOptions {
-        settle: Duration::from_millis(50),
-        max_settle: Duration::from_secs(2),
-        windows: vec![WindowRule {
-            session: "main".into(),
-            window: "quiet*".into(),
-            silence: Some(Duration::from_secs(1)),
-            activity: false,
-        }],
-        ..AttentionOptions::default()
-    }
+    AttentionOptions::default()
+        .with_settle(Duration::from_millis(50), Duration::from_secs(2))
+        .with_window_rule(
+            WindowRule::default()
+                .with_session("main")
+                .with_window("quiet*")
+                .with_silence(Some(Duration::from_secs(1))),
+        )
 }
 
 /// Waits until `count` taps (read-only control clients) ride on the

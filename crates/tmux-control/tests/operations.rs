@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{Orientation, PaneId};
 use tmux_mobile_tmux_control::{Snapshot, TmuxError};
 
-fn name(s: &str) -> SessionName {
-    SessionName::try_from(s).unwrap()
+fn name(s: &str) -> String {
+    s.to_owned()
 }
 
 async fn snapshot(sandbox: &IsolatedTmux) -> Snapshot {
@@ -414,18 +413,9 @@ async fn hostile_session_names_one_by_one() {
         assert_eq!(names, ["keep"], "{hostile:?}");
     }
 
-    // Refused by the protocol type itself: never reaches this crate.
-    for refused in [
-        "",
-        "tab\there",
-        "new\nline",
-        "a:b",
-        "a.b",
-        "-dash",
-        &"n".repeat(129),
-    ] {
-        assert!(SessionName::try_from(refused).is_err(), "{refused:?}");
-    }
+    // (Names with `:`, `.`, control characters and the like are refused
+    // by the server's wire type, `SessionName`, before they reach this
+    // crate; the protocol crate tests that.)
     // Refused by this crate before tmux runs: tmux would store another name,
     // or `=` + name would be read as a session id.
     for refused in ["$(id)", "$3", "back\\slash", "a$b", "${x}", "x$_y"] {

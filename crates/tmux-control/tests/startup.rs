@@ -19,7 +19,6 @@ use common::{DEADLINE, main_identity, phone, wait_for, watcher_attached};
 use std::process::Stdio;
 use std::sync::Arc;
 
-use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{StateWatcher, WatcherOptions};
 
@@ -52,7 +51,7 @@ async fn starting_during_a_burst_never_takes_tmux_down() {
     // The server's pid, to match against the kernel log (`dmesg`) by hand.
     eprintln!("tmux server: {identity}");
     let tmux = sandbox.tmux();
-    let main = SessionName::try_from("main").unwrap();
+    let main = "main".to_owned();
     // A phone that stays: the watcher always has a session to ride on.
     phone(&sandbox, "main", "stays").await;
 
@@ -64,8 +63,9 @@ async fn starting_during_a_burst_never_takes_tmux_down() {
         for step in 0..2 {
             // Phones come and go (their names sort first: the watcher
             // picks them to ride on, and is detached when they go).
-            let name = SessionName::managed_for(
-                &tmux_mobile_protocol::ClientId::try_from(format!("b{round}-{step}")).unwrap(),
+            let name = format!(
+                "{}b{round}-{step}",
+                tmux_mobile_tmux_control::MANAGED_SESSION_PREFIX
             );
             tmux.new_grouped_session(&name, &main).await.unwrap();
             attach_and_leave(&sandbox).await;

@@ -8,7 +8,6 @@ mod common;
 use common::{DEADLINE, control_clients, phone, session_names, wait_for, watcher_attached};
 use std::time::Duration;
 
-use tmux_mobile_protocol::SessionName;
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WatcherOptions};
 use tokio::time::Instant;
@@ -206,9 +205,7 @@ async fn refresh_returns_the_state_after_a_mutation() {
     })
     .await;
     for expected in 2..=4 {
-        tmux.new_window(&SessionName::try_from("base").unwrap())
-            .await
-            .unwrap();
+        tmux.new_window("base").await.unwrap();
         let snapshot = watcher.refresh().await;
         assert_eq!(windows(&snapshot, "base"), expected);
     }
@@ -297,9 +294,7 @@ async fn survives_kill_server_and_finds_the_next_server() {
 
     // A mutation that starts a server, then refresh: seen at once.
     let tmux = sandbox.tmux();
-    tmux.new_session(&SessionName::try_from("three").unwrap())
-        .await
-        .unwrap();
+    tmux.new_session("three").await.unwrap();
     let snapshot = watcher.refresh().await;
     assert!(snapshot.session("three").is_some(), "{snapshot:?}");
     watcher.shutdown().await;

@@ -10,11 +10,11 @@ use std::time::Duration;
 use tmux_mobile_pty_bridge::PtyReader;
 
 /// Generous: CI machines are small and loaded.
-pub const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Reads from `reader` until the accumulated output contains `needle`;
 /// returns everything read. Panics with the output on EOF or deadline.
-pub async fn read_until(reader: &mut PtyReader, needle: &str) -> String {
+pub(crate) async fn read_until(reader: &mut PtyReader, needle: &str) -> String {
     let mut seen = Vec::new();
     let found = tokio::time::timeout(DEADLINE, async {
         loop {
@@ -37,7 +37,7 @@ pub async fn read_until(reader: &mut PtyReader, needle: &str) -> String {
 }
 
 /// Reads everything until EOF (with a deadline).
-pub async fn read_to_end(reader: &mut PtyReader) -> Vec<u8> {
+pub(crate) async fn read_to_end(reader: &mut PtyReader) -> Vec<u8> {
     let mut all = Vec::new();
     tokio::time::timeout(DEADLINE, async {
         while let Some(chunk) = reader.read().await {
@@ -50,7 +50,7 @@ pub async fn read_to_end(reader: &mut PtyReader) -> Vec<u8> {
 }
 
 /// A unique name for sockets and directories of this test process.
-pub fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     format!(
         "{prefix}-{}-{}",
@@ -60,15 +60,15 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// A temporary directory removed on drop.
-pub struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let path = std::env::temp_dir().join(unique("pty-bridge-test"));
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir(path)
     }
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -80,14 +80,14 @@ impl Drop for TempDir {
 }
 
 /// A tmux server on a private socket in a private `TMUX_TMPDIR`, killed on drop.
-pub struct TmuxServer {
+pub(crate) struct TmuxServer {
     pub socket: String,
     pub tmpdir: TempDir,
 }
 
 impl TmuxServer {
     /// Starts a server with a detached session `session` running `argv`.
-    pub fn start(session: &str, argv: &[&str]) -> Self {
+    pub(crate) fn start(session: &str, argv: &[&str]) -> Self {
         let server = TmuxServer {
             socket: unique("ptyb"),
             tmpdir: TempDir::new(),
@@ -100,7 +100,7 @@ impl TmuxServer {
     }
 
     /// `tmux -L <socket> -f /dev/null` (no user config) with the private environment.
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::new("tmux");
         cmd.arg("-L")
             .arg(&self.socket)
@@ -120,7 +120,7 @@ impl Drop for TmuxServer {
 
 /// The state letter of `/proc/<pid>/stat` and the parent pid, or `None` if
 /// the process does not exist.
-pub fn proc_state(pid: u32) -> Option<(char, u32)> {
+pub(crate) fn proc_state(pid: u32) -> Option<(char, u32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may contain spaces.
     let after = &stat[stat.rfind(')')? + 2..];
@@ -131,7 +131,7 @@ pub fn proc_state(pid: u32) -> Option<(char, u32)> {
 }
 
 /// Asserts that `pid` is not a zombie child of this process.
-pub fn assert_reaped(pid: u32) {
+pub(crate) fn assert_reaped(pid: u32) {
     if let Some((state, ppid)) = proc_state(pid) {
         assert!(
             !(ppid == std::process::id() && state == 'Z'),
@@ -142,14 +142,14 @@ pub fn assert_reaped(pid: u32) {
 }
 
 /// Number of open descriptors of this process.
-pub fn open_fds() -> usize {
+pub(crate) fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .expect("read /proc/self/fd")
         .count()
 }
 
 /// Resident set size of this process in bytes.
-pub fn rss_bytes() -> usize {
+pub(crate) fn rss_bytes() -> usize {
     let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
     let line = status
         .lines()

@@ -11,7 +11,7 @@ use tmux_mobile_server::TestServer;
 use crate::common::{Control, attached_client, session};
 
 /// Opens a background window in `session` running `sh`; its pane id.
-pub fn background_window(server: &TestServer, session: &str, name: &str) -> String {
+pub(crate) fn background_window(server: &TestServer, session: &str, name: &str) -> String {
     let target = format!("={session}:");
     server
         .tmux_run(&[
@@ -33,7 +33,7 @@ pub fn background_window(server: &TestServer, session: &str, name: &str) -> Stri
 
 /// Runs `script` from a file in `pane` (the typed line does not show what
 /// the script prints).
-pub fn run_script(server: &TestServer, pane: &str, name: &str, script: &str) {
+pub(crate) fn run_script(server: &TestServer, pane: &str, name: &str, script: &str) {
     let path = server.tmux_tmpdir().join(name);
     std::fs::write(&path, script).expect("write the script");
     let line = format!("sh {}", path.display());
@@ -47,7 +47,7 @@ pub fn run_script(server: &TestServer, pane: &str, name: &str, script: &str) {
 
 /// Waits until tmux-mobile's tap is attached (before it, output is not
 /// heard): a read-only control client riding on a phone's session.
-pub async fn wait_for_tap(server: &TestServer) {
+pub(crate) async fn wait_for_tap(server: &TestServer) {
     crate::common::eventually("the attention tap", || {
         server
             .tmux_run(&[

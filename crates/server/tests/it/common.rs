@@ -14,34 +14,34 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Generous: tests run in parallel on a loaded 2-core machine.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A parsed HTTP response.
 #[derive(Debug)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
 /// Sends `request_head` (without the final blank line) and reads the whole
 /// response (the request asks the server to close the connection).
-pub async fn http_raw(server: &TestServer, request_head: &str) -> HttpResponse {
+pub(crate) async fn http_raw(server: &TestServer, request_head: &str) -> HttpResponse {
     let mut stream = TcpStream::connect(server.addr()).await.expect("connect");
     let request = format!("{request_head}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
@@ -54,7 +54,7 @@ pub async fn http_raw(server: &TestServer, request_head: &str) -> HttpResponse {
 }
 
 /// `GET <path>` with extra header lines.
-pub async fn http_get(server: &TestServer, path: &str, headers: &[&str]) -> HttpResponse {
+pub(crate) async fn http_get(server: &TestServer, path: &str, headers: &[&str]) -> HttpResponse {
     let mut head = format!("GET {path} HTTP/1.1\r\nHost: {}", server.addr());
     for header in headers {
         head.push_str("\r\n");
@@ -89,7 +89,11 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
 
 /// A raw upgrade request; returns the status line's code and the response
 /// headers.
-pub async fn upgrade_status(server: &TestServer, path: &str, extra: &[&str]) -> HttpResponse {
+pub(crate) async fn upgrade_status(
+    server: &TestServer,
+    path: &str,
+    extra: &[&str],
+) -> HttpResponse {
     let mut head = format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
@@ -127,7 +131,7 @@ pub async fn upgrade_status(server: &TestServer, path: &str, extra: &[&str]) -> 
 }
 
 /// Opens a WebSocket to `path`.
-pub async fn ws_connect(server: &TestServer, path: &str) -> Ws {
+pub(crate) async fn ws_connect(server: &TestServer, path: &str) -> Ws {
     let (ws, _) = tokio::time::timeout(
         DEADLINE,
         tokio_tungstenite::connect_async(server.ws_url(path)),
@@ -139,7 +143,7 @@ pub async fn ws_connect(server: &TestServer, path: &str) -> Ws {
 }
 
 /// Opens a WebSocket to `path` with extra request headers.
-pub async fn ws_connect_with_headers(
+pub(crate) async fn ws_connect_with_headers(
     server: &TestServer,
     path: &str,
     headers: &[(&'static str, &str)],
@@ -163,31 +167,31 @@ pub async fn ws_connect_with_headers(
 
 /// What a socket delivered next.
 #[derive(Debug)]
-pub enum Next {
+pub(crate) enum Next {
     Json(Value),
     Closed(Option<CloseFrame>),
 }
 
 /// A control socket.
-pub struct Control {
+pub(crate) struct Control {
     pub ws: Ws,
 }
 
 impl Control {
-    pub async fn connect(server: &TestServer) -> Control {
+    pub(crate) async fn connect(server: &TestServer) -> Control {
         Control {
             ws: ws_connect(server, "/ws/control").await,
         }
     }
 
-    pub async fn send(&mut self, value: Value) {
+    pub(crate) async fn send(&mut self, value: Value) {
         self.ws
             .send(Message::Text(value.to_string().into()))
             .await
             .expect("send");
     }
 
-    pub async fn send_raw(&mut self, text: &str) {
+    pub(crate) async fn send_raw(&mut self, text: &str) {
         self.ws
             .send(Message::Text(text.to_owned().into()))
             .await
@@ -195,7 +199,7 @@ impl Control {
     }
 
     /// The next JSON message, or the close.
-    pub async fn next(&mut self) -> Next {
+    pub(crate) async fn next(&mut self) -> Next {
         loop {
             let frame = tokio::time::timeout(DEADLINE, self.ws.next())
                 .await
@@ -212,7 +216,7 @@ impl Control {
     }
 
     /// The next JSON message; panics on close.
-    pub async fn recv(&mut self) -> Value {
+    pub(crate) async fn recv(&mut self) -> Value {
         match self.next().await {
             Next::Json(value) => value,
             Next::Closed(frame) => panic!("control socket closed: {frame:?}"),
@@ -220,7 +224,7 @@ impl Control {
     }
 
     /// Skips messages until one of type `ty` arrives.
-    pub async fn recv_type(&mut self, ty: &str) -> Value {
+    pub(crate) async fn recv_type(&mut self, ty: &str) -> Value {
         let deadline = Instant::now() + DEADLINE;
         loop {
             assert!(Instant::now() < deadline, "no {ty} in time");
@@ -235,7 +239,7 @@ impl Control {
     }
 
     /// Skips messages until an `error` or `auth_error` (returned) arrives.
-    pub async fn recv_error(&mut self) -> Value {
+    pub(crate) async fn recv_error(&mut self) -> Value {
         let deadline = Instant::now() + DEADLINE;
         loop {
             assert!(Instant::now() < deadline, "no error in time");
@@ -247,7 +251,7 @@ impl Control {
     }
 
     /// Skips `tmux_state`s until one satisfies `pred` (given the state).
-    pub async fn wait_state(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait_state(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + DEADLINE;
         loop {
             assert!(Instant::now() < deadline, "no matching tmux_state in time");
@@ -262,7 +266,7 @@ impl Control {
     }
 
     /// Sends `auth` with the server's token (and password, if any).
-    pub async fn auth(&mut self, server: &TestServer, client_id: Option<&str>) -> Value {
+    pub(crate) async fn auth(&mut self, server: &TestServer, client_id: Option<&str>) -> Value {
         let mut message = json!({"type": "auth", "token": server.token()});
         if let Some(password) = server.password() {
             message["password"] = json!(password);
@@ -277,7 +281,7 @@ impl Control {
     }
 
     /// Waits for the socket to close; returns the close frame.
-    pub async fn closed(&mut self) -> Option<CloseFrame> {
+    pub(crate) async fn closed(&mut self) -> Option<CloseFrame> {
         loop {
             if let Next::Closed(frame) = self.next().await {
                 return frame;
@@ -288,7 +292,7 @@ impl Control {
 
 /// A control socket after the full handshake with exactly one base
 /// session: `(control, clientId, own session name, first tmux_state)`.
-pub async fn attached_client(server: &TestServer) -> (Control, String, String, Value) {
+pub(crate) async fn attached_client(server: &TestServer) -> (Control, String, String, Value) {
     let mut control = Control::connect(server).await;
     let ok = control.auth(server, None).await;
     let client_id = ok["clientId"].as_str().expect("clientId").to_owned();
@@ -302,7 +306,7 @@ pub async fn attached_client(server: &TestServer) -> (Control, String, String, V
 }
 
 /// The session called `name` in a `tmux_state` body.
-pub fn session<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
+pub(crate) fn session<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
     state["sessions"]
         .as_array()?
         .iter()
@@ -310,7 +314,7 @@ pub fn session<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// The active window of session `name`.
-pub fn active_window<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
+pub(crate) fn active_window<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
     session(state, name)?["windowStates"]
         .as_array()?
         .iter()
@@ -318,7 +322,7 @@ pub fn active_window<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// The active pane id of the active window of session `name`.
-pub fn active_pane(state: &Value, name: &str) -> Option<String> {
+pub(crate) fn active_pane(state: &Value, name: &str) -> Option<String> {
     active_window(state, name)?["panes"]
         .as_array()?
         .iter()
@@ -328,18 +332,18 @@ pub fn active_pane(state: &Value, name: &str) -> Option<String> {
 }
 
 /// A terminal socket.
-pub struct Terminal {
+pub(crate) struct Terminal {
     pub ws: Ws,
 }
 
 impl Terminal {
     /// Connects and authenticates for `client_id` (no answer on success).
-    pub async fn connect(server: &TestServer, client_id: &str, binary: bool) -> Terminal {
+    pub(crate) async fn connect(server: &TestServer, client_id: &str, binary: bool) -> Terminal {
         Self::connect_with(server, server.token(), client_id, binary).await
     }
 
     /// Like [`Terminal::connect`] with another token.
-    pub async fn connect_with(
+    pub(crate) async fn connect_with(
         server: &TestServer,
         token: &str,
         client_id: &str,
@@ -359,7 +363,7 @@ impl Terminal {
         Terminal { ws }
     }
 
-    pub async fn send_text(&mut self, text: &str) {
+    pub(crate) async fn send_text(&mut self, text: &str) {
         self.ws
             .send(Message::Text(text.to_owned().into()))
             .await
@@ -368,7 +372,7 @@ impl Terminal {
 
     /// Reads output until `needle` appears; returns everything read.
     /// Asserts that every frame is of the expected kind.
-    pub async fn read_until(&mut self, needle: &str, binary: bool) -> String {
+    pub(crate) async fn read_until(&mut self, needle: &str, binary: bool) -> String {
         let deadline = Instant::now() + DEADLINE;
         let mut seen = Vec::new();
         loop {
@@ -403,7 +407,7 @@ impl Terminal {
     }
 
     /// Waits for the close frame.
-    pub async fn closed(&mut self) -> Option<CloseFrame> {
+    pub(crate) async fn closed(&mut self) -> Option<CloseFrame> {
         loop {
             let frame = tokio::time::timeout(DEADLINE, self.ws.next())
                 .await
@@ -418,7 +422,7 @@ impl Terminal {
 }
 
 /// Polls `check` until it is true (or panics after the deadline).
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + DEADLINE;
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
@@ -427,7 +431,7 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 /// Managed session names on the server's tmux.
-pub fn managed_sessions(server: &TestServer) -> Vec<String> {
+pub(crate) fn managed_sessions(server: &TestServer) -> Vec<String> {
     server
         .session_names()
         .into_iter()

@@ -37,13 +37,13 @@ fn example_binary(name: &str) -> PathBuf {
 
 /// A private `TMUX_TMPDIR` whose tmux server (socket `socket`) is killed and
 /// which is removed on drop, even when the test fails.
-struct PrivateTmux {
-    dir: PathBuf,
-    socket: &'static str,
+pub(crate) struct PrivateTmux {
+    pub(crate) dir: PathBuf,
+    pub(crate) socket: &'static str,
 }
 
 impl PrivateTmux {
-    fn new(socket: &'static str) -> PrivateTmux {
+    pub(crate) fn new(socket: &'static str) -> PrivateTmux {
         let dir = std::env::temp_dir().join(format!(
             "tmux-mobile-example-{socket}-{}",
             std::process::id()
@@ -143,7 +143,7 @@ async fn next_of_type(ws: &mut Ws, ty: &str) -> Value {
 /// Authenticates on `/ws/control` and `/ws/terminal` of the server at
 /// `base` (`http://host:port`), then types into the terminal and waits for
 /// the echo: the whole path from a browser to tmux and back.
-async fn drive(base: &str, token: &str, password: &str) {
+pub(crate) async fn drive(base: &str, token: &str, password: &str) {
     let ws_base = base.replacen("http://", "ws://", 1);
     let (mut control, _) = tokio_tungstenite::connect_async(format!("{ws_base}/ws/control"))
         .await
@@ -200,7 +200,7 @@ async fn interrupt(mut child: Child) {
 }
 
 /// Whether the private tmux server still has a session of tmux-mobile's.
-fn managed_sessions_left(tmux: &PrivateTmux) -> Vec<String> {
+pub(crate) fn managed_sessions_left(tmux: &PrivateTmux) -> Vec<String> {
     let out = std::process::Command::new("tmux")
         .args(["-L", tmux.socket, "list-sessions", "-F", "#{session_name}"])
         .env("TMUX_TMPDIR", &tmux.dir)
@@ -220,6 +220,52 @@ async fn embed_example_serves_a_browser_over_websockets() {
     let tmux = PrivateTmux::new("embedded");
     let (child, url) = start("embed", &["0"], &tmux).await;
     let (base, token) = url.split_once("/?token=").expect("URL with a token");
+    drive(base, token, "correct horse").await;
+    interrupt(child).await;
+    assert_eq!(managed_sessions_left(&tmux), Vec::<String>::new());
+}
+
+/// `GET path` on the server at `addr` (`host:port`), returning the status
+/// line and the body.
+async fn http_get(addr: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    tokio::time::timeout(DEADLINE, stream.read_to_string(&mut response))
+        .await
+        .expect("response in time")
+        .expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mount_example_serves_tmux_mobile_under_a_path_next_to_host_routes() {
+    let tmux = PrivateTmux::new("mounted");
+    let (child, url) = start("mount", &["0"], &tmux).await;
+    let (base, token) = url.split_once("/?token=").expect("URL with a token");
+    assert!(base.ends_with("/tmux"), "{base}");
+    let addr = base
+        .trim_start_matches("http://")
+        .trim_end_matches("/tmux")
+        .to_owned();
+
+    // The host's own routes answer next to the mounted server…
+    let (status, body) = http_get(&addr, "/healthz").await;
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(body, "ok\n");
+    // …and tmux-mobile answers under its prefix only.
+    let (status, body) = http_get(&addr, "/tmux/api/config").await;
+    assert!(status.contains(" 200 "), "{status}");
+    let config: Value = serde_json::from_str(&body).expect("config JSON");
+    assert_eq!(config["passwordRequired"], true, "{config}");
+    let (status, body) = http_get(&addr, "/api/config").await;
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains("the host app"), "{body}");
+
     drive(base, token, "correct horse").await;
     interrupt(child).await;
     assert_eq!(managed_sessions_left(&tmux), Vec::<String>::new());

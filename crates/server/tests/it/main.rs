@@ -12,6 +12,7 @@ mod hidden;
 mod http;
 mod lifecycle;
 mod limits;
+mod mount;
 mod mutations;
 mod overview;
 mod push;

@@ -50,10 +50,14 @@
 //!   process; silence) and reports [`Detection`]s.
 
 mod monitor;
-pub mod prompt;
-pub mod scan;
+mod prompt;
+mod reason;
+mod scan;
 pub mod tap;
 
 pub use monitor::{AttentionMonitor, AttentionOptions, Change, Detection, WindowRule};
-pub use prompt::{PatternError, Prompt, PromptMatcher};
-pub use scan::{Notification, OutputScanner, Scanned};
+pub use prompt::{
+    LINE_PROMPT_LINES, MENU_LINES, PatternError, Prompt, PromptMatcher, SCREEN_LIMIT,
+};
+pub use reason::{AttentionReason, QuickReply, REPLY_LIMIT, TEXT_LIMIT, clip_text};
+pub use scan::{Notification, OSC_LIMIT, OutputScanner, Scanned, parse_notification};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tmux_mobile_protocol::{AttentionReason, QuickReply};
+use super::reason::{AttentionReason, QuickReply};
 
 use crate::ids::PaneId;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -37,7 +37,26 @@ const DETECTION_QUEUE: usize = 1024;
 const OUTPUT_FEED: usize = 1024;
 
 /// What the monitor looks for, and how patiently.
+///
+/// Start from [`AttentionOptions::default`] and change what you need with
+/// the `with_*` setters (the struct is `#[non_exhaustive]`, so fields can be
+/// added without breaking you):
+///
+/// ```
+/// use std::time::Duration;
+/// use tmux_mobile_tmux_control::attention::{AttentionOptions, WindowRule};
+///
+/// let options = AttentionOptions::default()
+///     .with_quiet(Duration::from_millis(500))
+///     .with_window_rule(
+///         WindowRule::default()
+///             .with_window("build*")
+///             .with_silence(Some(Duration::from_secs(10))),
+///     );
+/// assert!(options.bell && options.windows.len() == 1);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AttentionOptions {
     /// Report bells.
     pub bell: bool,
@@ -77,10 +96,65 @@ impl Default for AttentionOptions {
     }
 }
 
+impl AttentionOptions {
+    /// Report bells (default on).
+    pub fn with_bell(mut self, bell: bool) -> Self {
+        self.bell = bell;
+        self
+    }
+
+    /// Report confirmation prompts (default on).
+    pub fn with_prompt(mut self, prompt: bool) -> Self {
+        self.prompt = prompt;
+        self
+    }
+
+    /// Report OSC 9 / OSC 777 notifications (default on).
+    pub fn with_notify(mut self, notify: bool) -> Self {
+        self.notify = notify;
+        self
+    }
+
+    /// How long a pane must be quiet before its screen is checked for a
+    /// prompt (default 1 s).
+    pub fn with_quiet(mut self, quiet: Duration) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// The prompt matcher (default [`PromptMatcher::new`]).
+    pub fn with_matcher(mut self, matcher: PromptMatcher) -> Self {
+        self.matcher = matcher;
+        self
+    }
+
+    /// Adds a per-window opt-in (silence, activity).
+    pub fn with_window_rule(mut self, rule: WindowRule) -> Self {
+        self.windows.push(rule);
+        self
+    }
+
+    /// Replaces the per-window opt-ins.
+    pub fn with_window_rules(mut self, rules: impl IntoIterator<Item = WindowRule>) -> Self {
+        self.windows = rules.into_iter().collect();
+        self
+    }
+
+    /// How long tmux must look quiet before a tap starts (default 750 ms),
+    /// and the longest wait for that (default 8 s).
+    pub fn with_settle(mut self, settle: Duration, max_settle: Duration) -> Self {
+        self.settle = settle;
+        self.max_settle = max_settle;
+        self
+    }
+}
+
 /// An opt-in for the windows whose session and window names match: `*`
 /// matches any run of characters, `?` one character; an empty pattern
-/// matches everything.
+/// matches everything. Build one from [`WindowRule::default`] (every
+/// window, nothing opted in) with the `with_*` setters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WindowRule {
     /// Pattern for the session name.
     pub session: String,
@@ -95,6 +169,31 @@ pub struct WindowRule {
 }
 
 impl WindowRule {
+    /// Only windows of sessions whose name matches `pattern`.
+    pub fn with_session(mut self, pattern: impl Into<String>) -> Self {
+        self.session = pattern.into();
+        self
+    }
+
+    /// Only windows whose name matches `pattern`.
+    pub fn with_window(mut self, pattern: impl Into<String>) -> Self {
+        self.window = pattern.into();
+        self
+    }
+
+    /// Report `silence` after a pane that was producing output has been
+    /// silent this long (`None`: never).
+    pub fn with_silence(mut self, silence: Option<Duration>) -> Self {
+        self.silence = silence;
+        self
+    }
+
+    /// Report `activity` when a pane starts producing output.
+    pub fn with_activity(mut self, activity: bool) -> Self {
+        self.activity = activity;
+        self
+    }
+
     /// Whether the rule applies to window `window` of session `session`.
     pub fn matches(&self, session: &str, window: &str) -> bool {
         glob(&self.session, session) && glob(&self.window, window)

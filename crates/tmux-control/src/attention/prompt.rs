@@ -1,30 +1,8 @@
-//! [`PromptMatcher`]: does the bottom of a quiet pane's screen ask its
-//! person something, and which one-tap replies fit?
-//!
-//! It reads the visible screen as text (what `capture-pane -p` prints) and
-//! looks only at its last non-empty lines, because a program waiting for an
-//! answer has drawn its question last. Built-in patterns:
-//!
-//! | kind | example | must be within the last |
-//! |---|---|---|
-//! | a question followed by numbered options (agent CLIs) | `Do you want to proceed?` / `❯ 1. Yes` / `2. No` | [`MENU_LINES`] lines |
-//! | a selection menu (a cursor on one of ≥ 2 numbered options) | `❯ 1. Allow once` | [`MENU_LINES`] lines |
-//! | yes/no | `Overwrite? (y/n)`, `Continue? [y/N]`, `[yes/no]` | [`LINE_PROMPT_LINES`] lines |
-//! | press a key | `Press Enter to continue`, `press any key` | [`LINE_PROMPT_LINES`] lines |
-//! | a password | `[sudo] password for ann:`, `Password:` | [`LINE_PROMPT_LINES`] lines |
-//! | user patterns (regular expressions, [`PromptMatcher::with_patterns`]) | | [`LINE_PROMPT_LINES`] lines |
-//!
-//! The replies are the numbered options found (typing the digit), `y`/`n`
-//! (each followed by Enter) for a yes/no question, then Enter, Esc and
-//! Ctrl-C, then the user's own ([`PromptMatcher::with_replies`]).
-//!
-//! Pure: no I/O, no state between calls; it never panics, whatever the
-//! text (a property test checks this), and the work is bounded by
-//! [`SCREEN_LIMIT`] whatever the pane's size.
+//! [`PromptMatcher`]: whether a quiet pane's screen asks its person
+//! something (its documentation has the patterns).
 
+use super::reason::{QuickReply, REPLY_LIMIT, clip_text};
 use regex::{Regex, RegexBuilder};
-use tmux_mobile_protocol::QuickReply;
-use tmux_mobile_protocol::attention::{QUICK_REPLY_LIMIT, clip_text};
 
 /// How many of the last non-empty lines may hold a question with numbered
 /// options or a selection menu (agent CLIs draw a footer under it).
@@ -50,7 +28,29 @@ pub struct Prompt {
     pub replies: Vec<QuickReply>,
 }
 
-/// Finds prompts on screens; see the [module documentation](self).
+/// [`PromptMatcher`]: does the bottom of a quiet pane's screen ask its
+/// person something, and which one-tap replies fit?
+///
+/// It reads the visible screen as text (what `capture-pane -p` prints) and
+/// looks only at its last non-empty lines, because a program waiting for an
+/// answer has drawn its question last. Built-in patterns:
+///
+/// | kind | example | must be within the last |
+/// |---|---|---|
+/// | a question followed by numbered options (agent CLIs) | `Do you want to proceed?` / `❯ 1. Yes` / `2. No` | [`MENU_LINES`] lines |
+/// | a selection menu (a cursor on one of ≥ 2 numbered options) | `❯ 1. Allow once` | [`MENU_LINES`] lines |
+/// | yes/no | `Overwrite? (y/n)`, `Continue? [y/N]`, `[yes/no]` | [`LINE_PROMPT_LINES`] lines |
+/// | press a key | `Press Enter to continue`, `press any key` | [`LINE_PROMPT_LINES`] lines |
+/// | a password | `[sudo] password for ann:`, `Password:` | [`LINE_PROMPT_LINES`] lines |
+/// | user patterns (regular expressions, [`PromptMatcher::with_patterns`]) | | [`LINE_PROMPT_LINES`] lines |
+///
+/// The replies are the numbered options found (typing the digit), `y`/`n`
+/// (each followed by Enter) for a yes/no question, then Enter, Esc and
+/// Ctrl-C, then the user's own ([`PromptMatcher::with_replies`]).
+///
+/// Pure: no I/O, no state between calls; it never panics, whatever the
+/// text (a property test checks this), and the work is bounded by
+/// [`SCREEN_LIMIT`] whatever the pane's size.
 #[derive(Debug, Clone)]
 pub struct PromptMatcher {
     question: Regex,
@@ -221,7 +221,7 @@ impl PromptMatcher {
             reply("Ctrl-C", "\u{3}"),
         ]);
         replies.extend(self.extra_replies.iter().cloned());
-        replies.truncate(QUICK_REPLY_LIMIT);
+        replies.truncate(REPLY_LIMIT);
         for r in &mut replies {
             r.label = clip_text(&r.label);
         }
@@ -376,11 +376,8 @@ mod tests {
             .with_replies((0..40).map(|i| reply(&i.to_string(), "x")))
             .find(&long)
             .unwrap();
-        assert_eq!(
-            p.text.chars().count(),
-            tmux_mobile_protocol::attention::ATTENTION_TEXT_LIMIT
-        );
-        assert_eq!(p.replies.len(), QUICK_REPLY_LIMIT);
+        assert_eq!(p.text.chars().count(), super::super::reason::TEXT_LIMIT);
+        assert_eq!(p.replies.len(), REPLY_LIMIT);
     }
 
     proptest::proptest! {
@@ -388,8 +385,8 @@ mod tests {
         fn never_panics(screen in "(\\PC|[\\n❯│ 1-9.?()/yYnN\\[\\]])*") {
             let m = PromptMatcher::new();
             if let Some(p) = m.find(&screen) {
-                proptest::prop_assert!(p.text.chars().count() <= tmux_mobile_protocol::attention::ATTENTION_TEXT_LIMIT);
-                proptest::prop_assert!(p.replies.len() <= QUICK_REPLY_LIMIT);
+                proptest::prop_assert!(p.text.chars().count() <= super::super::reason::TEXT_LIMIT);
+                proptest::prop_assert!(p.replies.len() <= REPLY_LIMIT);
             }
         }
 

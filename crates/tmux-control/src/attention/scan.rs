@@ -1,18 +1,5 @@
-//! [`OutputScanner`]: finds bells and desktop notifications in a pane's raw
-//! output, the bytes a program wrote before tmux interpreted them.
-//!
-//! tmux 3.3a drops OSC 9 and OSC 777 (it does not know them), so they can
-//! only be seen in the raw stream that control mode's `%output` carries. A
-//! BEL counts only where a terminal would ring it: in the ground state or
-//! inside an escape or CSI sequence (where C0 controls are executed), never
-//! when it ends an OSC/DCS/APC/PM/SOS string (`ESC ] 0 ; title BEL` sets a
-//! title; it does not ring).
-//!
-//! The scanner keeps its state between chunks, so a sequence split across
-//! two `%output` lines is still seen whole. Strings are bounded
-//! ([`OSC_LIMIT`]): a longer OSC is read to its end but its content dropped.
-//! Pure and total: any bytes, no panics (a property test feeds it random
-//! input in random chunks and checks it against the whole input at once).
+//! [`OutputScanner`]: BELs and OSC 9 / OSC 777 notifications in a pane's
+//! raw output (its documentation has the rules).
 
 /// The most bytes of one OSC string kept (longer ones are ignored).
 pub const OSC_LIMIT: usize = 1024;
@@ -66,7 +53,21 @@ enum State {
     StrEscape,
 }
 
-/// Scans one pane's output stream; see the [module documentation](self).
+/// [`OutputScanner`]: finds bells and desktop notifications in a pane's raw
+/// output, the bytes a program wrote before tmux interpreted them.
+///
+/// tmux 3.3a drops OSC 9 and OSC 777 (it does not know them), so they can
+/// only be seen in the raw stream that control mode's `%output` carries. A
+/// BEL counts only where a terminal would ring it: in the ground state or
+/// inside an escape or CSI sequence (where C0 controls are executed), never
+/// when it ends an OSC/DCS/APC/PM/SOS string (`ESC ] 0 ; title BEL` sets a
+/// title; it does not ring).
+///
+/// The scanner keeps its state between chunks, so a sequence split across
+/// two `%output` lines is still seen whole. Strings are bounded
+/// ([`OSC_LIMIT`]): a longer OSC is read to its end but its content dropped.
+/// Pure and total: any bytes, no panics (a property test feeds it random
+/// input in random chunks and checks it against the whole input at once).
 #[derive(Debug, Clone, Default)]
 pub struct OutputScanner {
     state: State,

@@ -15,11 +15,11 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// Generous bound for anything the tests wait for (CI has 2 loaded cores).
-pub const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Waits (without timing assertions) until a published snapshot satisfies
 /// `condition`; panics with the last snapshot after [`DEADLINE`].
-pub async fn wait_for(
+pub(crate) async fn wait_for(
     rx: &mut watch::Receiver<Arc<Snapshot>>,
     what: &str,
     condition: impl Fn(&Snapshot) -> bool,
@@ -40,7 +40,7 @@ pub async fn wait_for(
 /// Whether the watcher's control client rides on a phone's session (the
 /// phones' sessions in these tests have no PTY, so an attached one has one
 /// of our control clients).
-pub fn watcher_attached(snapshot: &Snapshot) -> bool {
+pub(crate) fn watcher_attached(snapshot: &Snapshot) -> bool {
     snapshot
         .sessions()
         .iter()
@@ -49,7 +49,7 @@ pub fn watcher_attached(snapshot: &Snapshot) -> bool {
 
 /// Makes a phone's grouped session on `base`, as tmux-mobile does for each
 /// connected phone (without the PTY): `tmux-mobile-client-<id>`.
-pub async fn phone(sandbox: &IsolatedTmux, base: &str, id: &str) -> String {
+pub(crate) async fn phone(sandbox: &IsolatedTmux, base: &str, id: &str) -> String {
     let name = format!("{MANAGED_SESSION_PREFIX}{id}");
     sandbox
         .tmux()
@@ -60,7 +60,7 @@ pub async fn phone(sandbox: &IsolatedTmux, base: &str, id: &str) -> String {
 }
 
 /// What `tmux ls` shows: every session's name, sorted.
-pub async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
+pub(crate) async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
     let mut names: Vec<String> = sandbox
         .run(&["list-sessions", "-F", "#{session_name}"])
         .await
@@ -72,7 +72,7 @@ pub async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
 
 /// The control clients attached now, as `<session> <read-only>` lines
 /// (`1` for an attention tap, `0` for the watcher).
-pub async fn control_clients(sandbox: &IsolatedTmux) -> Vec<String> {
+pub(crate) async fn control_clients(sandbox: &IsolatedTmux) -> Vec<String> {
     sandbox
         .run(&[
             "list-clients",
@@ -92,7 +92,7 @@ pub async fn control_clients(sandbox: &IsolatedTmux) -> Vec<String> {
 /// `pid session_id pane_pid` of the tmux server and the user's session
 /// `main`: the same answer after every round means the server and the
 /// session (with its shell) survived. Panics when tmux no longer answers.
-pub async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
+pub(crate) async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String {
     match sandbox
         .run(&[
             "display-message",

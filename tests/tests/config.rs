@@ -176,10 +176,15 @@ async fn the_config_file_drives_prompts_window_opt_ins_and_snippets() {
     // The attention tap listens once it is attached.
     assert!(
         tmux_mobile_e2e::wait_until(DEADLINE, || {
-            let out = sandbox.tmux(&["list-sessions", "-F", "#{session_name} #{session_attached}"]);
+            // A read-only control client riding on the phone's session.
+            let out = sandbox.tmux(&[
+                "list-clients",
+                "-F",
+                "#{client_control_mode} #{client_readonly} #{session_name}",
+            ]);
             String::from_utf8_lossy(&out.stdout)
                 .lines()
-                .any(|l| l.starts_with("tmux-mobile-client-~attn-") && !l.ends_with(" 0"))
+                .any(|l| l.starts_with("1 1 tmux-mobile-client-"))
         }),
         "the attention tap never attached\n{}",
         app.transcript()

@@ -97,6 +97,10 @@ async fn input_after_each_of_50_switches_lands_in_the_new_session_in_order() {
         // show reordering or loss inside it.
         let line = format!("switch-{i:02}-to-s{target}-abcdefghijklmnopqrstuvwxyz");
         terminal.send_text(&format!("{line}\r")).await;
+        // The other direction too: the next switch must not overtake this
+        // line on its way in (two sockets again). A pong on the terminal
+        // socket means the server has read, and taken, the line.
+        terminal_pong(&mut terminal).await;
         expected[target].push_str(&line);
         expected[target].push('\n');
         if !attached_early {

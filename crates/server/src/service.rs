@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::http::uri::PathAndQuery;
 use hyper::header::HeaderValue;
+use hyper::http::uri::PathAndQuery;
 use hyper::{Request, Response, StatusCode, Uri};
 
 use crate::server::Shared;

@@ -339,7 +339,10 @@ async fn assert_ui_loads_under(addr: &str, prefix: &str, token: &str) {
         let got = http_get(addr, &path).await;
         assert!(got.status.contains(" 200 "), "{path}: {}", got.status);
         // Not the page again (an unknown path falls back to it).
-        assert!(!got.body.starts_with(b"<!doctype html>"), "{path} is the page");
+        assert!(
+            !got.body.starts_with(b"<!doctype html>"),
+            "{path} is the page"
+        );
         fetched.push((path, got));
     }
 
@@ -348,8 +351,14 @@ async fn assert_ui_loads_under(addr: &str, prefix: &str, token: &str) {
         .find(|(path, _)| path.ends_with(".webmanifest"))
         .expect("a manifest link");
     let manifest: Value = serde_json::from_str(&manifest.1.text()).expect("manifest JSON");
-    assert_eq!(resolve(&dir, manifest["start_url"].as_str().expect("start_url")), dir);
-    assert_eq!(resolve(&dir, manifest["scope"].as_str().expect("scope")), dir);
+    assert_eq!(
+        resolve(&dir, manifest["start_url"].as_str().expect("start_url")),
+        dir
+    );
+    assert_eq!(
+        resolve(&dir, manifest["scope"].as_str().expect("scope")),
+        dir
+    );
     let icons = manifest["icons"].as_array().expect("icons");
     assert!(!icons.is_empty());
     for icon in icons {

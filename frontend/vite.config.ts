@@ -6,7 +6,10 @@ import { defineConfig } from "vite";
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
-  base: "/",
+  // Every URL in the build is relative to the page, so the UI also loads
+  // when the server is mounted under a path (`ServerService::with_prefix`):
+  // the page is always `<mount>/` (or `<mount>/index.html`).
+  base: "./",
   publicDir: "public",
   build: {
     target: "es2022",
@@ -19,8 +22,8 @@ export default defineConfig({
     reportCompressedSize: false,
     cssCodeSplit: false,
     rollupOptions: {
-      // The service worker is its own entry, at the root (its scope is the
-      // whole app) under a fixed name; the page registers /sw.js after load.
+      // The service worker is its own entry, next to index.html (its scope is
+      // the whole app) under a fixed name; the page registers ./sw.js after load.
       input: { index: here("index.html"), sw: here("src/sw.ts") },
       output: {
         entryFileNames: (chunk) => (chunk.name === "sw" ? "sw.js" : "assets/[name]-[hash].js"),

@@ -83,6 +83,20 @@ export function backoffDelay(n: number, rand: number = Math.random()): number {
   return Math.round(base * (0.8 + 0.4 * rand));
 }
 
+/**
+ * The URL of a server endpoint (`"api/config"`, `"ws/control"`: no leading
+ * slash) for the page at `page`. Relative to the page's directory, not to
+ * the origin's root, so the UI also works when the server is mounted under
+ * a path: the page is `<mount>/` or `<mount>/index.html`, with the token in
+ * its query string (never carried over). `"ws"` gives the ws(s) URL of the
+ * same place.
+ */
+export function serverUrl(path: string, kind: "http" | "ws" = "http", page: string = location.href): string {
+  const url = new URL(path, page);
+  if (kind === "ws") url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.href;
+}
+
 type AuthKind = "key" | "password" | "token";
 
 export class Connection {
@@ -292,11 +306,6 @@ export class Connection {
     });
   }
 
-  private url(path: string): string {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${proto}//${location.host}${path}`;
-  }
-
   private clearTimers(): void {
     window.clearTimeout(this.retryTimer);
     window.clearTimeout(this.connectTimer);
@@ -331,7 +340,7 @@ export class Connection {
     const gen = this.gen;
     this.setPhase(this.attempt > 0 ? "reconnecting" : "connecting");
     try {
-      const res = await fetch("/api/config", { cache: "no-store", headers: { accept: "application/json" } });
+      const res = await fetch(serverUrl("api/config"), { cache: "no-store", headers: { accept: "application/json" } });
       if (!res.ok) throw new Error(`config: HTTP ${res.status}`);
       const cfg = (await res.json()) as ServerConfig;
       if (gen !== this.gen) return;
@@ -357,7 +366,7 @@ export class Connection {
     let ws: WebSocket;
     try {
       // Ask for state deltas; an older server ignores the offer and sends full states.
-      ws = new WebSocket(this.url("/ws/control"), [STATE_DELTA_SUBPROTOCOL]);
+      ws = new WebSocket(serverUrl("ws/control", "ws"), [STATE_DELTA_SUBPROTOCOL]);
     } catch (e) {
       logEvent("control-create-failed", String(e));
       this.scheduleReconnect("cannot open a connection");
@@ -583,8 +592,8 @@ export class Connection {
     let ws: WebSocket;
     try {
       ws = this.wantDeflate
-        ? new WebSocket(this.url("/ws/terminal"), [DEFLATE_SUBPROTOCOL])
-        : new WebSocket(this.url("/ws/terminal"));
+        ? new WebSocket(serverUrl("ws/terminal", "ws"), [DEFLATE_SUBPROTOCOL])
+        : new WebSocket(serverUrl("ws/terminal", "ws"));
     } catch (e) {
       logEvent("terminal-create-failed", String(e));
       this.scheduleTerminal();

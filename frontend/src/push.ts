@@ -1,7 +1,9 @@
-// Notifications, page side: registers the service worker (/sw.js), and the
-// drawer's "Notifications" toggle, which asks for permission and subscribes
-// this browser to Web Push with the server's VAPID key, so that attention
-// reaches the phone while the page is closed (docs/PROTOCOL.md, "Web Push").
+// Notifications, page side: registers the service worker (sw.js next to the
+// page, scoped to the page's directory, so that it also works when the server
+// is mounted under a path), and the drawer's "Notifications" toggle, which
+// asks for permission and subscribes this browser to Web Push with the
+// server's VAPID key, so that attention reaches the phone while the page is
+// closed (docs/PROTOCOL.md, "Web Push").
 //
 // The subscription belongs to this browser's session key: the server drops it
 // when the key is revoked or expires, and the page subscribes again after
@@ -9,6 +11,7 @@
 // cache) so that a notification's "Yes" can answer without opening the page;
 // turning notifications off removes them and the subscription.
 
+import { serverUrl } from "./connection";
 import { h, on } from "./dom";
 import { logEvent } from "./log";
 import { KEYS, load, save } from "./storage";
@@ -24,7 +27,7 @@ export interface PushDeps {
 export async function registerServiceWorker(): Promise<ServiceWorkerRegistration | null> {
   if (!("serviceWorker" in navigator)) return null;
   try {
-    await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+    await navigator.serviceWorker.register("./sw.js", { scope: "./" });
     return await navigator.serviceWorker.ready;
   } catch (e) {
     logEvent("sw-register-failed", String(e));
@@ -57,9 +60,9 @@ function sameKey(a: ArrayBuffer | null | undefined, b: Uint8Array): boolean {
   return x.every((v, i) => v === b[i]);
 }
 
-/** `POST /api/push/<what>` with the credentials; the JSON answer or an Error with the server's reason. */
+/** `POST api/push/<what>` (next to the page) with the credentials; the JSON answer or an Error with the server's reason. */
 async function api(what: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const r = await fetch(`/api/push/${what}`, {
+  const r = await fetch(serverUrl(`api/push/${what}`), {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),

@@ -1,14 +1,17 @@
-// The service worker (built to /sw.js, scope "/"): shows attention as a
+// The service worker (built to sw.js next to index.html, its scope the page's
+// directory: `/` at the root, `<mount>/` under a path): shows attention as a
 // system notification — from a Web Push message while the page is closed,
 // or at the page's request while it is hidden — with actions ("Yes" = the
 // prompt's first quick reply, "Open"), and answers taps.
 //
-// "Yes" posts to /api/push/reply with the token and session key the page
-// left in this worker's cache (the same secrets the page keeps in
-// localStorage; cleared when notifications are turned off). The server types
-// the reply only while that very prompt still waits, and only for a control
-// key. A tap elsewhere focuses an open page (which jumps to the pane) or
-// opens one at `/?pane=%N`.
+// "Yes" posts to api/push/reply (under the scope) with the token and session
+// key the page left in this worker's cache (the same secrets the page keeps
+// in localStorage; cleared when notifications are turned off). The server
+// types the reply only while that very prompt still waits, and only for a
+// control key. A tap elsewhere focuses an open page (which jumps to the pane)
+// or opens one at `<scope>?pane=%N`. Every URL it uses is relative to its
+// registration's scope, so two servers mounted under different paths of one
+// origin keep apart.
 //
 // Self-contained on purpose (no imports): it is its own bundle, not part of
 // the page's first load. Only DOM types are available to the type checker,
@@ -50,7 +53,12 @@ const sw = self as unknown as SwScope;
 
 /** Where the page leaves the credentials for the "Yes" action. */
 const CREDENTIALS_CACHE = "tmux-mobile-push";
-const CREDENTIALS_URL = "/__tmux-mobile/push-credentials";
+/** `path` (no leading slash) under this worker's scope, where the page is. */
+function inScope(path: string): string {
+  return new URL(path, sw.registration.scope).href;
+}
+
+const CREDENTIALS_PATH = "__tmux-mobile/push-credentials";
 
 /** What a notification needs (a push payload, or the page's `attention` message). */
 interface Shown {
@@ -89,7 +97,7 @@ async function show(a: Shown): Promise<void> {
     body: a.text || "Tap to open tmux-mobile.",
     tag: `tmux-mobile-attention-${a.paneId}`,
     renotify: true,
-    icon: "/icon-192.png",
+    icon: inScope("icon-192.png"),
     data: { paneId: a.paneId, at: a.at, canAnswer: Boolean(a.canAnswer) },
     actions,
   };
@@ -99,7 +107,7 @@ async function show(a: Shown): Promise<void> {
 async function credentials(): Promise<{ token: string; sessionKey: string } | null> {
   try {
     const cache = await caches.open(CREDENTIALS_CACHE);
-    const r = await cache.match(CREDENTIALS_URL);
+    const r = await cache.match(inScope(CREDENTIALS_PATH));
     const c = r ? ((await r.json()) as { token?: unknown; sessionKey?: unknown }) : null;
     return c && typeof c.token === "string" && typeof c.sessionKey === "string" ? { token: c.token, sessionKey: c.sessionKey } : null;
   } catch {
@@ -109,8 +117,8 @@ async function credentials(): Promise<{ token: string; sessionKey: string } | nu
 
 async function storeCredentials(c: { token: string; sessionKey: string } | null): Promise<void> {
   const cache = await caches.open(CREDENTIALS_CACHE);
-  if (c) await cache.put(CREDENTIALS_URL, new Response(JSON.stringify(c), { headers: { "Content-Type": "application/json" } }));
-  else await cache.delete(CREDENTIALS_URL);
+  if (c) await cache.put(inScope(CREDENTIALS_PATH), new Response(JSON.stringify(c), { headers: { "Content-Type": "application/json" } }));
+  else await cache.delete(inScope(CREDENTIALS_PATH));
 }
 
 /** "Yes": the prompt's first quick reply, typed by the server. */
@@ -120,7 +128,7 @@ async function answer(data: { paneId: string; at: number }): Promise<void> {
   if (!c) problem = "Open tmux-mobile to answer (not signed in).";
   else {
     try {
-      const r = await fetch("/api/push/reply", {
+      const r = await fetch(inScope("api/push/reply"), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ ...c, paneId: data.paneId, at: data.at, reply: 0 }),
@@ -139,7 +147,7 @@ async function answer(data: { paneId: string; at: number }): Promise<void> {
     await sw.registration.showNotification("Could not answer", {
       body: problem,
       tag: `tmux-mobile-attention-${data.paneId}`,
-      icon: "/icon-192.png",
+      icon: inScope("icon-192.png"),
       data: { paneId: data.paneId, at: data.at, canAnswer: false },
     });
   }
@@ -148,13 +156,14 @@ async function answer(data: { paneId: string; at: number }): Promise<void> {
 /** A tap: focus an open page (it jumps to the pane) or open one there. */
 async function open(paneId: string): Promise<void> {
   const windows = await sw.clients.matchAll({ type: "window", includeUncontrolled: true });
-  const page = windows.find((w) => new URL(w.url).origin === location.origin);
+  const scope = sw.registration.scope;
+  const page = windows.find((w) => w.url.startsWith(scope));
   if (page) {
     await page.focus().catch(() => page);
     page.postMessage({ type: "attention-open", paneId });
     return;
   }
-  await sw.clients.openWindow(`/?pane=${encodeURIComponent(paneId)}`);
+  await sw.clients.openWindow(inScope(`?pane=${encodeURIComponent(paneId)}`));
 }
 
 sw.addEventListener("install", (e) => e.waitUntil(sw.skipWaiting()));

@@ -1,11 +1,13 @@
 //! `cargo xtask e2e`: the browser end-to-end tests of `tests/e2e/`.
 //!
 //! Builds the real binary (and the link shaper of `tests/shaper`, which
-//! tests of slow links put between browser and app), makes sure the node project's dependencies are
-//! installed from its lockfile (never a browser download: the tests drive
-//! Debian's `/usr/bin/chromium`), and runs `node --test` over every
-//! `tests/e2e/tests/*.test.mjs`, one file at a time. Screenshots land in
-//! `target/e2e/`. Extra arguments go to `node --test` (for example
+//! tests of slow links put between browser and app, and the server's
+//! `mount` example, which serves the UI under a path), makes sure the node
+//! project's dependencies are installed from its lockfile (never a browser
+//! download: the tests drive Debian's `/usr/bin/chromium`), and runs
+//! `node --test` over every `tests/e2e/tests/*.test.mjs`, one file at a
+//! time. Screenshots land in `target/e2e/`. Extra arguments go to
+//! `node --test` (for example
 //! `--test-name-pattern=toolbar`, or file names to run only those).
 
 use std::path::Path;
@@ -27,9 +29,18 @@ pub(crate) fn e2e(args: &[String]) -> Result<(), String> {
         "cargo",
         &["build", "-p", "tmux-mobile", "-p", "tmux-mobile-shaper"],
     )?;
+    // The server mounted under a path of a host app (tests/30-mount).
+    run(
+        "cargo",
+        &["build", "-p", "tmux-mobile-server", "--example", "mount"],
+    )?;
     let bin = target_dir(&root).join("debug").join("tmux-mobile");
     let shaper = target_dir(&root).join("debug").join("tmux-mobile-shaper");
-    for built in [&bin, &shaper] {
+    let mount = target_dir(&root)
+        .join("debug")
+        .join("examples")
+        .join("mount");
+    for built in [&bin, &shaper, &mount] {
         if !built.is_file() {
             return Err(format!("the build did not produce {}", built.display()));
         }
@@ -63,6 +74,7 @@ pub(crate) fn e2e(args: &[String]) -> Result<(), String> {
         .current_dir(&dir)
         .env("TMUX_MOBILE_BIN", &bin)
         .env("TMUX_MOBILE_SHAPER_BIN", &shaper)
+        .env("TMUX_MOBILE_MOUNT_EXAMPLE", &mount)
         .env("E2E_OUT_DIR", &out)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .env_remove("TMUX")

@@ -5,9 +5,8 @@
 //! under `/tmux` to [`Server::service`]; Ctrl-C stops both and removes
 //! everything tmux-mobile created in tmux.
 //!
-//! The sockets are then `/tmux/ws/control` and `/tmux/ws/terminal`. (The
-//! embedded browser UI loads its files from the root of the origin, so a
-//! browser uses it from a server mounted without a prefix.)
+//! The browser UI is then at `/tmux/` (`/tmux` redirects there), and the
+//! sockets at `/tmux/ws/control` and `/tmux/ws/terminal`.
 use std::convert::Infallible;
 use std::sync::Arc;
 

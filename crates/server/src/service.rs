@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
+use hyper::header::HeaderValue;
 use hyper::http::uri::PathAndQuery;
 use hyper::{Request, Response, StatusCode, Uri};
 
@@ -75,15 +76,17 @@ impl ServerService {
     }
 
     /// Serves under `prefix` (such as `/tmux`): a request for
-    /// `/tmux/ws/control` is answered as `/ws/control`, `/tmux` and
-    /// `/tmux/` as `/`, and a path outside the prefix gets `404`. Leading
-    /// and trailing slashes are added or dropped as needed; `""` and `"/"`
-    /// mean no prefix.
+    /// `/tmux/ws/control` is answered as `/ws/control`, `/tmux/` as `/`,
+    /// and a path outside the prefix gets `404`. Leading and trailing
+    /// slashes are added or dropped as needed; `""` and `"/"` mean no
+    /// prefix.
     ///
-    /// The embedded UI asks for its files, `/api/config` and the sockets
-    /// at the root of the origin, so a browser loads it only from a server
-    /// mounted without a prefix; under a prefix the sockets and
-    /// `/api/config` serve other clients, or a UI built with that base.
+    /// The browser UI works under the prefix: the page is `/tmux/` (the
+    /// link to give out is `/tmux/?token=…`) and every URL it uses, from
+    /// its scripts to the sockets and the service worker, is relative to
+    /// it. Relative URLs need the trailing slash, so the prefix itself
+    /// (`/tmux`, `/tmux?token=…`) is answered with a `308` redirect to
+    /// `/tmux/` with the same query string.
     pub fn with_prefix(mut self, prefix: &str) -> ServerService {
         self.prefix = Prefix::new(prefix);
         self
@@ -103,6 +106,10 @@ impl ServerService {
 
     fn respond<B: crate::http::RequestBody>(&self, mut req: Request<B>) -> ResponseFuture {
         if !self.prefix.0.is_empty() {
+            if req.uri().path() == &*self.prefix.0 {
+                let response = self.prefix.redirect_to_slash(req.uri());
+                return Box::pin(std::future::ready(Ok(response)));
+            }
             let Some(uri) = self.prefix.strip_uri(req.uri()) else {
                 let mut response = crate::http::status_only(StatusCode::NOT_FOUND);
                 crate::http::secure_headers(response.headers_mut());
@@ -141,6 +148,34 @@ impl Prefix {
             rest if rest.starts_with('/') => Some(rest),
             _ => None,
         }
+    }
+
+    /// `308` from the prefix itself to the prefix with a slash (the
+    /// query kept): the UI's relative URLs resolve against the page's
+    /// directory, which `/tmux?token=…` would put at the origin's root.
+    /// Not cached: the query carries the access token.
+    fn redirect_to_slash(&self, uri: &Uri) -> Response<Full<Bytes>> {
+        let location = match uri.query() {
+            Some(query) => format!("{}/?{query}", self.0),
+            None => format!("{}/", self.0),
+        };
+        let mut response = crate::http::status_only(StatusCode::PERMANENT_REDIRECT);
+        let headers = response.headers_mut();
+        crate::http::secure_headers(headers);
+        headers.insert(
+            hyper::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        // The path equals the prefix and the query is a valid URI's, so
+        // the value is valid; were it not, the answer is the `404` of a
+        // path outside the prefix.
+        match HeaderValue::try_from(location) {
+            Ok(value) => {
+                headers.insert(hyper::header::LOCATION, value);
+            }
+            Err(_) => *response.status_mut() = StatusCode::NOT_FOUND,
+        }
+        response
     }
 
     /// The request URI with the prefix taken off its path (the query
@@ -188,6 +223,21 @@ mod tests {
         }
         for none in ["", "/", "//"] {
             assert_eq!(Prefix::new(none).strip("/ws/control"), Some("/ws/control"));
+        }
+    }
+
+    #[test]
+    fn the_prefix_itself_redirects_to_the_slash_with_the_query() {
+        let prefix = Prefix::new("a/b/");
+        for (uri, location) in [
+            ("/a/b?token=x&y=1", "/a/b/?token=x&y=1"),
+            ("http://host:1/a/b", "/a/b/"),
+        ] {
+            let response = prefix.redirect_to_slash(&uri.parse().unwrap());
+            assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+            assert_eq!(response.headers()["location"], location);
+            assert_eq!(response.headers()["cache-control"], "no-store");
+            assert!(response.headers().contains_key("content-security-policy"));
         }
     }
 

@@ -225,21 +225,180 @@ async fn embed_example_serves_a_browser_over_websockets() {
     assert_eq!(managed_sessions_left(&tmux), Vec::<String>::new());
 }
 
-/// `GET path` on the server at `addr` (`host:port`), returning the status
-/// line and the body.
-async fn http_get(addr: &str, path: &str) -> (String, String) {
+/// An HTTP response read off the wire.
+struct Got {
+    /// The status line.
+    status: String,
+    /// The header lines, as sent.
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Got {
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("a UTF-8 body")
+    }
+
+    /// The value of header `name` (case-insensitive), if present.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+}
+
+/// `GET path` on the server at `addr` (`host:port`).
+async fn http_get(addr: &str, path: &str) -> Got {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = String::new();
-    tokio::time::timeout(DEADLINE, stream.read_to_string(&mut response))
+    let mut response = Vec::new();
+    tokio::time::timeout(DEADLINE, stream.read_to_end(&mut response))
         .await
         .expect("response in time")
         .expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("head and body");
+    let head = String::from_utf8(response[..split].to_vec()).expect("an ASCII head");
     let status = head.lines().next().unwrap_or_default().to_owned();
-    (status, body.to_owned())
+    Got {
+        status,
+        head,
+        body: response[split + 4..].to_vec(),
+    }
+}
+
+/// `reference` (a URL found in the UI) resolved against the directory
+/// `dir` (`/tmux/`, `/tmux/assets/`): it must be relative, so that the UI
+/// loads wherever it is mounted.
+fn resolve(dir: &str, reference: &str) -> String {
+    assert!(
+        !reference.starts_with('/') && !reference.contains("://"),
+        "{reference:?} is not relative to the page"
+    );
+    let mut segments: Vec<&str> = dir.trim_end_matches('/').split('/').collect();
+    let mut rest = reference;
+    loop {
+        if let Some(after) = rest.strip_prefix("./") {
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("../") {
+            assert!(segments.len() > 1, "{reference:?} climbs out of {dir}");
+            segments.pop();
+            rest = after;
+        } else {
+            break;
+        }
+    }
+    format!("{}/{rest}", segments.join("/"))
+}
+
+/// The values of `attr="…"` in `text`.
+fn attribute_values<'t>(text: &'t str, attr: &str) -> Vec<&'t str> {
+    let needle = format!("{attr}=\"");
+    text.match_indices(&needle)
+        .filter_map(|(at, _)| {
+            let value = &text[at + needle.len()..];
+            value.find('"').map(|end| &value[..end])
+        })
+        .collect()
+}
+
+/// The browser UI loads from the mount path: `<prefix>` redirects to
+/// `<prefix>/` (query kept), the page there names every file relatively,
+/// and each file it names (stylesheet, script, icons, manifest, and what
+/// the manifest and the stylesheet name in turn) is served under the
+/// prefix.
+async fn assert_ui_loads_under(addr: &str, prefix: &str, token: &str) {
+    let got = http_get(addr, &format!("{prefix}?token={token}")).await;
+    assert!(got.status.contains(" 308 "), "{}", got.status);
+    assert_eq!(
+        got.header("location"),
+        Some(format!("{prefix}/?token={token}").as_str())
+    );
+
+    let dir = format!("{prefix}/");
+    let page = http_get(addr, &format!("{dir}?token={token}")).await;
+    assert!(page.status.contains(" 200 "), "{}", page.status);
+    let html = page.text();
+    assert!(html.contains("<title>tmux-mobile</title>"), "{html}");
+    for absolute in ["src=\"/", "href=\"/"] {
+        assert!(!html.contains(absolute), "{absolute} in {html}");
+    }
+    let mut references: Vec<&str> = attribute_values(&html, "src");
+    references.extend(attribute_values(&html, "href"));
+    assert!(references.len() >= 6, "{references:?}");
+    let mut fetched = Vec::new();
+    for reference in references {
+        let path = resolve(&dir, reference);
+        let got = http_get(addr, &path).await;
+        assert!(got.status.contains(" 200 "), "{path}: {}", got.status);
+        // Not the page again (an unknown path falls back to it).
+        assert!(
+            !got.body.starts_with(b"<!doctype html>"),
+            "{path} is the page"
+        );
+        fetched.push((path, got));
+    }
+
+    let manifest = fetched
+        .iter()
+        .find(|(path, _)| path.ends_with(".webmanifest"))
+        .expect("a manifest link");
+    let manifest: Value = serde_json::from_str(&manifest.1.text()).expect("manifest JSON");
+    assert_eq!(
+        resolve(&dir, manifest["start_url"].as_str().expect("start_url")),
+        dir
+    );
+    assert_eq!(
+        resolve(&dir, manifest["scope"].as_str().expect("scope")),
+        dir
+    );
+    let icons = manifest["icons"].as_array().expect("icons");
+    assert!(!icons.is_empty());
+    for icon in icons {
+        let path = resolve(&dir, icon["src"].as_str().expect("icon src"));
+        let got = http_get(addr, &path).await;
+        assert!(got.status.contains(" 200 "), "{path}: {}", got.status);
+    }
+
+    let (css_path, css) = fetched
+        .iter()
+        .find(|(path, _)| path.ends_with(".css"))
+        .expect("a stylesheet");
+    let css_dir = &css_path[..=css_path.rfind('/').expect("a directory")];
+    let css = css.text();
+    let urls: Vec<&str> = css
+        .match_indices("url(")
+        .filter_map(|(at, _)| {
+            let value = &css[at + 4..];
+            value
+                .find(')')
+                .map(|end| value[..end].trim_matches(['"', '\'']))
+        })
+        .filter(|url| !url.starts_with("data:"))
+        .collect();
+    assert!(!urls.is_empty(), "the stylesheet names the symbols font");
+    for url in urls {
+        let path = resolve(css_dir, url);
+        let got = http_get(addr, &path).await;
+        assert!(got.status.contains(" 200 "), "{path}: {}", got.status);
+    }
+
+    // The service worker the page registers as `./sw.js`.
+    let got = http_get(addr, &format!("{dir}sw.js")).await;
+    assert!(got.status.contains(" 200 "), "{}", got.status);
+    assert!(
+        got.header("content-type")
+            .is_some_and(|t| t.contains("javascript")),
+        "{}",
+        got.head
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,17 +413,19 @@ async fn mount_example_serves_tmux_mobile_under_a_path_next_to_host_routes() {
         .to_owned();
 
     // The host's own routes answer next to the mounted server…
-    let (status, body) = http_get(&addr, "/healthz").await;
-    assert!(status.contains(" 200 "), "{status}");
-    assert_eq!(body, "ok\n");
+    let got = http_get(&addr, "/healthz").await;
+    assert!(got.status.contains(" 200 "), "{}", got.status);
+    assert_eq!(got.text(), "ok\n");
     // …and tmux-mobile answers under its prefix only.
-    let (status, body) = http_get(&addr, "/tmux/api/config").await;
-    assert!(status.contains(" 200 "), "{status}");
-    let config: Value = serde_json::from_str(&body).expect("config JSON");
+    let got = http_get(&addr, "/tmux/api/config").await;
+    assert!(got.status.contains(" 200 "), "{}", got.status);
+    let config: Value = serde_json::from_str(&got.text()).expect("config JSON");
     assert_eq!(config["passwordRequired"], true, "{config}");
-    let (status, body) = http_get(&addr, "/api/config").await;
-    assert!(status.contains(" 200 "), "{status}");
-    assert!(body.contains("the host app"), "{body}");
+    let got = http_get(&addr, "/api/config").await;
+    assert!(got.status.contains(" 200 "), "{}", got.status);
+    assert!(got.text().contains("the host app"), "{}", got.text());
+
+    assert_ui_loads_under(&addr, "/tmux", token).await;
 
     drive(base, token, "correct horse").await;
     interrupt(child).await;

@@ -5,10 +5,12 @@
 //! docs/BENCHMARKS.md and writes `target/bench/report.json`. Every other
 //! argument goes to the driver (`--help` lists them).
 
+use std::path::PathBuf;
+
 use crate::ci::{run, workspace_root};
 
-/// Builds both binaries in release mode and runs the benchmarks.
-pub fn bench(args: &[String]) -> Result<(), String> {
+/// Builds `tmux-mobile` and the driver in release mode.
+pub fn build_release() -> Result<(), String> {
     run(
         "cargo",
         &[
@@ -19,21 +21,32 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             "-p",
             "tmux-mobile-bench",
         ],
-    )?;
+    )
+}
+
+/// The target directory (`CARGO_TARGET_DIR` or `target/`).
+fn target_dir() -> PathBuf {
     let root = workspace_root();
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+    match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => root.join(dir),
         _ => root.join("target"),
-    };
-    let driver = target.join("release").join("tmux-mobile-bench");
+    }
+}
+
+/// Where the release binaries are.
+pub fn release_dir() -> PathBuf {
+    target_dir().join("release")
+}
+
+/// Builds both binaries in release mode and runs the benchmarks.
+pub fn bench(args: &[String]) -> Result<(), String> {
+    build_release()?;
+    let target = target_dir();
+    let driver = release_dir().join("tmux-mobile-bench");
     let out = target.join("bench").join("report.json");
     let mut full: Vec<String> = vec![
         "--bin".into(),
-        target
-            .join("release")
-            .join("tmux-mobile")
-            .display()
-            .to_string(),
+        release_dir().join("tmux-mobile").display().to_string(),
     ];
     if !args.iter().any(|a| a == "--out") {
         full.extend(["--out".into(), out.display().to_string()]);

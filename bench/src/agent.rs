@@ -58,12 +58,18 @@ const CODE: [&str; 12] = [
 fn input_box(cols: usize) -> String {
     let inner = cols - 2;
     let mut s = String::new();
-    s.push_str(&format!("\x1b[2K\x1b[38;5;244m╭{}╮\x1b[39m\r\n", "─".repeat(inner)));
+    s.push_str(&format!(
+        "\x1b[2K\x1b[38;5;244m╭{}╮\x1b[39m\r\n",
+        "─".repeat(inner)
+    ));
     s.push_str(&format!(
         "\x1b[2K\x1b[38;5;244m│\x1b[39m > \x1b[2mTry \"refactor the writer\"\x1b[22m{}\x1b[38;5;244m│\x1b[39m\r\n",
         " ".repeat(inner - 28)
     ));
-    s.push_str(&format!("\x1b[2K\x1b[38;5;244m╰{}╯\x1b[39m\r\n", "─".repeat(inner)));
+    s.push_str(&format!(
+        "\x1b[2K\x1b[38;5;244m╰{}╯\x1b[39m\r\n",
+        "─".repeat(inner)
+    ));
     s.push_str("\x1b[2K  \x1b[2m? for shortcuts\x1b[22m");
     s
 }

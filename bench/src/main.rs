@@ -152,7 +152,6 @@ fn run(args: Args) -> Result<(), String> {
             .is_none_or(|ids| ids.iter().any(|i| i == row.id));
         let status = match row.run {
             _ if !selected => Status::Skipped("not selected"),
-            rows::Run::NotYet(why) => Status::NotYet(why),
             _ if bench.quick && !row.quick => Status::Skipped("not in --quick"),
             rows::Run::Measure(f) => {
                 eprintln!("bench: {} {} …", row.id, row.workload);

@@ -101,7 +101,10 @@ impl Sample {
 
 /// Runs the soak (argv after `soak`).
 pub fn soak(argv: &[String]) -> Result<(), String> {
-    let args = match SoakArgs::from_args(&["tmux-mobile-bench soak"], &argv.iter().map(String::as_str).collect::<Vec<_>>()) {
+    let args = match SoakArgs::from_args(
+        &["tmux-mobile-bench soak"],
+        &argv.iter().map(String::as_str).collect::<Vec<_>>(),
+    ) {
         Ok(a) => a,
         Err(early) => {
             return match early.status {
@@ -160,7 +163,8 @@ pub fn soak(argv: &[String]) -> Result<(), String> {
         let mut churners = Vec::new();
         for n in 0..args.clients {
             let (port, token) = (srv.port, srv.token.clone());
-            let (cycles, errors, stop) = (Arc::clone(&cycles), Arc::clone(&errors), stop_rx.clone());
+            let (cycles, errors, stop) =
+                (Arc::clone(&cycles), Arc::clone(&errors), stop_rx.clone());
             churners.push(tokio::spawn(async move {
                 churn(n, port, token, stop, cycles, errors).await;
             }));
@@ -170,7 +174,10 @@ pub fn soak(argv: &[String]) -> Result<(), String> {
         for minute in 1..=args.minutes {
             tokio::time::sleep_until(t0 + Duration::from_secs(60 * minute)).await;
             let s = Sample::take(pid, srv.tmux())?;
-            println!("{}", s.line(&format!("{minute} min"), cycles.load(Ordering::Relaxed)));
+            println!(
+                "{}",
+                s.line(&format!("{minute} min"), cycles.load(Ordering::Relaxed))
+            );
             if minute == 1 {
                 minute1 = s;
             }
@@ -182,11 +189,21 @@ pub fn soak(argv: &[String]) -> Result<(), String> {
         // The last dropped clients' grace runs out, then cleanup.
         let settled = Instant::now() + Duration::from_secs(60);
         let mut end = Sample::take(pid, srv.tmux())?;
-        while Instant::now() < settled && (end.sessions > start.sessions || end.children > start.children) {
+        while Instant::now() < settled
+            && (end.sessions > start.sessions || end.children > start.children)
+        {
             tokio::time::sleep(Duration::from_millis(500)).await;
             end = Sample::take(pid, srv.tmux())?;
         }
         println!("{}", end.line("end", cycles.load(Ordering::Relaxed)));
+        if end.sessions > start.sessions {
+            let names = srv.tmux().tmux(&[
+                "list-sessions",
+                "-F",
+                "#{session_name} attached=#{session_attached} windows=#{session_windows}",
+            ])?;
+            println!("soak: tmux sessions at the end:\n{}", names.trim_end());
+        }
         Ok::<_, String>((start, minute1, end))
     })?;
 
@@ -211,7 +228,9 @@ pub fn soak(argv: &[String]) -> Result<(), String> {
         ("tmux sessions", start.sessions, end.sessions),
     ] {
         if e > s + FD_SLACK {
-            failures.push(format!("{what}: {s} at the start, {e} at the end (bound +{FD_SLACK})"));
+            failures.push(format!(
+                "{what}: {s} at the start, {e} at the end (bound +{FD_SLACK})"
+            ));
         }
     }
     println!(

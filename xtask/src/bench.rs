@@ -3,13 +3,16 @@
 //! `publish = false` crate kept out of `cargo test`'s way: it has no
 //! benchmarks as tests) and runs the driver, which prints the tables of
 //! docs/BENCHMARKS.md and writes `target/bench/report.json`. Every other
-//! argument goes to the driver (`--help` lists them).
+//! argument goes to the driver (`--help` lists them). W14 runs a browser
+//! session with tests/e2e's harness, so its node packages are installed
+//! first when missing.
 
 use std::path::PathBuf;
 
-use crate::ci::{run, workspace_root};
+use crate::ci::{run, run_with_env, workspace_root};
 
-/// Builds `tmux-mobile` and the driver in release mode.
+/// Builds `tmux-mobile`, the driver and the link shaper (W14's browser
+/// session goes through it) in release mode.
 pub fn build_release() -> Result<(), String> {
     run(
         "cargo",
@@ -20,7 +23,22 @@ pub fn build_release() -> Result<(), String> {
             "tmux-mobile",
             "-p",
             "tmux-mobile-bench",
+            "-p",
+            "tmux-mobile-shaper",
         ],
+    )
+}
+
+/// Installs tests/e2e's node packages (Playwright's client) when missing:
+/// W14 drives Chromium with the e2e harness.
+fn e2e_packages() -> Result<(), String> {
+    if workspace_root().join("tests/e2e/node_modules").is_dir() {
+        return Ok(());
+    }
+    run_with_env(
+        "npm",
+        &["ci", "--prefix", "tests/e2e", "--no-audit", "--no-fund"],
+        &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
     )
 }
 
@@ -41,6 +59,7 @@ pub fn release_dir() -> PathBuf {
 /// Builds both binaries in release mode and runs the benchmarks.
 pub fn bench(args: &[String]) -> Result<(), String> {
     build_release()?;
+    e2e_packages()?;
     let target = target_dir();
     let driver = release_dir().join("tmux-mobile-bench");
     let out = target.join("bench").join("report.json");

@@ -82,7 +82,16 @@ pub fn w13(bench: &Bench) -> Result<Outcome, String> {
         let pane = tm
             .tmux()
             .tmux(&[
-                "new-window", "-d", "-t", "=main:", "-n", "bell", "-P", "-F", "#{pane_id}", "cat",
+                "new-window",
+                "-d",
+                "-t",
+                "=main:",
+                "-n",
+                "bell",
+                "-P",
+                "-F",
+                "#{pane_id}",
+                "cat",
                 &fifo_arg,
             ])?
             .trim()
@@ -109,7 +118,11 @@ pub fn w13(bench: &Bench) -> Result<Outcome, String> {
             if i > 0 {
                 latency.push(t0.elapsed().as_secs_f64() * 1000.0);
             }
-            send_json(&mut control, &json!({"type": "ack_attention", "paneId": pane})).await?;
+            send_json(
+                &mut control,
+                &json!({"type": "ack_attention", "paneId": pane}),
+            )
+            .await?;
             recv_type(&mut control, "tmux_state", BELL_WAIT).await?;
             tokio::time::sleep_until(t0 + BELL_SPACING).await;
         }

@@ -67,7 +67,7 @@ async fn measured_flood(
 /// W1: time to the marker and server CPU, tmux-mobile and (with
 /// `--vs-ttyd`) ttyd, repetitions interleaved.
 pub fn w1(bench: &Bench) -> Result<Outcome, String> {
-    let reps = bench.reps(5, 1);
+    let reps = bench.reps(3, 1);
     let tm = TmServer::start(&bench.bin)?;
     let ttyd = bench.ttyd.as_deref().map(TtydServer::start).transpose()?;
     let (mut time, mut cpu, mut ttyd_time, mut ttyd_cpu) = (
@@ -149,7 +149,7 @@ pub fn w1(bench: &Bench) -> Result<Outcome, String> {
 /// W6: 50 clients on one session; one types the flood; time until every
 /// one of them has seen the marker, against W1 with that client alone.
 pub fn w6(bench: &Bench) -> Result<Outcome, String> {
-    let (reps, watchers) = (bench.reps(3, 1), 49);
+    let (reps, watchers) = (bench.reps(2, 1), 49);
     let tm = TmServer::start(&bench.bin)?;
     let mut solo = Samples::new();
     let mut all = Samples::new();
@@ -251,7 +251,7 @@ async fn watch_markers(
 /// the server's RSS growth, and the flood's time against the first client
 /// alone.
 pub fn w8(bench: &Bench) -> Result<Outcome, String> {
-    let reps = bench.reps(3, 1);
+    let reps = bench.reps(2, 1);
     let tm = TmServer::start(&bench.bin)?;
     let (mut solo, mut stalled) = (Samples::new(), Samples::new());
     let mut growth = Samples::new();

@@ -3,12 +3,13 @@
 //! A row is an id, a workload, the target, and a function that
 //! measures it and returns an [`Outcome`] (figures, targets met or missed,
 //! notes). To add one: write `fn wNN(bench: &Bench) -> Result<Outcome,
-//! String>` in the module of its area (or a new module here) and replace its
-//! [`Run::NotYet`] entry in [`ROWS`] by `Run::Measure(module::wNN)`. The
+//! String>` in the module of its area (or a new module here) and add it to
+//! [`ROWS`] as `Run::Measure(module::wNN)`. The
 //! runner does the rest: `--quick`/`--only` selection, load average, the
 //! tables and `report.json`.
 
 mod attention;
+mod browser;
 mod compress;
 mod echo;
 pub mod flood;
@@ -26,8 +27,6 @@ use crate::report::Outcome;
 pub enum Run {
     /// By this function.
     Measure(fn(&Bench) -> Result<Outcome, String>),
-    /// Not on main yet; the reason is printed instead of a number.
-    NotYet(&'static str),
 }
 
 /// One row of the budget.
@@ -144,7 +143,7 @@ pub const ROWS: &[Row] = &[
         workload: "keystroke → glyph at 300 ms RTT (link shaper), with / without prediction",
         target: "median ≤ 20 ms with prediction",
         quick: false,
-        run: Run::NotYet("local echo prediction is not on main yet"),
+        run: Run::Measure(browser::w14),
     },
     Row {
         id: "W15",

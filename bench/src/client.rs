@@ -8,11 +8,19 @@
 //! for 10 s) and output never waits in the server while the other peer
 //! takes its turn.
 //!
+//! A tmux-mobile client may ask for the compressed terminal stream
+//! (subprotocol `tmux-mobile.v1.deflate`): its output frames are then
+//! inflated as one raw DEFLATE stream, and [`StreamBytes`] counts what came
+//! over the socket and what it inflated to (W15).
+//!
 //! Every wait has a deadline and fails with a message instead of panicking,
 //! so one broken row does not end the run.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use flate2::{Decompress, FlushDecompress};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -34,7 +42,11 @@ pub(crate) const COLS: u16 = 120;
 /// See [`COLS`].
 pub(crate) const ROWS: u16 = 40;
 
-/// Opens `ws://127.0.0.1:<port><path>`, asking for `protocol` when given.
+/// The subprotocol of the compressed terminal stream (docs/PROTOCOL.md).
+pub(crate) const DEFLATE_SUBPROTOCOL: &str = "tmux-mobile.v1.deflate";
+
+/// Opens `ws://127.0.0.1:<port><path>`, asking for `protocol` when given;
+/// fails when the server does not accept that protocol.
 pub(crate) async fn connect(port: u16, path: &str, protocol: Option<&str>) -> Result<Ws, String> {
     let mut request = format!("ws://127.0.0.1:{port}{path}")
         .into_client_request()
@@ -45,9 +57,20 @@ pub(crate) async fn connect(port: u16, path: &str, protocol: Option<&str>) -> Re
             HeaderValue::from_str(p).map_err(|e| format!("bad protocol: {e}"))?,
         );
     }
-    let (ws, _) = tokio_tungstenite::connect_async(request)
+    let (ws, response) = tokio_tungstenite::connect_async(request)
         .await
         .map_err(|e| format!("cannot open ws://127.0.0.1:{port}{path}: {e}"))?;
+    if let Some(p) = protocol {
+        let accepted = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok());
+        if accepted != Some(p) {
+            return Err(format!(
+                "ws://127.0.0.1:{port}{path} did not accept subprotocol {p} (answered {accepted:?})"
+            ));
+        }
+    }
     Ok(ws)
 }
 
@@ -135,12 +158,26 @@ pub(crate) struct TmClient {
     pub terminal: Ws,
     /// The client's own grouped session, from `attached`.
     pub session: String,
+    /// Whether the terminal socket carries the compressed stream.
+    pub deflate: bool,
 }
 
 impl TmClient {
     /// Authenticates `/ws/control` with `token`, binds `/ws/terminal`
     /// (binary output), asks for [`COLS`]×[`ROWS`].
     pub(crate) async fn attach(port: u16, token: &str, wait: Duration) -> Result<Self, String> {
+        Self::attach_with(port, token, wait, false).await
+    }
+
+    /// [`TmClient::attach`], with the compressed terminal stream when
+    /// `deflate` (then read it through [`TmClient::pumped`], which
+    /// inflates).
+    pub(crate) async fn attach_with(
+        port: u16,
+        token: &str,
+        wait: Duration,
+        deflate: bool,
+    ) -> Result<Self, String> {
         let mut control = connect(port, "/ws/control", None).await?;
         send_json(&mut control, &json!({"type": "auth", "token": token})).await?;
         let auth_ok = recv_type(&mut control, "auth_ok", wait).await?;
@@ -153,7 +190,8 @@ impl TmClient {
             .as_str()
             .ok_or("attached without session")?
             .to_owned();
-        let mut terminal = connect(port, "/ws/terminal", None).await?;
+        let protocol = deflate.then_some(DEFLATE_SUBPROTOCOL);
+        let mut terminal = connect(port, "/ws/terminal", protocol).await?;
         let bind = json!({"type": "auth", "token": token, "clientId": client_id, "binary": true});
         send_json(&mut terminal, &bind).await?;
         let resize = json!({"type": "resize", "cols": COLS, "rows": ROWS});
@@ -162,6 +200,7 @@ impl TmClient {
             control,
             terminal,
             session,
+            deflate,
         })
     }
 
@@ -172,7 +211,8 @@ impl TmClient {
     pub(crate) fn pumped(self) -> Pumped {
         let mut control = self.control;
         let drain = tokio::spawn(async move { while let Some(Ok(_)) = control.next().await {} });
-        let mut pumped = Pumped::new(self.terminal, None);
+        let inflater = self.deflate.then(|| Decompress::new(false));
+        let mut pumped = Pumped::new(self.terminal, None, inflater);
         pumped.tasks.push(AbortOnDrop(drain));
         pumped
     }
@@ -221,21 +261,130 @@ pub(crate) struct Pumped {
     sink: SplitSink<Ws, Message>,
     output: mpsc::UnboundedReceiver<Result<Vec<u8>, String>>,
     prefix: Option<u8>,
+    bytes: Arc<StreamBytes>,
     tasks: Vec<AbortOnDrop>,
 }
 
+/// What a terminal socket received so far: frames, their payload and the
+/// bytes they carried as WebSocket frames (payload plus the 2–10 byte
+/// header of an unmasked server frame), and the terminal output they
+/// decoded to (the same as the payload without compression).
+#[derive(Debug, Default)]
+pub(crate) struct StreamBytes {
+    frames: AtomicU64,
+    payload: AtomicU64,
+    framed: AtomicU64,
+    output: AtomicU64,
+    output_framed: AtomicU64,
+}
+
+/// A snapshot of [`StreamBytes`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ByteCount {
+    /// Output frames.
+    pub frames: u64,
+    /// Their payload.
+    pub payload: u64,
+    /// Their payload with frame headers: the bytes on the wire.
+    pub framed: u64,
+    /// Terminal output decoded from them.
+    pub output: u64,
+    /// The same output sent uncompressed in the same frames (headers
+    /// included): what the uncompressed stream costs for these bytes.
+    pub output_framed: u64,
+}
+
+impl ByteCount {
+    /// What was received since `earlier`.
+    pub(crate) fn since(self, earlier: ByteCount) -> ByteCount {
+        ByteCount {
+            frames: self.frames - earlier.frames,
+            payload: self.payload - earlier.payload,
+            framed: self.framed - earlier.framed,
+            output: self.output - earlier.output,
+            output_framed: self.output_framed - earlier.output_framed,
+        }
+    }
+}
+
+/// The header of an unmasked WebSocket frame of `len` payload bytes.
+fn frame_header(len: usize) -> u64 {
+    match len {
+        0..=125 => 2,
+        126..=65535 => 4,
+        _ => 10,
+    }
+}
+
+impl StreamBytes {
+    fn add(&self, payload: usize, output: usize) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+        self.payload.fetch_add(payload as u64, Ordering::Relaxed);
+        self.framed
+            .fetch_add(payload as u64 + frame_header(payload), Ordering::Relaxed);
+        self.output.fetch_add(output as u64, Ordering::Relaxed);
+        self.output_framed
+            .fetch_add(output as u64 + frame_header(output), Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> ByteCount {
+        ByteCount {
+            frames: self.frames.load(Ordering::Relaxed),
+            payload: self.payload.load(Ordering::Relaxed),
+            framed: self.framed.load(Ordering::Relaxed),
+            output: self.output.load(Ordering::Relaxed),
+            output_framed: self.output_framed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Inflates one frame of a raw DEFLATE stream that ends in a sync flush.
+fn inflate(d: &mut Decompress, mut input: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(input.len().saturating_mul(4).max(256));
+    loop {
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(out.capacity().max(16 * 1024));
+        }
+        let (in0, out0) = (d.total_in(), d.total_out());
+        d.decompress_vec(input, &mut out, FlushDecompress::Sync)
+            .map_err(|e| format!("the compressed stream does not inflate: {e}"))?;
+        let consumed = usize::try_from(d.total_in() - in0).unwrap_or(usize::MAX);
+        input = &input[consumed.min(input.len())..];
+        let progressed = consumed > 0 || d.total_out() > out0;
+        // Done when all input is in and the inflater stopped short of a
+        // full buffer (so nothing is pending inside it).
+        if input.is_empty() && out.len() < out.capacity() {
+            return Ok(out);
+        }
+        if !progressed {
+            return Err("the compressed stream stalls: a frame that does not inflate".into());
+        }
+    }
+}
+
 impl Pumped {
-    fn new(ws: Ws, prefix: Option<u8>) -> Self {
+    fn new(ws: Ws, prefix: Option<u8>, mut inflater: Option<Decompress>) -> Self {
         let (sink, mut stream) = ws.split();
         let (tx, output) = mpsc::unbounded_channel();
+        let bytes = Arc::new(StreamBytes::default());
+        let counted = Arc::clone(&bytes);
         let reader = tokio::spawn(async move {
             loop {
                 let item = match stream.next().await {
                     None => Err("socket ended".to_owned()),
                     Some(Err(e)) => Err(format!("socket error: {e}")),
                     Some(Ok(Message::Close(frame))) => Err(format!("socket closed: {frame:?}")),
-                    Some(Ok(Message::Binary(b))) => Ok(b.to_vec()),
-                    Some(Ok(Message::Text(t))) => Ok(t.as_bytes().to_vec()),
+                    Some(Ok(Message::Binary(b))) => match inflater.as_mut() {
+                        Some(d) => inflate(d, &b).inspect(|out| counted.add(b.len(), out.len())),
+                        None => {
+                            counted.add(b.len(), b.len());
+                            Ok(b.to_vec())
+                        }
+                    },
+                    Some(Ok(Message::Text(t))) => {
+                        counted.add(t.len(), t.len());
+                        Ok(t.as_bytes().to_vec())
+                    }
                     Some(Ok(_)) => continue,
                 };
                 let item = match (item, prefix) {
@@ -256,8 +405,14 @@ impl Pumped {
             sink,
             output,
             prefix,
+            bytes,
             tasks: vec![AbortOnDrop(reader)],
         }
+    }
+
+    /// What this socket has received so far.
+    pub(crate) fn bytes(&self) -> ByteCount {
+        self.bytes.snapshot()
     }
 }
 
@@ -327,5 +482,5 @@ pub(crate) async fn ttyd_attach(port: u16) -> Result<Pumped, String> {
     ws.send(Message::binary(hello.into_bytes()))
         .await
         .map_err(|e| format!("cannot send to ttyd: {e}"))?;
-    Ok(Pumped::new(ws, Some(TTYD_INPUT)))
+    Ok(Pumped::new(ws, Some(TTYD_INPUT), None))
 }

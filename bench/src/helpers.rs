@@ -9,6 +9,8 @@
 //!   printable lines to stdout; `__lines <count> <width> [argv…]` prints
 //!   numbered lines of `width` characters, then execs `argv` (a shell, so
 //!   the pane stays open with the lines in its history).
+//! - **agent recording** (W15): `__agent [cols]` replays
+//!   [`crate::agent::recording`] with its pauses.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -88,6 +90,7 @@ pub(crate) fn generator(argv: &[String]) -> Option<ExitCode> {
     let result = match argv.get(1).map(String::as_str) {
         Some("__generate") => generate(&argv[2..]),
         Some("__lines") => lines(&argv[2..]),
+        Some("__agent") => crate::agent::replay(&argv[2..]),
         _ => return None,
     };
     Some(match result {

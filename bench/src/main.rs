@@ -12,12 +12,14 @@
 //! same binary doubles as two helpers the rows need: a byte generator
 //! (`__generate`, `__lines`) and, when started under the name `tmux`, a
 //! wrapper that logs every tmux invocation before running the real tmux
-//! (W4 counts them).
+//! (W4 counts them). `tmux-mobile-bench soak` is the soak of issue 16
+//! (see [`soak`]; `cargo xtask soak`).
 //!
 //! `BENCH_DEBUG=1` prints every terminal chunk a client waits on and ttyd's
 //! own log, for when a row fails or a figure looks wrong.
 #![forbid(unsafe_code)]
 
+mod agent;
 mod client;
 mod helpers;
 mod procfs;
@@ -25,6 +27,7 @@ mod report;
 mod rows;
 mod screen;
 mod servers;
+mod soak;
 mod stats;
 
 use std::path::PathBuf;
@@ -91,6 +94,15 @@ fn main() -> ExitCode {
     if let Some(code) = helpers::generator(&argv) {
         return code;
     }
+    if argv.get(1).is_some_and(|a| a == "soak") {
+        return match soak::soak(&argv[2..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("soak: failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let args: Args = argh::from_env();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -140,7 +152,6 @@ fn run(args: Args) -> Result<(), String> {
             .is_none_or(|ids| ids.iter().any(|i| i == row.id));
         let status = match row.run {
             _ if !selected => Status::Skipped("not selected"),
-            rows::Run::NotYet(why) => Status::NotYet(why),
             _ if bench.quick && !row.quick => Status::Skipped("not in --quick"),
             rows::Run::Measure(f) => {
                 eprintln!("bench: {} {} …", row.id, row.workload);

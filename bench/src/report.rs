@@ -168,8 +168,6 @@ impl Outcome {
 pub(crate) enum Status {
     /// It ran.
     Measured(Outcome),
-    /// Its feature is not on main yet: no number, never a made-up one.
-    NotYet(&'static str),
     /// It was left out of this run (`--quick`, `--only`).
     Skipped(&'static str),
     /// It could not be measured; the reason.
@@ -210,10 +208,6 @@ impl RowReport {
                     .map(|c| json!({"target": c.target, "measured": c.measured, "met": c.met}))
                     .collect();
                 v["notes"] = json!(o.notes);
-            }
-            Status::NotYet(why) => {
-                v["status"] = json!("not yet");
-                v["notes"] = json!([why]);
             }
             Status::Skipped(why) => {
                 v["status"] = json!("skipped");
@@ -266,11 +260,6 @@ pub(crate) fn markdown(rows: &[RowReport]) -> String {
                     ));
                 }
             }
-            Status::NotYet(_) => out.push_str(&format!(
-                "| {} | {} | — | not yet | | |\n",
-                r.id,
-                cell(r.workload)
-            )),
             Status::Skipped(why) => out.push_str(&format!(
                 "| {} | {} | — | skipped ({why}) | | |\n",
                 r.id,
@@ -298,7 +287,6 @@ pub(crate) fn markdown(rows: &[RowReport]) -> String {
                     ));
                 }
             }
-            Status::NotYet(why) => out.push_str(&format!("| {} | — | not yet | {why} |\n", r.id)),
             Status::Skipped(_) => {}
             Status::Failed(_) => out.push_str(&format!("| {} | — | failed | see error |\n", r.id)),
         }

@@ -1,13 +1,14 @@
 //! `cargo xtask <command>`: project automation kept out of build scripts.
 //!
 //! Commands: `ci` (everything CI runs), `test`, `package`, `frontend [--check]`,
-//! `e2e`, `bench`, `tidy`.
+//! `e2e`, `bench`, `soak`, `tidy`.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod ci;
 mod e2e;
 mod frontend;
+mod soak;
 mod tidy;
 
 use std::process::ExitCode;
@@ -26,9 +27,10 @@ fn main() -> ExitCode {
         "frontend" => frontend::frontend(rest),
         "e2e" => e2e::e2e(rest),
         "bench" => bench::bench(rest),
+        "soak" => soak::soak(rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <ci|test|package|tidy|frontend [--check]|e2e|bench [--quick] [--vs-ttyd PATH]>"
+                "usage: cargo xtask <ci|test|package|tidy|frontend [--check]|e2e|bench [--quick] [--vs-ttyd PATH] [--only W1,…]|soak [--minutes N] [--clients K]>"
             );
             Ok(())
         }

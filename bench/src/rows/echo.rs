@@ -24,7 +24,7 @@ const BATCH: usize = 50;
 const ECHO_WAIT: Duration = Duration::from_secs(10);
 
 /// Types `BATCH` letters one at a time; adds each echo's latency in ms.
-async fn batch(
+pub(crate) async fn batch(
     term: &mut impl Terminal,
     scanner: &mut Scanner,
     into: &mut Samples,

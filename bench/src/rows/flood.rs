@@ -24,7 +24,7 @@ const FLOOD_WAIT: Duration = Duration::from_secs(120);
 /// Types the flood and waits for its marker; returns the seconds it took.
 /// `tag` makes the marker unique to this repetition; the typed command
 /// shows `$((40+2))`, only the output shows `42`, so the echo never counts.
-pub(super) async fn flood_once(
+pub(crate) async fn flood_once(
     term: &mut impl Terminal,
     scanner: &mut Scanner,
     tag: &str,
@@ -46,7 +46,7 @@ fn flood_command(tag: &str) -> (String, String) {
 }
 
 /// Waits for the shell prompt on a freshly attached terminal.
-pub(super) async fn ready(term: &mut impl Terminal, scanner: &mut Scanner) -> Result<(), String> {
+pub(crate) async fn ready(term: &mut impl Terminal, scanner: &mut Scanner) -> Result<(), String> {
     wait_visible(term, scanner, PROMPT, START_WAIT)
         .await
         .map(drop)
@@ -66,8 +66,8 @@ async fn measured_flood(
 
 /// W1: time to the marker and server CPU, tmux-mobile and (with
 /// `--vs-ttyd`) ttyd, repetitions interleaved.
-pub(super) fn w1(bench: &Bench) -> Result<Outcome, String> {
-    let reps = bench.reps(5, 1);
+pub(crate) fn w1(bench: &Bench) -> Result<Outcome, String> {
+    let reps = bench.reps(3, 1);
     let tm = TmServer::start(&bench.bin)?;
     let ttyd = bench.ttyd.as_deref().map(TtydServer::start).transpose()?;
     let (mut time, mut cpu, mut ttyd_time, mut ttyd_cpu) = (
@@ -148,8 +148,8 @@ pub(super) fn w1(bench: &Bench) -> Result<Outcome, String> {
 
 /// W6: 50 clients on one session; one types the flood; time until every
 /// one of them has seen the marker, against W1 with that client alone.
-pub(super) fn w6(bench: &Bench) -> Result<Outcome, String> {
-    let (reps, watchers) = (bench.reps(3, 1), 49);
+pub(crate) fn w6(bench: &Bench) -> Result<Outcome, String> {
+    let (reps, watchers) = (bench.reps(2, 1), 49);
     let tm = TmServer::start(&bench.bin)?;
     let mut solo = Samples::new();
     let mut all = Samples::new();
@@ -250,8 +250,8 @@ async fn watch_markers(
 /// W8: a second client attaches and never reads while the first floods:
 /// the server's RSS growth, and the flood's time against the first client
 /// alone.
-pub(super) fn w8(bench: &Bench) -> Result<Outcome, String> {
-    let reps = bench.reps(3, 1);
+pub(crate) fn w8(bench: &Bench) -> Result<Outcome, String> {
+    let reps = bench.reps(2, 1);
     let tm = TmServer::start(&bench.bin)?;
     let (mut solo, mut stalled) = (Samples::new(), Samples::new());
     let mut growth = Samples::new();

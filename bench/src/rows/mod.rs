@@ -3,13 +3,16 @@
 //! A row is an id, a workload, the target, and a function that
 //! measures it and returns an [`Outcome`] (figures, targets met or missed,
 //! notes). To add one: write `fn wNN(bench: &Bench) -> Result<Outcome,
-//! String>` in the module of its area (or a new module here) and replace its
-//! [`Run::NotYet`] entry in [`ROWS`] by `Run::Measure(module::wNN)`. The
+//! String>` in the module of its area (or a new module here) and add it to
+//! [`ROWS`] as `Run::Measure(module::wNN)`. The
 //! runner does the rest: `--quick`/`--only` selection, load average, the
 //! tables and `report.json`.
 
+mod attention;
+mod browser;
+mod compress;
 mod echo;
-mod flood;
+pub(crate) mod flood;
 mod idle;
 mod pty;
 mod scale;
@@ -24,8 +27,6 @@ use crate::report::Outcome;
 pub(crate) enum Run {
     /// By this function.
     Measure(fn(&Bench) -> Result<Outcome, String>),
-    /// Not on main yet; the reason is printed instead of a number.
-    NotYet(&'static str),
 }
 
 /// One row of the budget.
@@ -135,20 +136,20 @@ pub(crate) const ROWS: &[Row] = &[
         workload: "bell in a background window → `attention`",
         target: "p99 ≤ 50 ms",
         quick: true,
-        run: Run::NotYet("attention reached main at ~10:30; its row is not written yet"),
+        run: Run::Measure(attention::w13),
     },
     Row {
         id: "W14",
         workload: "keystroke → glyph at 300 ms RTT (link shaper), with / without prediction",
         target: "median ≤ 20 ms with prediction",
         quick: false,
-        run: Run::NotYet("local echo prediction is not on main yet"),
+        run: Run::Measure(browser::w14),
     },
     Row {
         id: "W15",
         workload: "bytes on the wire, W1 and an agent-style recording, raw vs compressed",
-        target: "ratio ≤ 0.35",
-        quick: false,
-        run: Run::NotYet("stream compression is not on main yet"),
+        target: "ratio ≤ 0.35; W1 CPU ≤ 1.3× raw; echo unchanged",
+        quick: true,
+        run: Run::Measure(compress::w15),
     },
 ];

@@ -72,7 +72,7 @@ fn bridged(bench: &Bench, bytes: usize) -> Result<(usize, f64), String> {
 /// W9.
 pub(super) fn w9(bench: &Bench) -> Result<Outcome, String> {
     let bytes = if bench.quick { 50_000_000 } else { 200_000_000 };
-    let reps = bench.reps(3, 1);
+    let reps = bench.reps(2, 1);
     let (mut ours, mut base, mut ratio) = (Samples::new(), Samples::new(), Samples::new());
     for _ in 0..reps {
         let (pb, ps) = plain(bench, bytes)?;

@@ -150,10 +150,10 @@ pub(super) fn w11(bench: &Bench) -> Result<Outcome, String> {
 pub(super) fn w12(bench: &Bench) -> Result<Outcome, String> {
     let (lines, width) = (50_000usize, 200usize);
     let reps = bench.reps(3, 1);
-    // The pane prints the lines and then runs a shell. When the client's
-    // narrower terminal resizes the window, tmux rewraps the history; the
-    // limit leaves room for every line wrapped in two, and the capture
-    // (`-J`) joins them again.
+    // The pane prints the lines and then runs a shell. The client's first
+    // size (120 columns) makes tmux rewrap the history; the limit leaves
+    // room for every line wrapped in two, and the client then asks for
+    // 220 columns again (below). The request streams, as the browser's does.
     let exe = bench.exe.to_string_lossy().into_owned();
     let (l, w) = (lines.to_string(), width.to_string());
     let tmux = TmuxServer::start_with(
@@ -187,11 +187,26 @@ pub(super) fn w12(bench: &Bench) -> Result<Outcome, String> {
             let mut client = TmClient::attach(tm.port, &tm.token, START_WAIT).await?;
             let own = client.session.clone();
             state_where(&mut client, START_WAIT, |m| session(m, &own).is_some()).await?;
+            // The client asks for the pane's own width, so tmux does not
+            // rewrap the history into twice as many rows (the capture
+            // counts rows: 50 000 rows of a 120-column client would be
+            // 25 000 of the lines).
+            let resize = json!({"type": "resize", "cols": 220, "rows": 50});
+            send_json(&mut client.terminal, &resize).await?;
+            let target = format!("={own}:");
+            let wide = tmux_mobile_e2e::wait_until(START_WAIT, || {
+                tm.tmux()
+                    .tmux(&["display-message", "-p", "-t", &target, "#{window_width}"])
+                    .is_ok_and(|w| w.trim() == "220")
+            });
+            if !wide {
+                return Err("the window never took the client's 220 columns".into());
+            }
             for _ in 0..reps {
                 let before = rss_bytes(tm.pid())?;
                 let sampler = RssSampler::start(tm.pid(), Duration::from_millis(5));
                 let t0 = Instant::now();
-                let request = json!({"type": "capture_scrollback", "paneId": pane, "lines": lines});
+                let request = json!({"type": "capture_scrollback", "paneId": pane, "lines": lines, "stream": true});
                 send_json(&mut client.control, &request).await?;
                 let deadline = t0 + Duration::from_secs(60);
                 // One `scrollback` reply, or (streamed) several whose last has

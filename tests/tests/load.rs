@@ -26,6 +26,12 @@ use tokio_tungstenite::tungstenite::Message;
 /// Phones in the scenario (the per-address limit is 128 clients).
 const PHONES: usize = 100;
 
+/// How long a phone waits for its new window: tmux opens the 100 windows
+/// one after another, each linked into every session of the group, so the
+/// last phone's turn comes after everyone else's (about 20 s measured on an
+/// idle 2-core machine with bench row W11).
+const WINDOW_WAIT: Duration = Duration::from_secs(3 * DEADLINE.as_secs());
+
 /// The marker phone `i` types: the shell's product `LD<1000+i>X`, which
 /// the typed text (`LD$((i+1000))X`) does not contain.
 fn marker_command(i: usize) -> String {
@@ -105,8 +111,9 @@ async fn state_where(
     output: &mut Vec<u8>,
     want: impl Fn(&Value) -> bool,
     what: &str,
+    wait: Duration,
 ) -> Result<Value, String> {
-    let deadline = Instant::now() + DEADLINE;
+    let deadline = Instant::now() + wait;
     loop {
         tokio::select! {
             message = control.next() => {
@@ -126,7 +133,7 @@ async fn state_where(
             }
             chunk = terminal.next() => collect(chunk, output)?,
             () = tokio::time::sleep_until(deadline) => {
-                return Err(format!("no {what} within {DEADLINE:?}"));
+                return Err(format!("no {what} within {wait:?}"));
             }
         }
     }
@@ -178,6 +185,7 @@ async fn open_and_type(
         &mut output,
         |s| active_window(s, &own).is_some(),
         "a first tmux_state",
+        DEADLINE,
     )
     .await?;
     let before = active_window(&first, &own);
@@ -192,6 +200,7 @@ async fn open_and_type(
         &mut output,
         |s| active_window(s, &own).is_some_and(|now| Some(now) != before),
         "a tmux_state with the new window active",
+        WINDOW_WAIT,
     )
     .await?;
     let window = start.elapsed();
@@ -331,7 +340,7 @@ async fn a_hundred_phones_each_type_into_a_window_of_their_own() {
     let mut reported = 0;
     let mut rss_peak = rss_idle;
     let mut sample = tokio::time::interval(Duration::from_millis(50));
-    let give_up = tokio::time::sleep(3 * DEADLINE);
+    let give_up = tokio::time::sleep(WINDOW_WAIT + 2 * DEADLINE);
     tokio::pin!(give_up);
     while reported < PHONES {
         tokio::select! {

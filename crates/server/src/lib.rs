@@ -37,7 +37,8 @@
 //! WebSocket handshake, `control` and `terminal` serve the two sockets,
 //! `clients` keeps per-client sessions and PTYs across reconnects, `input`
 //! holds keystrokes while a PTY is replaced, `fanout`
-//! copies terminal output to sockets, `state` shapes `tmux_state`,
+//! copies terminal output to sockets, `state` shapes `tmux_state`, `refresh` shares one snapshot between
+//! the refreshes asked for at the same time,
 //! `scrollback` sends pane histories in bounded parts, `attention` decides
 //! which phone still has to see which pane's attention ([`AttentionFeed`]
 //! hands every new one to embedders such as Web Push), `push` sends it to
@@ -60,6 +61,7 @@ mod limits;
 mod options;
 mod overview;
 mod push;
+mod refresh;
 mod scrollback;
 mod server;
 mod service;

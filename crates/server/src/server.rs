@@ -18,6 +18,7 @@ use crate::clients::{Client, Registry};
 use crate::error::ServerError;
 use crate::limits::SocketCounter;
 use crate::options::ServerOptions;
+use crate::refresh::Coalescer;
 use crate::service::ServerService;
 use crate::shutdown::{self, ShutdownHandle, ShutdownSignal, TaskTracker};
 
@@ -41,6 +42,8 @@ pub(crate) struct Shared {
     /// The latest tmux snapshot.
     pub(crate) snapshots: watch::Receiver<Arc<Snapshot>>,
     watcher: StateWatcher,
+    /// Shares snapshots between refreshes asked for at the same time.
+    refreshes: Coalescer,
     /// Which phone still has to see which attention.
     pub(crate) attention: Arc<Hub>,
     /// Watches every pane for attention (`None` when turned off).
@@ -79,9 +82,15 @@ impl Shared {
         self.monitor.as_ref().map(AttentionMonitor::output)
     }
 
-    /// Takes a fresh snapshot now (after a mutation) and waits for it.
+    /// Waits until a snapshot taken after this call has been published
+    /// (call it after a mutation). Callers at the same time share one
+    /// snapshot (see `crate::refresh`).
     pub(crate) async fn refresh_state(&self) {
-        let _ = self.watcher.refresh().await;
+        self.refreshes
+            .refresh(|| async {
+                let _ = self.watcher.refresh().await;
+            })
+            .await;
     }
 }
 
@@ -216,6 +225,7 @@ impl Server {
             clients: Registry::default(),
             snapshots,
             watcher,
+            refreshes: Coalescer::default(),
             attention: Arc::new(Hub::default()),
             monitor,
             overview: Arc::default(),

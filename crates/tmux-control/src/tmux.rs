@@ -101,7 +101,23 @@ struct Inner {
     timeout: Duration,
     tmpdir: Option<PathBuf>,
     activity: Arc<Activity>,
+    /// Places for commands running at once (see [`COMMANDS_AT_ONCE`]).
+    slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many tmux command processes of one handle (and its clones) run at
+/// once; the others wait for a place before their timeout starts.
+///
+/// tmux runs commands one after the other on a single thread, so more
+/// processes at once make nothing faster: they only queue inside tmux,
+/// where the timeout kept counting. With 100 phones each opening a window
+/// at once (a `new-window` in a group of 100 sessions costs tmux ~60 ms),
+/// the last ones in tmux's queue were killed after 5 s as "tmux did not
+/// answer in time" although tmux was working through them (issue 15,
+/// point 2). Waiting here instead keeps the timeout for what it is for, a
+/// hung tmux, and spares the machine 100 forks at once. A few places keep
+/// one command starting while another runs.
+pub(crate) const COMMANDS_AT_ONCE: usize = 4;
 
 /// The commands this handle (and its clones) runs, as the
 /// [`crate::StateWatcher`] needs to know them to start its control client
@@ -163,6 +179,7 @@ impl Tmux {
                 timeout: options.timeout,
                 tmpdir: None,
                 activity: Arc::default(),
+                slots: Arc::new(tokio::sync::Semaphore::new(COMMANDS_AT_ONCE)),
             }),
         }
     }
@@ -178,6 +195,7 @@ impl Tmux {
                 timeout: self.inner.timeout,
                 tmpdir: Some(dir.into()),
                 activity: Arc::clone(&self.inner.activity),
+                slots: Arc::clone(&self.inner.slots),
             }),
         }
     }
@@ -302,6 +320,7 @@ impl Tmux {
     {
         let mut cmd = self.command(global);
         cmd.arg(command);
+        let _slot = self.slot().await;
         let _gate = self.inner.activity.gate.read().await;
         let _running = Running::start(&self.inner.activity);
         self.finish(cmd, command, args, target).await
@@ -353,9 +372,17 @@ impl Tmux {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let _slot = self.slot().await;
         let _gate = self.inner.activity.gate.read().await;
         let _running = Running::start(&self.inner.activity);
         self.finish(self.command(&[]), label, args, target).await
+    }
+
+    /// A place among the [`COMMANDS_AT_ONCE`] commands that may run at
+    /// once; `None` never happens (the semaphore is never closed) but
+    /// would let the command run anyway.
+    async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.inner.slots.acquire().await.ok()
     }
 
     async fn finish<I, S>(

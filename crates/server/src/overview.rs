@@ -19,8 +19,11 @@
 //!   its lines changed;
 //! - without viewers nothing runs and no tile is kept.
 //!
-//! Without the attention monitor (turned off) there is no output event;
-//! every tile is then captured again every [`POLL_WITHOUT_MONITOR`].
+//! The taps ride on the phones' own grouped sessions, so only panes of a
+//! session group a phone is on have output events. Every other tile (all
+//! of them when the attention monitor is turned off) is captured again
+//! every [`POLL_UNHEARD`] while the overview is open (and sent only when
+//! it changed).
 //!
 //! [`AttentionMonitor::output`]: tmux_mobile_tmux_control::attention::AttentionMonitor::output
 
@@ -44,9 +47,9 @@ pub(crate) const CAPTURE_INTERVAL: Duration = Duration::from_secs(1);
 /// The most captures running at once.
 const CAPTURES_IN_FLIGHT: usize = 4;
 
-/// How often every tile is captured when no output events exist (the
-/// attention monitor is turned off).
-const POLL_WITHOUT_MONITOR: Duration = Duration::from_secs(2);
+/// How often a tile without output events (no tap hears its pane) is
+/// captured again.
+const POLL_UNHEARD: Duration = Duration::from_secs(2);
 
 /// How many tiles a slow viewer may fall behind before it is sent every
 /// tile again.
@@ -187,6 +190,8 @@ struct Track {
     /// captured).
     dirty: bool,
     in_flight: bool,
+    /// A tap hears its output (a phone's session is in its group).
+    heard: bool,
 }
 
 impl Track {
@@ -231,7 +236,7 @@ async fn serve(shared: &Shared, hub: &Hub) {
     let mut snapshots = shared.snapshots.clone();
     let mut panes: HashMap<PaneId, Track> = HashMap::new();
     let mut captures = FuturesUnordered::new();
-    let mut poll = tokio::time::interval(POLL_WITHOUT_MONITOR);
+    let mut poll = tokio::time::interval(POLL_UNHEARD);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     follow(&snapshots.borrow_and_update(), &mut panes, hub);
     loop {
@@ -288,8 +293,12 @@ async fn serve(shared: &Shared, hub: &Hub) {
                 }
             }
             () = sleep_until(next_due), if wait_for_due => {}
-            _ = poll.tick(), if output.is_none() => {
-                panes.values_mut().for_each(|t| t.dirty = true);
+            _ = poll.tick() => {
+                let all = output.is_none();
+                panes
+                    .values_mut()
+                    .filter(|t| all || !t.heard)
+                    .for_each(|t| t.dirty = true);
             }
         }
     }
@@ -305,13 +314,29 @@ fn log_capture_failure(pane: &PaneId, error: &TmuxError) {
 /// captured at once; gone ones forgotten.
 fn follow(snapshot: &Snapshot, panes: &mut HashMap<PaneId, Track>, hub: &Hub) {
     let mut shown: HashMap<PaneId, Track> = HashMap::new();
+    let ours = |s: &&tmux_mobile_tmux_control::SessionSnapshot| {
+        s.managed || s.name.starts_with(MANAGED_SESSION_PREFIX)
+    };
+    // Groups a phone's session is in: the taps hear their panes.
+    let heard_groups: Vec<&str> = snapshot
+        .sessions()
+        .iter()
+        .filter(ours)
+        .filter_map(|s| s.group.as_deref())
+        .collect();
     let active = snapshot
         .sessions()
         .iter()
-        .filter(|s| !s.managed && !s.name.starts_with(MANAGED_SESSION_PREFIX))
-        .flat_map(|s| s.windows.iter())
-        .filter_map(|w| w.active_pane());
-    for pane in active {
+        .filter(|s| !ours(s))
+        .flat_map(|s| {
+            let heard = s
+                .group
+                .as_deref()
+                .is_some_and(|g| heard_groups.contains(&g));
+            s.windows.iter().map(move |w| (w, heard))
+        })
+        .filter_map(|(w, heard)| w.active_pane().map(|p| (p, heard)));
+    for (pane, heard) in active {
         if shown.len() == OVERVIEW_TILE_LIMIT {
             break;
         }
@@ -319,10 +344,11 @@ fn follow(snapshot: &Snapshot, panes: &mut HashMap<PaneId, Track>, hub: &Hub) {
         if shown.contains_key(&id) {
             continue;
         }
-        let track = panes.remove(&id).unwrap_or(Track {
+        let mut track = panes.remove(&id).unwrap_or(Track {
             dirty: true,
             ..Track::default()
         });
+        track.heard = heard;
         shown.insert(id, track);
     }
     *panes = shown;

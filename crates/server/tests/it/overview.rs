@@ -51,12 +51,17 @@ fn run_script(server: &TestServer, pane: &str, name: &str, script: &str) {
 /// Waits until the attention taps hear every user session (before that,
 /// output is no change event).
 async fn wait_for_taps(server: &TestServer, groups: usize) {
+    // Read-only control clients riding on the phones' sessions.
     eventually("the attention taps", || {
         server
-            .tmux_run(&["list-sessions", "-F", "#{session_name} #{session_attached}"])
+            .tmux_run(&[
+                "list-clients",
+                "-F",
+                "#{client_control_mode} #{client_readonly} #{session_name}",
+            ])
             .is_ok_and(|out| {
                 out.lines()
-                    .filter(|l| l.starts_with("tmux-mobile-client-~attn-") && !l.ends_with(" 0"))
+                    .filter(|l| l.starts_with("1 1 tmux-mobile-client-"))
                     .count()
                     >= groups
             })
@@ -139,7 +144,7 @@ async fn every_window_of_every_session_and_fresh_output() {
         .expect("new-session")
         .trim()
         .to_owned();
-    wait_for_taps(&server, 2).await;
+    wait_for_taps(&server, 1).await;
     phone
         .wait_state(|s| crate::common::session(s, "play").is_some())
         .await;

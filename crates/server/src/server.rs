@@ -79,6 +79,14 @@ impl Shared {
         self.monitor.as_ref().map(AttentionMonitor::output)
     }
 
+    /// Tells the attention monitor (if any) whether to watch the session
+    /// groups no phone is on ([`AttentionMonitor::watch_unattended`]).
+    pub(crate) fn watch_unattended(&self, on: bool) {
+        if let Some(monitor) = &self.monitor {
+            monitor.watch_unattended(on);
+        }
+    }
+
     /// Takes a fresh snapshot now (after a mutation) and waits for it.
     pub(crate) async fn refresh_state(&self) {
         let _ = self.watcher.refresh().await;

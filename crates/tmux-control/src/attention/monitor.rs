@@ -552,7 +552,7 @@ struct Worker {
 impl Worker {
     async fn run(mut self) {
         let snapshot = self.snapshots.borrow_and_update().clone();
-        self.follow(&snapshot);
+        self.follow_and_report(snapshot).await;
         loop {
             let deadline = self
                 .panes
@@ -679,9 +679,10 @@ impl Worker {
             .filter(|(group, tap)| {
                 let host = self.taps.get(*tap).map(|t| &t.handle.host);
                 match (wanted.get(*group), host) {
-                    (Some(want), Some(host)) => {
-                        want.is_own() != host.is_own()
-                    }
+                    // Kept until the tap on the phone's session is up
+                    // (see `on_started`): nothing is missed meanwhile.
+                    (Some(Wanted::Phone(_)), Some(_)) => false,
+                    (Some(Wanted::Own(_)), Some(host)) => !host.is_own(),
                     _ => true,
                 }
             })
@@ -697,7 +698,11 @@ impl Worker {
         self.backoff.retain(|group, _| wanted.contains_key(group));
         self.wanted = wanted.clone();
         for (group, want) in wanted {
-            if self.groups.contains_key(&group) || self.starting.contains_key(&group) {
+            // A tap on a session of its own is replaced once a phone joins.
+            let replaceable = !want.is_own() && self.own_tap(&group).is_some();
+            if (self.groups.contains_key(&group) && !replaceable)
+                || self.starting.contains_key(&group)
+            {
                 continue;
             }
             if self
@@ -733,6 +738,16 @@ impl Worker {
             return;
         };
         let want_own = self.wanted.get(&group).map(Wanted::is_own);
+        // A phone's tap takes over from one on a session of its own (which
+        // kept listening until now).
+        if want_own == Some(false) && !handle.host.is_own() {
+            if let Some(own) = self.own_tap(&group) {
+                self.groups.remove(&group);
+                if let Some(own) = self.taps.remove(&own) {
+                    own.handle.leave();
+                }
+            }
+        }
         if want_own != Some(handle.host.is_own()) || self.groups.contains_key(&group) {
             handle.leave();
             // Started for a phone that left (or the other way round): the
@@ -930,7 +945,13 @@ impl Worker {
             }
         }
         for pane in captures {
-            if let Some(tap) = self.tap_of(&pane) {
+            // `capture-pane -t %N` reads any pane whatever session the
+            // client is on: a pane whose tap went (replaced, say) and
+            // that no snapshot placed yet is read through another.
+            let tap = self
+                .tap_of(&pane)
+                .or_else(|| self.taps.values().next().map(|t| &t.handle));
+            if let Some(tap) = tap {
                 tap.send(TapCommand::Capture(pane));
             }
         }
@@ -957,6 +978,15 @@ impl Worker {
             let snapshot = Arc::clone(&self.latest);
             self.follow_and_report(snapshot).await;
         }
+    }
+
+    /// The tap of `group`, if it sits on a session of its own.
+    fn own_tap(&self, group: &str) -> Option<u64> {
+        let tap = *self.groups.get(group)?;
+        self.taps
+            .get(&tap)
+            .is_some_and(|t| t.handle.host.is_own())
+            .then_some(tap)
     }
 
     /// The tap that hears `pane`: the one its output came from, else the

@@ -301,7 +301,11 @@ pub(crate) fn update_watch(shared: &Shared) {
     if hub.watching.swap(watch, Ordering::Relaxed) != watch {
         log::info!(
             "Web Push: {} the sessions no phone is on",
-            if watch { "watching" } else { "no longer watching" }
+            if watch {
+                "watching"
+            } else {
+                "no longer watching"
+            }
         );
         shared.watch_unattended(watch);
     }

@@ -400,7 +400,11 @@ async fn a_phone_gone_past_its_grace_is_still_told_while_subscribed() {
         &json!({"token": token, "sessionKey": key, "endpoint": service.endpoint("/push/away")}),
     )
     .await;
-    assert_eq!((status, &answer["removed"]), (200, &json!(true)), "{answer}");
+    assert_eq!(
+        (status, &answer["removed"]),
+        (200, &json!(true)),
+        "{answer}"
+    );
     eventually("nothing of ours left", || {
         let mut names = server.session_names();
         names.sort();

@@ -307,7 +307,10 @@ impl Running {
                 false
             }
             Event::Garbage(_) => {
-                log::debug!("attention tap on {}: unexpected line from tmux", self.host.session());
+                log::debug!(
+                    "attention tap on {}: unexpected line from tmux",
+                    self.host.session()
+                );
                 false
             }
             Event::Notification(text) if text == b"sessions-changed" && self.host.is_own() => {
@@ -341,7 +344,10 @@ impl Running {
                 },
                 Some(Awaiting::Nothing) => true,
                 None => {
-                    log::debug!("attention tap on {}: an answer nobody asked for", self.host.session());
+                    log::debug!(
+                        "attention tap on {}: an answer nobody asked for",
+                        self.host.session()
+                    );
                     false
                 }
             },

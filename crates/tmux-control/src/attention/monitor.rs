@@ -271,6 +271,9 @@ enum Control {
 /// let (watcher, snapshots) = StateWatcher::spawn(tmux.clone(), WatcherOptions::default());
 /// let (monitor, mut detections) =
 ///     AttentionMonitor::spawn(tmux, snapshots, AttentionOptions::default());
+/// // Someone wants to be told while no phone is connected (Web Push):
+/// // sessions no phone looks at are watched too.
+/// monitor.watch_unattended(true);
 /// while let Some(detection) = detections.recv().await {
 ///     println!("{}: {:?}", detection.pane, detection.change);
 /// }

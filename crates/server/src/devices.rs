@@ -60,6 +60,8 @@ pub(crate) fn revoke(shared: &Arc<Shared>, by: &Client, id: &DeviceId) -> Result
         return Err("that device is not remembered (any more); the list is refreshed".into());
     }
     log::info!("client {} revoked device {}", by.id, id.as_str());
+    // Its push subscriptions go now, not at the next check.
+    crate::push::update_watch(shared);
     for client in shared.clients.of_device(id.as_str()) {
         if shared.clients.remove(&client.id).is_none() {
             continue;

@@ -32,7 +32,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -150,6 +150,9 @@ pub(crate) struct PushHub {
     queued: AtomicU64,
     /// Attentions handled since the first browser asked for the key.
     attentions: AtomicU64,
+    /// Whether the attention monitor was last told to watch the session
+    /// groups no phone is on ([`update_watch`]).
+    watching: AtomicBool,
 }
 
 impl PushHub {
@@ -160,6 +163,7 @@ impl PushHub {
             logins: Mutex::new(HashMap::new()),
             queued: AtomicU64::new(0),
             attentions: AtomicU64::new(0),
+            watching: AtomicBool::new(false),
         }
     }
 
@@ -271,18 +275,63 @@ pub(crate) fn connected_owner_count(shared: &Shared) -> usize {
         .map_or(0, |hub| connected_owners(shared, hub).len())
 }
 
-/// Pushes every new attention until the feed ends.
+/// How often the subscriptions are checked for keys that expired or were
+/// revoked, and for endpoints the push service said are gone, so that the
+/// attention monitor stops watching unattended sessions soon after the
+/// last one went.
+const WATCH_CHECK: Duration = Duration::from_secs(30);
+
+/// Drops the subscriptions of keys that are no longer live, and tells the
+/// attention monitor whether to watch the session groups no phone is on:
+/// while at least one subscription is held (someone asked to be told while
+/// away), yes. See the attention module's *What is not watched*.
+pub(crate) fn update_watch(shared: &Shared) {
+    let Some(hub) = &shared.push else {
+        return;
+    };
+    let held = hub.service.get().map_or(0, |service| {
+        let auth = &shared.options.authenticator;
+        let dropped = service.retain_owners(|owner| auth.live_session_key_role(&owner.0).is_some());
+        if dropped > 0 {
+            log::info!("Web Push: dropped {dropped} subscription(s) of revoked or expired keys");
+        }
+        service.subscription_count()
+    });
+    let watch = held > 0;
+    if hub.watching.swap(watch, Ordering::Relaxed) != watch {
+        log::info!(
+            "Web Push: {} the sessions no phone is on",
+            if watch {
+                "watching"
+            } else {
+                "no longer watching"
+            }
+        );
+        shared.watch_unattended(watch);
+    }
+}
+
+/// Pushes every new attention until the feed ends; meanwhile keeps the
+/// attention monitor's [`update_watch`] current.
 pub(crate) async fn run(shared: Arc<Shared>) {
     let Some(hub) = &shared.push else { return };
     let mut feed = shared.attention.feed().subscribe();
+    let mut check = tokio::time::interval(WATCH_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let attention = match feed.recv().await {
-            Ok(attention) => attention,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                log::warn!("Web Push missed {missed} attention(s): too many at once");
+        let attention = tokio::select! {
+            received = feed.recv() => match received {
+                Ok(attention) => attention,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    log::warn!("Web Push missed {missed} attention(s): too many at once");
+                    continue;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            },
+            _ = check.tick() => {
+                update_watch(&shared);
                 continue;
             }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
         };
         // Nobody asked for the key yet: nobody can be subscribed.
         let Some(service) = hub.service.get() else {
@@ -290,6 +339,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         };
         push_attention(&shared, hub, service, &attention);
         hub.attentions.fetch_add(1, Ordering::Relaxed);
+        update_watch(&shared);
     }
 }
 
@@ -390,8 +440,16 @@ pub(crate) async fn handle<B: crate::http::RequestBody>(
     };
     match action {
         Action::Key => key(hub).await,
-        Action::Subscribe => subscribe(hub, owner, &request.body).await,
-        Action::Unsubscribe => unsubscribe(hub, &owner, &request.body),
+        Action::Subscribe => {
+            let response = subscribe(hub, owner, &request.body).await;
+            update_watch(&shared);
+            response
+        }
+        Action::Unsubscribe => {
+            let response = unsubscribe(hub, &owner, &request.body);
+            update_watch(&shared);
+            response
+        }
         Action::Reply => reply(&shared, owner, &request.body).await,
     }
 }

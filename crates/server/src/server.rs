@@ -82,6 +82,14 @@ impl Shared {
         self.monitor.as_ref().map(AttentionMonitor::output)
     }
 
+    /// Tells the attention monitor (if any) whether to watch the session
+    /// groups no phone is on ([`AttentionMonitor::watch_unattended`]).
+    pub(crate) fn watch_unattended(&self, on: bool) {
+        if let Some(monitor) = &self.monitor {
+            monitor.watch_unattended(on);
+        }
+    }
+
     /// Waits until a snapshot taken after this call has been published
     /// (call it after a mutation). Callers at the same time share one
     /// snapshot (see `crate::refresh`).

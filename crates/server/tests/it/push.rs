@@ -3,7 +3,10 @@
 //! VAPID JWT and decrypts each body with Python's `cryptography` and
 //! `http_ece`, independently of our code), a notification's quick reply
 //! reaches the pane, a read-only key cannot answer, and a revoked key is
-//! neither pushed to nor allowed to act.
+//! neither pushed to nor allowed to act. And a subscribed phone is told
+//! even when its page closed long ago (no session of its own left): while
+//! a subscription is held every session has a tap on a managed session of
+//! ours, gone again with the last subscription.
 
 use serde_json::{Value, json};
 use tmux_mobile_push::test_support::{Received, TestPushService};
@@ -13,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::attention::{background_window, run_script, wait_for_tap};
-use crate::common::{Control, DEADLINE, HttpResponse, eventually};
+use crate::common::{Control, DEADLINE, HttpResponse, eventually, managed_sessions};
 
 /// `POST <path>` with a JSON body and extra header lines.
 async fn post(server: &TestServer, path: &str, body: &str, headers: &[&str]) -> HttpResponse {
@@ -293,6 +296,127 @@ sleep 600
         (status, answer["error"].as_str()),
         (401, Some("invalid password"))
     );
+}
+
+/// `group name` of every session of ours that is not a phone's (the taps'
+/// own: `tmux-mobile-client-~attn-<n>`).
+fn tap_sessions(server: &TestServer) -> Vec<String> {
+    server
+        .tmux_run(&["list-sessions", "-F", "#{session_group} #{session_name}"])
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" tmux-mobile-client-~attn-"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_gone_past_its_grace_is_still_told_while_subscribed() {
+    let mut service = TestPushService::start().await;
+    let server = TestServer::builder()
+        .with_sessions(&["work", "play"])
+        .password("correct horse")
+        .resume_grace(std::time::Duration::from_millis(100))
+        .web_push(Some(server_options(1)))
+        .start()
+        .await;
+    let token = server.token().to_owned();
+    let (key, control) = login(&server, &token).await;
+    let (status, answer) = post_json(
+        &server,
+        "/api/push/key",
+        &json!({"token": token, "sessionKey": key}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    // The page closes and its resume grace passes: no phone's session (and
+    // so no tap riding on one) is left.
+    drop(control);
+    eventually("the phone's session is gone", || {
+        server.push_connected_keys() == 0 && managed_sessions(&server).is_empty()
+    })
+    .await;
+    assert!(tap_sessions(&server).is_empty(), "nothing of ours yet");
+
+    // Subscribing asks to be told while away: each session gets a tap on
+    // one session of ours.
+    let subscription = json!({
+        "endpoint": service.endpoint("/push/away"),
+        "keys": {"p256dh": service.p256dh(), "auth": service.auth()},
+    });
+    let (status, answer) = post_json(
+        &server,
+        "/api/push/subscribe",
+        &json!({"token": token, "sessionKey": key, "subscription": subscription}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    eventually("one session of ours per session, each with its tap", || {
+        let mut groups: Vec<String> = tap_sessions(&server)
+            .iter()
+            .filter_map(|l| l.split_once(' ').map(|(group, _)| group.to_owned()))
+            .collect();
+        groups.sort();
+        let taps = server
+            .tmux_run(&[
+                "list-clients",
+                "-F",
+                "#{client_control_mode} #{client_readonly} #{session_name}",
+            ])
+            .map(|out| {
+                out.lines()
+                    .filter(|l| l.starts_with("1 1 tmux-mobile-client-~attn-"))
+                    .count()
+            })
+            .unwrap_or(0);
+        groups == ["play", "work"] && taps == 2
+    })
+    .await;
+
+    // A bell and a prompt in panes nobody looks at reach the push service.
+    let bell = background_window(&server, "play", "bell");
+    run_script(&server, &bell, "bell.sh", "printf 'done\\007'\nsleep 600\n");
+    let (got, payload) = next_push(&mut service).await;
+    assert_eq!(got.path, "/push/away");
+    assert_eq!(payload["reason"], "bell");
+    assert_eq!(payload["paneId"], bell.as_str());
+    assert_eq!(payload["session"], "play");
+    let agent = background_window(&server, "work", "agent");
+    run_script(
+        &server,
+        &agent,
+        "ask.sh",
+        "printf '\\nDo you want to proceed?\\n\\342\\235\\257 1. Yes\\n  2. No\\n'\nsleep 600\n",
+    );
+    let (_, payload) = next_push(&mut service).await;
+    assert_eq!(payload["reason"], "prompt");
+    assert_eq!(payload["paneId"], agent.as_str());
+    assert_eq!(payload["text"], "Do you want to proceed?");
+
+    // The last subscription goes: so do the sessions of ours.
+    let (status, answer) = post_json(
+        &server,
+        "/api/push/unsubscribe",
+        &json!({"token": token, "sessionKey": key, "endpoint": service.endpoint("/push/away")}),
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["removed"]),
+        (200, &json!(true)),
+        "{answer}"
+    );
+    eventually("nothing of ours left", || {
+        let mut names = server.session_names();
+        names.sort();
+        names == ["play", "work"]
+    })
+    .await;
+    eventually("no control client of ours left", || {
+        server
+            .tmux_run(&["list-clients", "-F", "#{client_control_mode}"])
+            .is_ok_and(|out| !out.lines().any(|l| l == "1"))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,10 +27,11 @@
 //!
 //! The user's tmux shows nothing of ours but one grouped session per
 //! connected phone, a control client must be attached to a session, and
-//! `%output` covers only the windows of that session's group. So a session
-//! group that no phone's session is on (no phone connected, or every phone
-//! looking at other sessions) has no tap, and its bells, notifications and
-//! prompts are not seen; nor is anything while no phone is connected (a
+//! `%output` covers only the windows of that session's group. So, unless
+//! asked otherwise (next section), a session group that no phone's session
+//! is on (no phone connected, or every phone looking at other sessions) has
+//! no tap, and its bells, notifications and prompts are not seen; nor is
+//! anything while no phone is connected (a
 //! phone within its resume grace period still has its session, so a phone
 //! that just went to the background is still served). The alternative, a
 //! session of ours per watched group, is exactly what `tmux ls` must not
@@ -38,6 +39,34 @@
 //! attached there and run the user's `client-attached` hooks. A pane whose
 //! group gets a phone is looked at once when its tap starts (a prompt
 //! already showing is found then); a bell rung meanwhile is lost.
+//!
+//! # Watching while nobody is connected
+//!
+//! That default defeats a caller whose point is to tell someone who is
+//! away (Web Push: the phone's page is closed, and its session goes after
+//! the resume grace). So [`AttentionMonitor::watch_unattended`] brings back,
+//! on request, the design from before: every session group with a user
+//! session but no phone's session gets a tap on a small managed session of
+//! its own (`tmux-mobile-client-~attn-<n>`, see [`tap`]). The trade-off is
+//! visible: `tmux ls` and `choose-tree` list one such session per group, and
+//! creating it runs the user's `session-created` hooks. It is removed when
+//! the option is turned off, when a phone's session joins the group (the
+//! tap on the phone's session takes over once it is up, so nothing is
+//! missed in between) and when the user's last session of the group is
+//! killed (the tap re-reads the sessions at each `%sessions-changed`, so
+//! this needs no state watcher, which is dormant while no phone is
+//! connected). Sessions created while no phone is connected are watched
+//! from the next snapshot (the next time tmux-mobile looks, or a tap's
+//! re-read when sessions change). The server turns this on while Web Push
+//! holds at least one subscription.
+//!
+//! Each tap on a session of its own is started by the same starter as the
+//! others: at a quiet moment, with the commands of the [`crate::Tmux`]
+//! handle held while its client identifies itself and creates the session,
+//! because tmux 3.3a crashes when a control client still starting gets a
+//! notification (see `StateWatcher`'s *Starting*); its session is removed
+//! through the same handle, so never while another of our control clients
+//! starts.
 //!
 //! The pieces:
 //!

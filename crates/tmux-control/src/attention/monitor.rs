@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::prompt::PromptMatcher;
 use super::scan::OutputScanner;
-use super::tap::{self, RESUME_AFTER, TapCommand, TapEvent, TapHandle};
+use super::tap::{self, Host, RESUME_AFTER, TAP_SESSION_PREFIX, TapCommand, TapEvent, TapHandle};
 use crate::snapshot::Snapshot;
 use crate::tmux::Tmux;
 use crate::watcher::is_host;
@@ -256,6 +256,7 @@ pub enum Change {
 }
 
 enum Control {
+    WatchUnattended(bool),
     Shutdown,
 }
 
@@ -270,6 +271,9 @@ enum Control {
 /// let (watcher, snapshots) = StateWatcher::spawn(tmux.clone(), WatcherOptions::default());
 /// let (monitor, mut detections) =
 ///     AttentionMonitor::spawn(tmux, snapshots, AttentionOptions::default());
+/// // Someone wants to be told while no phone is connected (Web Push):
+/// // sessions no phone looks at are watched too.
+/// monitor.watch_unattended(true);
 /// while let Some(detection) = detections.recv().await {
 ///     println!("{}: {:?}", detection.pane, detection.change);
 /// }
@@ -312,9 +316,13 @@ impl AttentionMonitor {
             tap_events.clone(),
             started_tx,
         ));
+        let latest = snapshots.borrow().clone();
         let worker = Worker {
             options,
             snapshots,
+            latest,
+            unattended: false,
+            wanted: HashMap::new(),
             detections,
             inbox,
             tap_inbox,
@@ -351,7 +359,20 @@ impl AttentionMonitor {
         self.output.subscribe()
     }
 
-    /// Stops: every tap detaches. Idempotent.
+    /// Whether session groups that no phone's session is on are watched
+    /// too (default off): each then gets a tap on a small managed session
+    /// of its own (`tmux-mobile-client-~attn-<n>`, one per such group,
+    /// visible in `tmux ls`), removed again when this is turned off, when
+    /// a phone's session joins the group (its tap then rides on that), or
+    /// when the group's last user session goes. For a caller that must
+    /// tell someone who is away (Web Push); see the [module
+    /// documentation](super).
+    pub fn watch_unattended(&self, on: bool) {
+        let _ = self.control.send(Control::WatchUnattended(on));
+    }
+
+    /// Stops: every tap detaches (and removes its session, if it has its
+    /// own). Idempotent.
     pub async fn shutdown(&self) {
         let _ = self.control.send(Control::Shutdown);
         let task = self.task.lock().ok().and_then(|mut task| task.take());
@@ -365,8 +386,7 @@ impl AttentionMonitor {
 struct StartRequest {
     tap: u64,
     group: String,
-    /// The phone's session of the group to ride on.
-    host: String,
+    host: Host,
 }
 
 /// Starts taps one at a time, each at a quiet moment, holding the commands
@@ -412,7 +432,7 @@ async fn starter(
             Err(error) => {
                 log::debug!(
                     "attention: could not start a tap on {}: {error}",
-                    request.host
+                    request.host.session()
                 );
                 None
             }
@@ -485,9 +505,31 @@ struct Placement {
     window: String,
 }
 
+/// Where a group's tap should sit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Wanted {
+    /// On this phone's session.
+    Phone(String),
+    /// On a session of its own, grouped with this user session (`$3`).
+    Own(String),
+}
+
+impl Wanted {
+    fn is_own(&self) -> bool {
+        matches!(self, Wanted::Own(_))
+    }
+}
+
 struct Worker {
     options: AttentionOptions,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// The newest snapshot (the watcher's, or one a tap on a session of its
+    /// own read).
+    latest: Arc<Snapshot>,
+    /// Whether groups without a phone's session are watched too.
+    unattended: bool,
+    /// Group → where its tap should sit, from the last [`Worker::follow`].
+    wanted: HashMap<String, Wanted>,
     detections: mpsc::Sender<Detection>,
     inbox: mpsc::UnboundedReceiver<Control>,
     tap_inbox: mpsc::Receiver<(u64, TapEvent)>,
@@ -513,7 +555,7 @@ struct Worker {
 impl Worker {
     async fn run(mut self) {
         let snapshot = self.snapshots.borrow_and_update().clone();
-        self.follow(&snapshot);
+        self.follow_and_report(snapshot).await;
         loop {
             let deadline = self
                 .panes
@@ -523,6 +565,13 @@ impl Worker {
                 .min();
             tokio::select! {
                 control = self.inbox.recv() => match control {
+                    Some(Control::WatchUnattended(on)) => {
+                        if on != self.unattended {
+                            self.unattended = on;
+                            let snapshot = Arc::clone(&self.latest);
+                            self.follow_and_report(snapshot).await;
+                        }
+                    }
                     Some(Control::Shutdown) | None => break,
                 },
                 changed = self.snapshots.changed() => {
@@ -530,11 +579,7 @@ impl Worker {
                         break;
                     }
                     let snapshot = self.snapshots.borrow_and_update().clone();
-                    self.follow(&snapshot);
-                    for pane in std::mem::take(&mut self.late_activity) {
-                        self.report(&pane, AttentionReason::Activity, String::new(), Vec::new())
-                            .await;
-                    }
+                    self.follow_and_report(snapshot).await;
                 }
                 Some((tap, event)) = self.tap_inbox.recv() => self.on_tap_event(tap, event).await,
                 Some((tap, group, handle)) = self.started.recv() => self.on_started(tap, group, handle),
@@ -544,9 +589,22 @@ impl Worker {
         self.stop().await;
     }
 
+    /// [`Worker::follow`] `snapshot` (kept as the newest), then reports
+    /// the activity it placed.
+    async fn follow_and_report(&mut self, snapshot: Arc<Snapshot>) {
+        self.follow(&snapshot);
+        self.latest = snapshot;
+        for pane in std::mem::take(&mut self.late_activity) {
+            self.report(&pane, AttentionReason::Activity, String::new(), Vec::new())
+                .await;
+        }
+    }
+
     /// Starts and stops taps so that every session group with a user
     /// session and a phone's session has one (riding on the phone's
-    /// session); records where each pane lives.
+    /// session), and, while [`Worker::unattended`], every other group with
+    /// a user session one on a session of its own; records where each pane
+    /// lives.
     fn follow(&mut self, snapshot: &Snapshot) {
         // Group → a phone's session in it to ride on.
         let hosts: HashMap<&str, &str> = snapshot
@@ -555,7 +613,7 @@ impl Worker {
             .filter(|s| is_host(s))
             .filter_map(|s| Some((s.group.as_deref()?, s.name.as_str())))
             .collect();
-        let mut wanted: HashMap<String, String> = HashMap::new();
+        let mut wanted: HashMap<String, Wanted> = HashMap::new();
         let mut layout = HashMap::new();
         for session in snapshot.user_sessions() {
             let group = session
@@ -565,7 +623,11 @@ impl Worker {
             if let Some(host) = hosts.get(group.as_str()) {
                 wanted
                     .entry(group.clone())
-                    .or_insert_with(|| (*host).to_owned());
+                    .or_insert_with(|| Wanted::Phone((*host).to_owned()));
+            } else if self.unattended {
+                wanted
+                    .entry(group.clone())
+                    .or_insert_with(|| Wanted::Own(session.id.clone()));
             }
             for window in &session.windows {
                 for pane in &window.panes {
@@ -611,13 +673,23 @@ impl Worker {
                 }
             }
         }
-        // Groups without a user session or without a phone: their tap
-        // leaves.
+        // Groups without a user session or without a phone (unless watched
+        // unattended), and taps on a session of their own in a group a
+        // phone joined (or the other way round): the tap leaves.
         let gone: Vec<String> = self
             .groups
-            .keys()
-            .filter(|group| !wanted.contains_key(*group))
-            .cloned()
+            .iter()
+            .filter(|(group, tap)| {
+                let host = self.taps.get(*tap).map(|t| &t.handle.host);
+                match (wanted.get(*group), host) {
+                    // Kept until the tap on the phone's session is up
+                    // (see `on_started`): nothing is missed meanwhile.
+                    (Some(Wanted::Phone(_)), Some(_)) => false,
+                    (Some(Wanted::Own(_)), Some(host)) => !host.is_own(),
+                    _ => true,
+                }
+            })
+            .map(|(group, _)| group.clone())
             .collect();
         for group in gone {
             if let Some(tap) = self.groups.remove(&group) {
@@ -627,8 +699,13 @@ impl Worker {
             }
         }
         self.backoff.retain(|group, _| wanted.contains_key(group));
-        for (group, host) in wanted {
-            if self.groups.contains_key(&group) || self.starting.contains_key(&group) {
+        self.wanted = wanted.clone();
+        for (group, want) in wanted {
+            // A tap on a session of its own is replaced once a phone joins.
+            let replaceable = !want.is_own() && self.own_tap(&group).is_some();
+            if (self.groups.contains_key(&group) && !replaceable)
+                || self.starting.contains_key(&group)
+            {
                 continue;
             }
             if self
@@ -641,6 +718,13 @@ impl Worker {
             self.next_tap += 1;
             let tap = self.next_tap;
             self.starting.insert(group.clone(), tap);
+            let host = match want {
+                Wanted::Phone(session) => Host::Phone(session),
+                Wanted::Own(base) => Host::Own {
+                    base,
+                    session: format!("{TAP_SESSION_PREFIX}{tap}"),
+                },
+            };
             let _ = self.start_tx.send(StartRequest { tap, group, host });
         }
     }
@@ -656,14 +740,30 @@ impl Worker {
                 .insert(group, (failures, Some(Instant::now() + delay)));
             return;
         };
-        let still_wanted = self.layout.values().any(|p| p.group == group);
-        if !still_wanted || self.groups.contains_key(&group) {
+        let want_own = self.wanted.get(&group).map(Wanted::is_own);
+        // A phone's tap takes over from one on a session of its own (which
+        // kept listening until now).
+        if want_own == Some(false) && !handle.host.is_own() {
+            if let Some(own) = self.own_tap(&group) {
+                self.groups.remove(&group);
+                if let Some(own) = self.taps.remove(&own) {
+                    own.handle.leave();
+                }
+            }
+        }
+        if want_own != Some(handle.host.is_own()) || self.groups.contains_key(&group) {
             handle.leave();
+            // Started for a phone that left (or the other way round): the
+            // right one now.
+            if want_own.is_some() && !self.groups.contains_key(&group) {
+                let snapshot = Arc::clone(&self.latest);
+                self.follow(&snapshot);
+            }
             return;
         }
         log::debug!(
             "attention: a tap on {} watches session group {group:?}",
-            handle.host
+            handle.host.session()
         );
         // Keep the failure count (a tap that keeps ending soon after it
         // starts backs off further), but no wait now.
@@ -730,6 +830,7 @@ impl Worker {
                 watch.resume_at = Some(Instant::now() + RESUME_AFTER);
             }
             TapEvent::Screen(pane, screen) => self.on_screen(tap, pane, screen).await,
+            TapEvent::Sessions(snapshot) => self.follow_and_report(Arc::new(snapshot)).await,
         }
     }
 
@@ -847,7 +948,13 @@ impl Worker {
             }
         }
         for pane in captures {
-            if let Some(tap) = self.tap_of(&pane) {
+            // `capture-pane -t %N` reads any pane whatever session the
+            // client is on: a pane whose tap went (replaced, say) and
+            // that no snapshot placed yet is read through another.
+            let tap = self
+                .tap_of(&pane)
+                .or_else(|| self.taps.values().next().map(|t| &t.handle));
+            if let Some(tap) = tap {
                 tap.send(TapCommand::Capture(pane));
             }
         }
@@ -871,13 +978,18 @@ impl Worker {
             }
         }
         if due {
-            let snapshot = self.snapshots.borrow().clone();
-            self.follow(&snapshot);
-            for pane in std::mem::take(&mut self.late_activity) {
-                self.report(&pane, AttentionReason::Activity, String::new(), Vec::new())
-                    .await;
-            }
+            let snapshot = Arc::clone(&self.latest);
+            self.follow_and_report(snapshot).await;
         }
+    }
+
+    /// The tap of `group`, if it sits on a session of its own.
+    fn own_tap(&self, group: &str) -> Option<u64> {
+        let tap = *self.groups.get(group)?;
+        self.taps
+            .get(&tap)
+            .is_some_and(|t| t.handle.host.is_own())
+            .then_some(tap)
     }
 
     /// The tap that hears `pane`: the one its output came from, else the

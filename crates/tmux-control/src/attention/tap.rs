@@ -19,6 +19,20 @@
 //! ends; the monitor then starts one on another phone's session of the
 //! group, if there is one.
 //!
+//! # Taps on sessions of their own
+//!
+//! When asked to watch groups no phone is on (see
+//! [`AttentionMonitor::watch_unattended`](super::AttentionMonitor::watch_unattended)),
+//! a tap has a small managed session of its own instead, grouped with the
+//! user's session (`new-session -A -s tmux-mobile-client-~attn-<n> -t $<id>`,
+//! with `destroy-unattached off` and `detach-on-destroy on`); the `~` keeps
+//! it from being taken for a phone's. It is removed when the tap leaves. It
+//! would keep the group's windows alive once the user's last session of the
+//! group is killed, so such a tap re-reads the sessions (`list-panes -a`
+//! through its own client, no process) on every `%sessions-changed` and
+//! reports them; the monitor then lets it go, and removing its session
+//! ends those windows as the user meant.
+//!
 //! Only fixed commands built from ids tmux itself gave us (`%12`, `$3`)
 //! are ever written to a tap; nothing from a browser travels this way.
 
@@ -33,7 +47,36 @@ use tokio::sync::mpsc;
 
 use crate::control::{Event, LineParser, read_line};
 use crate::error::TmuxError;
+use crate::snapshot::{SNAPSHOT_CONTROL_COMMAND, Snapshot, parse_snapshot};
 use crate::tmux::Tmux;
+
+/// The prefix of the sessions of taps that have their own (the managed
+/// prefix, then `~`, which no browser client id contains).
+pub const TAP_SESSION_PREFIX: &str = "tmux-mobile-client-~attn-";
+
+/// Where a tap's control client sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Host {
+    /// A phone's grouped session, by name.
+    Phone(String),
+    /// A session of the tap's own, named `session`, grouped with the
+    /// user's session `base` (an id like `$3`); made when the tap starts
+    /// and removed when it ends.
+    Own { base: String, session: String },
+}
+
+impl Host {
+    /// The session the client attaches to.
+    pub(crate) fn session(&self) -> &str {
+        match self {
+            Host::Phone(session) | Host::Own { session, .. } => session,
+        }
+    }
+
+    pub(crate) fn is_own(&self) -> bool {
+        matches!(self, Host::Own { .. })
+    }
+}
 
 /// tmux pauses a pane's output to a tap whose oldest unsent output is this
 /// many seconds old.
@@ -49,6 +92,9 @@ pub(crate) enum TapEvent {
     /// The visible screen of a pane (the answer to [`TapCommand::Capture`]);
     /// `None` when the pane is gone.
     Screen(PaneId, Option<String>),
+    /// The sessions, windows and panes now (taps on a session of their
+    /// own read them after each `%sessions-changed`).
+    Sessions(Snapshot),
     /// The tap ended (tmux exited, the session went away, or it broke).
     Ended,
 }
@@ -67,8 +113,8 @@ pub(crate) enum TapCommand {
 #[derive(Debug)]
 pub(crate) struct TapHandle {
     commands: mpsc::UnboundedSender<Option<TapCommand>>,
-    /// The phone's session the tap rides on.
-    pub(crate) host: String,
+    /// Where the tap sits.
+    pub(crate) host: Host,
 }
 
 impl TapHandle {
@@ -77,48 +123,47 @@ impl TapHandle {
         let _ = self.commands.send(Some(command));
     }
 
-    /// Asks the tap to detach.
+    /// Asks the tap to detach (and remove its session, if it has its
+    /// own).
     pub(crate) fn leave(&self) {
         let _ = self.commands.send(None);
     }
 }
 
-/// Starts a tap on the session group of the phone's session `host`,
-/// attached to it. Returns once tmux has answered (so the caller knows the
-/// client has identified itself); events then arrive on `events` tagged
-/// with `tap`. A missing host is [`TmuxError::NotFound`].
+/// Starts a tap on `host` (see [`Host`]). Returns once tmux has answered
+/// (so the caller knows the client has identified itself); events then
+/// arrive on `events` tagged with `tap`. A missing host (or base session)
+/// is [`TmuxError::NotFound`].
 pub(crate) async fn start(
     tmux: &Tmux,
-    host: &str,
+    host: &Host,
     tap: u64,
     events: mpsc::Sender<(u64, TapEvent)>,
 ) -> Result<TapHandle, TmuxError> {
-    let target = format!("={host}");
+    let session = host.session();
+    let target = format!("={session}");
     // `set-option -t` takes a pane-style target: the session needs `:`.
-    let scope = format!("={host}:");
+    let scope = format!("={session}:");
     let flags = format!("ignore-size,read-only,pause-after={PAUSE_AFTER_SECS}");
     let mut cmd = tmux.command(&["-N", "-C"]);
-    // `set-option` first: it fails when the host is gone, and tmux then
-    // runs nothing after it.
-    cmd.args([
-        "set-option",
-        "-t",
-        scope.as_str(),
-        "detach-on-destroy",
-        "on",
-        ";",
-    ])
-    .args([
-        "attach-session",
-        "-t",
-        target.as_str(),
-        "-f",
-        flags.as_str(),
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .kill_on_drop(true);
+    match host {
+        // `set-option` first: it fails when the host is gone, and tmux
+        // then runs nothing after it.
+        Host::Phone(_) => cmd
+            .args(["set-option", "-t", &scope, "detach-on-destroy", "on", ";"])
+            .args(["attach-session", "-t", &target, "-f", &flags]),
+        // `has-session` first: `new-session -t` with a missing target
+        // would silently make an ungrouped session.
+        Host::Own { base, .. } => cmd
+            .args(["has-session", "-t", base, ";"])
+            .args(["new-session", "-A", "-s", session, "-t", base, "-f", &flags])
+            .args([";", "set-option", "-t", &scope, "destroy-unattached", "off"])
+            .args([";", "set-option", "-t", &scope, "detach-on-destroy", "on"]),
+    };
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
     let mut child = cmd.spawn().map_err(|source| TmuxError::Spawn {
         binary: tmux.binary().to_owned(),
         source,
@@ -150,10 +195,13 @@ pub(crate) async fn start(
         Ok(Some((true, _))) => {}
         Ok(Some((false, body))) => {
             let _ = child.kill().await;
+            if host.is_own() {
+                remove_session(tmux, session).await;
+            }
             return Err(TmuxError::from_stderr(
                 "-C attach-session",
                 &String::from_utf8_lossy(&body),
-                Some(host),
+                Some(session),
             ));
         }
         Ok(None) => {
@@ -176,14 +224,14 @@ pub(crate) async fn start(
             events,
             inbox,
             awaiting: VecDeque::new(),
-            host: host.to_owned(),
+            host: host.clone(),
             tmux: tmux.clone(),
         }
         .run(),
     );
     Ok(TapHandle {
         commands,
-        host: host.to_owned(),
+        host: host.clone(),
     })
 }
 
@@ -191,6 +239,7 @@ pub(crate) async fn start(
 #[derive(Debug)]
 enum Awaiting {
     Screen(PaneId),
+    Sessions,
     Nothing,
 }
 
@@ -203,7 +252,7 @@ struct Running {
     events: mpsc::Sender<(u64, TapEvent)>,
     inbox: mpsc::UnboundedReceiver<Option<TapCommand>>,
     awaiting: VecDeque<Awaiting>,
-    host: String,
+    host: Host,
     tmux: Tmux,
 }
 
@@ -219,7 +268,7 @@ impl Running {
                         Err(error) => {
                             // An over-long line (see `control::LINE_LIMIT`):
                             // the tap ends and the monitor starts another.
-                            log::warn!("attention tap on {}: {error}", self.host);
+                            log::warn!("attention tap on {}: {error}", self.host.session());
                             break;
                         }
                     }
@@ -240,6 +289,9 @@ impl Running {
             }
         }
         self.leave().await;
+        if self.host.is_own() {
+            remove_session(&self.tmux, self.host.session()).await;
+        }
         let _ = self.events.send((self.tap, TapEvent::Ended)).await;
     }
 
@@ -250,13 +302,20 @@ impl Running {
             Event::TooLong => {
                 log::warn!(
                     "attention tap on {}: a reply too long; restarting",
-                    self.host
+                    self.host.session()
                 );
                 false
             }
             Event::Garbage(_) => {
-                log::debug!("attention tap on {}: unexpected line from tmux", self.host);
+                log::debug!(
+                    "attention tap on {}: unexpected line from tmux",
+                    self.host.session()
+                );
                 false
+            }
+            Event::Notification(text) if text == b"sessions-changed" && self.host.is_own() => {
+                self.write(SNAPSHOT_CONTROL_COMMAND, Awaiting::Sessions)
+                    .await
             }
             Event::Notification(text) => match parse_notification(&text) {
                 Some(event) => self.events.send((self.tap, event)).await.is_ok(),
@@ -275,9 +334,20 @@ impl Running {
                         .await
                         .is_ok()
                 }
+                Some(Awaiting::Sessions) => match ok.then(|| parse_snapshot(&body)) {
+                    Some(Ok(snapshot)) => self
+                        .events
+                        .send((self.tap, TapEvent::Sessions(snapshot)))
+                        .await
+                        .is_ok(),
+                    _ => true,
+                },
                 Some(Awaiting::Nothing) => true,
                 None => {
-                    log::debug!("attention tap on {}: an answer nobody asked for", self.host);
+                    log::debug!(
+                        "attention tap on {}: an answer nobody asked for",
+                        self.host.session()
+                    );
                     false
                 }
             },
@@ -296,6 +366,11 @@ impl Running {
                 Awaiting::Nothing,
             ),
         };
+        self.write(&line, awaiting).await
+    }
+
+    /// Writes one command line and remembers what its reply is for.
+    async fn write(&mut self, line: &str, awaiting: Awaiting) -> bool {
         let Some(stdin) = &mut self.stdin else {
             return false;
         };
@@ -330,6 +405,30 @@ impl Running {
         if !matches!(exited, Ok(Ok(_))) {
             let _ = self.child.kill().await;
         }
+    }
+}
+
+/// Removes a tap's own session once its client has left, unless someone
+/// else is attached to it.
+async fn remove_session(tmux: &Tmux, session: &str) {
+    let scope = format!("={session}:");
+    let kill = format!("kill-session -t '={session}'");
+    let result = tmux
+        .run(
+            "if-shell",
+            [
+                "-F",
+                "-t",
+                scope.as_str(),
+                "#{==:#{session_attached},0}",
+                kill.as_str(),
+            ],
+            Some(session),
+        )
+        .await;
+    match result {
+        Ok(_) | Err(TmuxError::NoServer) | Err(TmuxError::NotFound { .. }) => {}
+        Err(error) => log::debug!("attention tap {session}: could not remove its session: {error}"),
     }
 }
 

@@ -24,7 +24,7 @@ async function runScript(sandbox, pane, name, script) {
 const tile = (page, session, index) => page.locator(`[data-testid="overview-tile"][data-session="${session}"][data-window="${index}"]`);
 const tileText = async (page, session, index) => (await tile(page, session, index).locator('[data-testid="overview-lines"]').textContent()) ?? "";
 
-test("25 overview: every window's last lines, fresh, badges, tap to jump", { timeout: 240_000 }, () =>
+test("28 overview: every window's last lines, fresh, badges, tap to jump", { timeout: 240_000 }, () =>
   scenario("28-overview", { before: (sandbox) => sandbox.newSession("main") }, async ({ page, sandbox, app, shot }) => {
     await login(page, app.url, app.password);
     const newWindow = async (session, name) =>

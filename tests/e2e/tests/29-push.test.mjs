@@ -20,7 +20,7 @@ import { byTestId, login } from "../lib/browser.mjs";
 import { scenario } from "../lib/scenario.mjs";
 import { waitFor } from "../lib/wait.mjs";
 
-test("25 push: service worker, toggle, a pushed prompt notification with Yes/Open, Yes answers", { timeout: 240_000 }, () =>
+test("29 push: service worker, toggle, a pushed prompt notification with Yes/Open, Yes answers", { timeout: 240_000 }, () =>
   scenario(
     "29-push",
     {

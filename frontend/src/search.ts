@@ -134,18 +134,12 @@ export class SearchBar {
 export function terminalTarget(term: Terminal): SearchTarget {
   let addon: import("@xterm/addon-search").SearchAddon | null = null;
   let last: SearchResult = { index: -1, count: 0 };
-  let reported: Array<() => void> = [];
   const load = async () => {
     if (addon) return addon;
     const { SearchAddon } = await import("@xterm/addon-search");
     addon = new SearchAddon({ highlightLimit: 1000 });
     term.loadAddon(addon);
-    addon.onDidChangeResults((e) => {
-      last = { index: e.resultIndex, count: e.resultCount };
-      const waiting = reported;
-      reported = [];
-      for (const wake of waiting) wake();
-    });
+    addon.onDidChangeResults((e) => (last = { index: e.resultIndex, count: e.resultCount }));
     return addon;
   };
   const colors = {
@@ -160,15 +154,7 @@ export function terminalTarget(term: Terminal): SearchTarget {
       const a = await load();
       last = { index: -1, count: 0 };
       const found = backwards ? a.findPrevious(query, { decorations: colors }) : a.findNext(query, { decorations: colors });
-      // The count is usually reported during the find call, but not always
-      // (seen on a loaded machine: a match found, its count reported later,
-      // and the bar stuck on "no match"): wait for it a little.
-      if (found && last.count === 0) {
-        await Promise.race([
-          new Promise<void>((wake) => reported.push(wake)),
-          new Promise<void>((wake) => setTimeout(wake, 1000)),
-        ]);
-      }
+      // Results are reported synchronously by the find call.
       return found ? last : { index: -1, count: 0 };
     },
     clear() {

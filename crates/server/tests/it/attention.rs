@@ -12,23 +12,7 @@ use crate::common::{Control, attached_client, session};
 
 /// Opens a background window in `session` running `sh`; its pane id.
 pub(crate) fn background_window(server: &TestServer, session: &str, name: &str) -> String {
-    let target = format!("={session}:");
-    server
-        .tmux_run(&[
-            "new-window",
-            "-d",
-            "-t",
-            &target,
-            "-n",
-            name,
-            "-P",
-            "-F",
-            "#{pane_id}",
-            "sh",
-        ])
-        .expect("new-window")
-        .trim()
-        .to_owned()
+    background_program(server, session, name, "sh")
 }
 
 /// Runs `script` from a file in `pane` (the typed line does not show what
@@ -48,7 +32,13 @@ pub(crate) fn run_script(server: &TestServer, pane: &str, name: &str, script: &s
 /// Waits until tmux-mobile's tap is attached (before it, output is not
 /// heard): a read-only control client riding on a phone's session.
 pub(crate) async fn wait_for_tap(server: &TestServer) {
-    crate::common::eventually("the attention tap", || {
+    wait_for_taps(server, 1).await;
+}
+
+/// Waits until at least `taps` attention taps are attached (read-only
+/// control clients riding on the phones' sessions).
+pub(crate) async fn wait_for_taps(server: &TestServer, taps: usize) {
+    crate::common::eventually("the attention taps", || {
         server
             .tmux_run(&[
                 "list-clients",
@@ -57,7 +47,9 @@ pub(crate) async fn wait_for_tap(server: &TestServer) {
             ])
             .is_ok_and(|out| {
                 out.lines()
-                    .any(|l| l.starts_with("1 1 tmux-mobile-client-"))
+                    .filter(|l| l.starts_with("1 1 tmux-mobile-client-"))
+                    .count()
+                    >= taps
             })
     })
     .await;

@@ -12,62 +12,8 @@ use serde_json::{Value, json};
 use tmux_mobile_server::TestServer;
 use tokio::time::Instant;
 
-use crate::common::{Control, DEADLINE, attached_client, eventually};
-
-/// Opens a background window in `session` running `sh`; its pane id.
-fn background_window(server: &TestServer, session: &str, name: &str) -> String {
-    let target = format!("={session}:");
-    server
-        .tmux_run(&[
-            "new-window",
-            "-d",
-            "-t",
-            &target,
-            "-n",
-            name,
-            "-P",
-            "-F",
-            "#{pane_id}",
-            "sh",
-        ])
-        .expect("new-window")
-        .trim()
-        .to_owned()
-}
-
-/// Runs `script` from a file in `pane`.
-fn run_script(server: &TestServer, pane: &str, name: &str, script: &str) {
-    let path = server.tmux_tmpdir().join(name);
-    std::fs::write(&path, script).expect("write the script");
-    let line = format!("sh {}", path.display());
-    server
-        .tmux_run(&["send-keys", "-t", pane, "-l", &line])
-        .expect("send-keys");
-    server
-        .tmux_run(&["send-keys", "-t", pane, "Enter"])
-        .expect("send-keys");
-}
-
-/// Waits until the attention taps hear every user session (before that,
-/// output is no change event).
-async fn wait_for_taps(server: &TestServer, groups: usize) {
-    // Read-only control clients riding on the phones' sessions.
-    eventually("the attention taps", || {
-        server
-            .tmux_run(&[
-                "list-clients",
-                "-F",
-                "#{client_control_mode} #{client_readonly} #{session_name}",
-            ])
-            .is_ok_and(|out| {
-                out.lines()
-                    .filter(|l| l.starts_with("1 1 tmux-mobile-client-"))
-                    .count()
-                    >= groups
-            })
-    })
-    .await;
-}
+use crate::attention::{background_window, run_script, wait_for_taps};
+use crate::common::{Control, DEADLINE, attached_client};
 
 /// The active pane of every window of every user session, from tmux.
 fn shown_panes(server: &TestServer) -> Vec<String> {

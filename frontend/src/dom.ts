@@ -48,6 +48,39 @@ export function keepFocus(el: HTMLElement): void {
   el.addEventListener("mousedown", (e) => e.preventDefault());
 }
 
+/** The pending long press of a group of buttons (a new press cancels it). */
+export interface PressTimer {
+  id?: number;
+}
+
+/**
+ * A tap calls `tap`; holding `ms` calls `long` instead (the click that ends
+ * the press then does nothing). Buttons sharing `timer` share one pending
+ * long press.
+ */
+export function onTapOrLongPress(el: HTMLElement, timer: PressTimer, ms: number, long: () => void, tap: () => void): void {
+  let longPressed = false;
+  on(el, "pointerdown", () => {
+    longPressed = false;
+    window.clearTimeout(timer.id);
+    timer.id = window.setTimeout(() => {
+      longPressed = true;
+      long();
+    }, ms);
+  });
+  const cancel = () => window.clearTimeout(timer.id);
+  on(el, "pointerup", cancel);
+  on(el, "pointercancel", cancel);
+  on(el, "pointerleave", cancel);
+  on(el, "click", () => {
+    if (longPressed) {
+      longPressed = false;
+      return;
+    }
+    tap();
+  });
+}
+
 export function show(el: HTMLElement, visible: boolean): void {
   el.hidden = !visible;
 }

@@ -7,7 +7,7 @@
 // Arrange dialog as the toolbar's keys) and resets to the defaults.
 import { openArrange } from "./arrange";
 import { onBack } from "./back";
-import { h, keepFocus, on, setChildren } from "./dom";
+import { h, keepFocus, on, onTapOrLongPress, type PressTimer, setChildren } from "./dom";
 import { confirmDialog } from "./overlays";
 import { cleanList, escapeText, LABEL_LIMIT, labelFor, moveItem, problem, type Snippet, SNIPPET_LIMIT, unescapeText } from "./snippet-list";
 import { KEYS, load, loadBool, remove, save } from "./storage";
@@ -38,7 +38,7 @@ export class SnippetBar {
   /** The person's own list (null: never edited, the defaults apply). */
   private stored: Snippet[] | null = loadStored();
   private readOnly = false;
-  private pressTimer: number | undefined;
+  private readonly pressTimer: PressTimer = {};
 
   constructor(private readonly hooks: SnippetHooks) {
     keepFocus(this.editBtn);
@@ -93,26 +93,15 @@ export class SnippetBar {
   private button(s: Snippet, index: number): HTMLButtonElement {
     const b = h("button", { class: "tb-btn snippet", type: "button", testid: "snippet", "data-index": index, title: `Types ${escapeText(s.text)} (long-press to edit)` }, s.label);
     keepFocus(b);
-    let longPressed = false;
-    on(b, "pointerdown", () => {
-      longPressed = false;
-      window.clearTimeout(this.pressTimer);
-      this.pressTimer = window.setTimeout(() => {
-        longPressed = true;
-        this.edit(index);
-      }, SNIPPET_LONG_PRESS_MS);
-    });
-    const cancel = () => window.clearTimeout(this.pressTimer);
-    on(b, "pointerup", cancel);
-    on(b, "pointercancel", cancel);
-    on(b, "pointerleave", cancel);
-    on(b, "click", () => {
-      if (longPressed) {
-        longPressed = false;
-        return;
-      }
-      if (!this.readOnly) this.hooks.send(s.text);
-    });
+    onTapOrLongPress(
+      b,
+      this.pressTimer,
+      SNIPPET_LONG_PRESS_MS,
+      () => this.edit(index),
+      () => {
+        if (!this.readOnly) this.hooks.send(s.text);
+      },
+    );
     return b;
   }
 

@@ -2,7 +2,7 @@
 // order the person arranged (per device). Keys never take focus, so the soft
 // keyboard stays open while tapping; a long press shows what a key does.
 import { openArrange } from "./arrange";
-import { h, keepFocus, on, setChildren } from "./dom";
+import { h, keepFocus, on, onTapOrLongPress, type PressTimer, setChildren } from "./dom";
 import { FKEYS, keyDef, type KeyDef, MAIN_KEYS, moveKey, normalizeOrder, rows } from "./key-layout";
 import { encodeChar, encodeKey } from "./keys";
 import { MOD_NAMES, Modifiers, type ModName } from "./modifiers";
@@ -43,7 +43,7 @@ export class Toolbar {
   private readonly rowsMore = h("div", { class: "krows krow-more", testid: "toolbar-more" });
   private readonly rowF: HTMLElement;
   private readonly hint = h("div", { class: "key-hint", testid: "key-hint", role: "tooltip", hidden: true });
-  private hintTimer: number | undefined;
+  private readonly hintTimer: PressTimer = {};
   private expanded: boolean;
   private fkeys = false;
   private readOnly = false;
@@ -88,27 +88,14 @@ export class Toolbar {
       d.sub ? h("span", { class: "key-sub" }, d.sub) : null,
     );
     keepFocus(b);
-    let longPressed = false;
-    on(b, "pointerdown", () => {
-      longPressed = false;
-      window.clearTimeout(this.hintTimer);
-      this.hintTimer = window.setTimeout(() => {
-        longPressed = true;
-        this.showHint(b, d);
-      }, LONG_PRESS_MS);
-    });
-    const cancel = () => window.clearTimeout(this.hintTimer);
-    on(b, "pointerup", cancel);
-    on(b, "pointercancel", cancel);
-    on(b, "pointerleave", cancel);
-    on(b, "click", () => {
-      if (longPressed) {
-        // The press showed the hint; it does not also act.
-        longPressed = false;
-        return;
-      }
-      this.press(d.id);
-    });
+    // A long press shows the hint; it does not also act.
+    onTapOrLongPress(
+      b,
+      this.hintTimer,
+      LONG_PRESS_MS,
+      () => this.showHint(b, d),
+      () => this.press(d.id),
+    );
     this.buttons.set(d.id, b);
     return b;
   }

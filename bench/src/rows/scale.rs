@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::Bench;
 use crate::client::{TmClient, recv_json, send_json, wait_visible};
-use crate::procfs::{RssSampler, rss_bytes};
+use crate::procfs::{CpuMeter, RssSampler, rss_bytes};
 use crate::report::{Kind, Outcome, num};
 use crate::rows::flood::ready;
 use crate::rows::state::{session, state_where};
@@ -68,10 +68,42 @@ async fn open_and_type(
     Ok(())
 }
 
+/// The process id of `tmux`'s server.
+fn tmux_pid(tmux: &TmuxServer) -> Result<u32, String> {
+    let pid = tmux.tmux(&["display-message", "-p", "#{pid}"])?;
+    pid.trim()
+        .parse()
+        .map_err(|e| format!("tmux pid {pid:?}: {e}"))
+}
+
+/// What tmux alone costs for W11's tmux work: 100 sessions grouped with
+/// `main` (as the phones' sessions are), then one `new-window` in each,
+/// one after another, as separate `tmux` commands (tmux-mobile's way).
+/// Returns tmux's CPU seconds and the wall time of the 100 windows: every
+/// new window is linked into all 101 sessions of the group, and tmux
+/// 3.3a relinks every window of every session of the group on each change
+/// (`session_group_synchronize1`, one `window-linked` notification per
+/// window per session), so the cost grows with sessions × windows.
+fn tmux_alone(clients: usize) -> Result<(f64, f64), String> {
+    let tmux = TmuxServer::start(&[])?;
+    for i in 0..clients {
+        let name = format!("tmux-mobile-client-floor{i}");
+        tmux.tmux(&["new-session", "-d", "-s", &name, "-t", "=main"])?;
+    }
+    let cpu = CpuMeter::start(tmux_pid(&tmux)?)?;
+    for i in 0..clients {
+        let target = format!("=tmux-mobile-client-floor{i}:");
+        tmux.tmux(&["new-window", "-t", &target])?;
+    }
+    Ok((cpu.cpu_used()?, cpu.elapsed().as_secs_f64()))
+}
+
 /// W11: 100 clients at once (the issue-15 scenario).
 pub(super) fn w11(bench: &Bench) -> Result<Outcome, String> {
     let clients = 100;
     let tm = TmServer::start(&bench.bin)?;
+    let tmux_cpu = CpuMeter::start(tmux_pid(tm.tmux())?)?;
+    let our_cpu = CpuMeter::start(tm.pid())?;
     let stages = Arc::new([const { AtomicUsize::new(0) }; 3]);
     let (done, secs, first_error) = bench.rt.block_on(async {
         let t0 = Instant::now();
@@ -106,6 +138,8 @@ pub(super) fn w11(bench: &Bench) -> Result<Outcome, String> {
         }
         (done, (last - t0).as_secs_f64(), first_error)
     });
+    let (tmux_used, our_used) = (tmux_cpu.cpu_used()?, our_cpu.cpu_used()?);
+    let (alone_cpu, alone_wall) = tmux_alone(clients)?;
     let mut o = Outcome::default();
     o.figure(
         "clients that saw their marker",
@@ -140,7 +174,39 @@ pub(super) fn w11(bench: &Bench) -> Result<Outcome, String> {
             W11_WAIT.as_secs()
         ));
     }
+    o.figure(
+        "CPU during the run, tmux server",
+        "tmux",
+        "s",
+        Kind::Run,
+        Samples::one(tmux_used),
+    );
+    o.figure(
+        "CPU during the run, tmux-mobile",
+        "tmux-mobile",
+        "s",
+        Kind::Run,
+        Samples::one(our_used),
+    );
+    o.figure(
+        "tmux alone: 100 grouped sessions, 100 new-window, tmux CPU",
+        "tmux",
+        "s",
+        Kind::Run,
+        Samples::one(alone_cpu),
+    );
+    o.figure(
+        "tmux alone: wall time of the 100 new-window",
+        "tmux",
+        "s",
+        Kind::Run,
+        Samples::one(alone_wall),
+    );
     o.note("one run (100 clients at once is the workload; it is not repeated)");
+    o.note(
+        "tmux alone is the floor: the same 100 windows in a group of 101 sessions, \
+         without tmux-mobile",
+    );
     Ok(o)
 }
 

@@ -46,11 +46,12 @@ fn joined_capture_text(raw: &str) -> String {
 const NEW_SESSION_FORMAT: &str = "#{session_id}:#{n:session_name}:#{session_name}";
 
 impl Tmux {
-    /// The whole sessions → windows → panes tree, from one `list-panes -a`.
+    /// The whole sessions → windows → panes tree, from one `list-sessions`
+    /// (see [`Snapshot`]).
     /// No server running gives an empty snapshot.
     pub async fn snapshot(&self) -> Result<Snapshot, TmuxError> {
         match self
-            .run("list-panes", ["-a", "-F", SNAPSHOT_FORMAT], None)
+            .run("list-sessions", ["-F", SNAPSHOT_FORMAT], None)
             .await
         {
             Ok(output) => parse_snapshot(&output.stdout),
@@ -65,7 +66,7 @@ impl Tmux {
     /// [`TmuxError::NoServer`].
     pub(crate) async fn probe_snapshot(&self) -> Result<Snapshot, TmuxError> {
         match self
-            .run_unnoticed("list-panes", ["-a", "-F", SNAPSHOT_FORMAT], None)
+            .run_unnoticed("list-sessions", ["-F", SNAPSHOT_FORMAT], None)
             .await
         {
             Ok(output) => parse_snapshot(&output.stdout),
@@ -654,9 +655,11 @@ fn parse_sized_lines(command: &'static str, mut bytes: &[u8]) -> Result<Vec<Stri
     Ok(values)
 }
 
-/// Whether `error` is tmux's answer to `list-panes -a` on a server that has
-/// no session (it is exiting, or runs with `exit-empty off`): "no current
-/// target". That is an empty snapshot, not a failure.
+/// Whether `error` is tmux's answer to a command that needs a session on a
+/// server that has none (it is exiting, or runs with `exit-empty off`): "no
+/// current target". That is an empty snapshot, not a failure. (The snapshot
+/// is a `list-sessions`, which prints nothing then; tmux versions that
+/// answer it with this error are covered too.)
 fn no_sessions(error: &TmuxError) -> bool {
     matches!(error, TmuxError::Failed { stderr, .. } if stderr.contains("no current target"))
 }

@@ -119,6 +119,22 @@ struct Inner {
 /// one command starting while another runs.
 pub(crate) const COMMANDS_AT_ONCE: usize = 4;
 
+/// How many timeouts in a row a command may wait while tmux keeps answering
+/// other commands of ours (see [`Tmux::finish`]).
+///
+/// A command's timeout is meant to find a *hung* tmux. A busy one is not
+/// hung: with 100 phones on one session, tmux takes 60–150 ms of its single
+/// thread for each new window (it relinks every window into every session
+/// of the group), and on a loaded 2-core machine a command can wait in
+/// tmux's queue longer than one timeout while the commands ahead of it
+/// are answered one by one. Killing it then reported "tmux did not answer
+/// in time" to a phone whose window tmux went on to open (issue 15,
+/// point 2). So a command that has waited one timeout waits another while
+/// some other command was answered during the last one, up to this many
+/// timeouts; with no answer to anything for a whole timeout, tmux is taken
+/// for hung as before.
+const BUSY_TIMEOUTS: u32 = 12;
+
 /// The commands this handle (and its clones) runs, as the
 /// [`crate::StateWatcher`] needs to know them to start its control client
 /// at a quiet moment (see *Starting* on [`crate::StateWatcher`]).
@@ -128,6 +144,9 @@ struct Activity {
     running: AtomicUsize,
     /// When the last command ended.
     last_end: Mutex<Option<Instant>>,
+    /// When tmux last answered a command (its process exited by itself,
+    /// with success or an error): the sign that tmux is busy, not hung.
+    last_answer: Mutex<Option<Instant>>,
     /// Held shared by every command while it runs, and exclusively while
     /// the watcher's control client is identifying itself, so that none of
     /// our own commands makes tmux notify in that moment.
@@ -378,6 +397,13 @@ impl Tmux {
         self.finish(self.command(&[]), label, args, target).await
     }
 
+    /// Whether tmux answered a command of this handle (or a clone) within
+    /// the last `period`.
+    fn answered_within(&self, period: Duration) -> bool {
+        let last = self.inner.activity.last_answer.lock().ok().and_then(|l| *l);
+        last.is_some_and(|at| at.elapsed() < period)
+    }
+
     /// A place among the [`COMMANDS_AT_ONCE`] commands that may run at
     /// once; `None` never happens (the semaphore is never closed) but
     /// would let the command run anyway.
@@ -405,17 +431,35 @@ impl Tmux {
             binary: self.inner.binary.clone(),
             source,
         })?;
-        let output = match tokio::time::timeout(self.inner.timeout, child.wait_with_output()).await
-        {
-            // Dropping the future drops the child: kill_on_drop kills it.
-            Err(_) => return Err(TmuxError::Timeout),
-            Ok(Err(source)) => {
+        let exited = child.wait_with_output();
+        tokio::pin!(exited);
+        let mut periods = 0;
+        let exited = loop {
+            match tokio::time::timeout(self.inner.timeout, &mut exited).await {
+                Ok(exited) => break exited,
+                Err(_) => {
+                    periods += 1;
+                    // Dropping the future drops the child: kill_on_drop
+                    // kills it.
+                    if periods >= BUSY_TIMEOUTS || !self.answered_within(self.inner.timeout) {
+                        return Err(TmuxError::Timeout);
+                    }
+                }
+            }
+        };
+        if exited.is_ok() {
+            if let Ok(mut last_answer) = self.inner.activity.last_answer.lock() {
+                *last_answer = Some(Instant::now());
+            }
+        }
+        let output = match exited {
+            Err(source) => {
                 return Err(TmuxError::Spawn {
                     binary: self.inner.binary.clone(),
                     source,
                 });
             }
-            Ok(Ok(output)) => output,
+            Ok(output) => output,
         };
         if output.status.success() {
             Ok(Output {

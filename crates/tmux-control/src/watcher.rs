@@ -125,8 +125,8 @@ enum Request {
 ///   `%unlinked-window-*`, `%session-window-changed`,
 ///   `%window-pane-changed`, `%layout-change`, …) reach a control client
 ///   whatever session it is on; they mark the state dirty and, after a
-///   short debounce, the watcher writes the snapshot command (`list-panes
-///   -a -F …`) to the client's stdin and parses the `%begin`/`%end` block
+///   short debounce, the watcher writes the snapshot command (`list-sessions
+///   -F …`, see [`Snapshot`]) to the client's stdin and parses the `%begin`/`%end` block
 ///   that answers it;
 /// - tmux does not notify some changes in sessions other than the attached
 ///   one (zoom, pane resize, a non-active pane closing) nor a pane's running
@@ -150,7 +150,7 @@ enum Request {
 /// While no phone's session exists there is nothing to ride on, and nobody
 /// to show a change to: the watcher is *dormant*. It runs nothing and has
 /// no client; each [`StateWatcher::refresh`] is answered with a one-shot
-/// snapshot (`tmux list-panes -a`, one process), which is also how it finds
+/// snapshot (`tmux list-sessions`, one process), which is also how it finds
 /// out that a phone's session appeared (tmux-mobile refreshes after every
 /// change it makes, attaching a phone included). It never starts a tmux
 /// server (`-N`) and never keeps one alive. The cost: changes made outside
@@ -282,7 +282,7 @@ impl StateWatcher {
     /// Takes a snapshot now (call it after changing something) and returns
     /// once it has been published (or found unchanged): through the control
     /// client, or, while there is none (no phone's session to ride on, or
-    /// waiting for a quiet moment to start it), with one `tmux list-panes`
+    /// waiting for a quiet moment to start it), with one `tmux list-sessions`
     /// process. Returns the latest snapshot without waiting when the
     /// watcher has shut down.
     pub async fn refresh(&self) -> Arc<Snapshot> {

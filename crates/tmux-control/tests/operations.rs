@@ -41,8 +41,7 @@ async fn no_server_is_a_normal_outcome() {
 }
 
 /// A server that is up but has no session (`exit-empty off`, or exiting)
-/// answers `list-panes -a` with "no current target": that is an empty
-/// snapshot, not an error.
+/// has nothing to list: that is an empty snapshot, not an error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_sessions_is_an_empty_snapshot() {
     let sandbox = IsolatedTmux::new().unwrap();

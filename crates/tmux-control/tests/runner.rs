@@ -71,3 +71,52 @@ async fn a_hung_tmux_times_out_and_is_killed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A busy tmux is not a hung one: a command that waits longer than the
+/// timeout while tmux keeps answering other commands is waited for (issue
+/// 15, point 2: 100 phones' `new-window`s queued in tmux were killed as
+/// "did not answer in time" while tmux worked through them). The fake
+/// tmux holds `list-sessions` until a file appears and answers everything
+/// else at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_tmux_that_answers_others_is_waited_for() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    let release = sandbox.dir().join("release");
+    let fake = sandbox.dir().join("busy-tmux");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do\n  if [ \"$a\" = list-sessions ]; then\n    \
+             while [ ! -e '{}' ]; do sleep 0.02; done\n    exit 0\n  fi\ndone\nexit 0\n",
+            release.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let timeout = Duration::from_millis(300);
+    let tmux = Tmux::new(
+        TmuxOptions::default()
+            .with_binary(fake)
+            .with_socket(Socket::Name("unused".into()))
+            .with_timeout(timeout),
+    );
+    let started = tokio::time::Instant::now();
+    let slow = tokio::spawn({
+        let tmux = tmux.clone();
+        async move { tmux.snapshot().await }
+    });
+    // tmux answers other commands meanwhile, for three timeouts.
+    let name = "other".to_owned();
+    while started.elapsed() < timeout * 3 {
+        assert!(tmux.has_session(&name).await.unwrap());
+        assert!(!slow.is_finished(), "the slow command ended early");
+    }
+    std::fs::write(&release, b"").unwrap();
+    let snapshot = slow.await.unwrap().expect("waited for, not timed out");
+    assert!(snapshot.sessions().is_empty());
+
+    // With nothing else answered, the same wait is a hung tmux.
+    std::fs::remove_file(&release).unwrap();
+    let error = tmux.snapshot().await.unwrap_err();
+    assert!(matches!(error, TmuxError::Timeout), "{error:?}");
+}

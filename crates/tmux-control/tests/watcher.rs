@@ -359,7 +359,7 @@ async fn an_idle_server_costs_no_process_and_no_event() {
     );
     assert!(
         invocations.iter().all(|l| l.contains(" -C ")
-            || l.contains(" list-panes ")
+            || l.contains(" list-sessions ")
             || l.contains(" new-session ")),
         "expected only the control client, one-shot snapshots and the phone's session: {before}"
     );

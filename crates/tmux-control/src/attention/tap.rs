@@ -28,7 +28,7 @@
 //! with `destroy-unattached off` and `detach-on-destroy on`); the `~` keeps
 //! it from being taken for a phone's. It is removed when the tap leaves. It
 //! would keep the group's windows alive once the user's last session of the
-//! group is killed, so such a tap re-reads the sessions (`list-panes -a`
+//! group is killed, so such a tap re-reads the sessions (the snapshot command
 //! through its own client, no process) on every `%sessions-changed` and
 //! reports them; the monitor then lets it go, and removing its session
 //! ends those windows as the user meant.

@@ -115,6 +115,13 @@ impl Registry {
             .collect()
     }
 
+    /// Whether a known client's grouped session is called `name`.
+    pub(crate) fn owns_session(&self, name: &str) -> bool {
+        lock(&self.clients)
+            .values()
+            .any(|client| client.managed.as_str() == name)
+    }
+
     /// Number of known clients.
     pub(crate) fn len(&self) -> usize {
         lock(&self.clients).len()

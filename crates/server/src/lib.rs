@@ -59,6 +59,7 @@ mod http;
 mod input;
 mod limits;
 mod options;
+mod orphans;
 mod overview;
 mod push;
 mod refresh;

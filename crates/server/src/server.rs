@@ -262,6 +262,14 @@ impl Server {
                 }
             });
         }
+        let orphans = crate::orphans::run(Arc::clone(&shared));
+        let mut stop = shared.shutdown.clone();
+        shared.tasks.spawn(async move {
+            tokio::select! {
+                () = orphans => {}
+                () = stop.wait() => {}
+            }
+        });
         let overview = crate::overview::run(Arc::clone(&shared));
         let mut stop = shared.shutdown.clone();
         shared.tasks.spawn(async move {

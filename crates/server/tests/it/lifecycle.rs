@@ -212,3 +212,31 @@ async fn a_terminal_that_exits_is_reported_and_the_client_reattaches() {
     assert!(session(&state, "work").is_none());
     assert_eq!(managed_sessions(&server), vec![own]);
 }
+
+/// A phone's session whose client the server does not know (a removal
+/// that timed out, a `new-session` tmux carried out after its client gave
+/// up) is removed; a connected phone's session and a tap's own session
+/// (`~`) are not (issue 16: the soak left 8 such sessions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_of_clients_that_are_gone_are_removed() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let (_control, _client_id, own, _) = attached_client(&server).await;
+    for name in ["tmux-mobile-client-gone1", "tmux-mobile-client-~attn-7"] {
+        server
+            .tmux_run(&["new-session", "-d", "-s", name, "-t", "=work"])
+            .expect("made the session");
+    }
+    eventually("the orphan is removed", || {
+        !server
+            .session_names()
+            .contains(&"tmux-mobile-client-gone1".to_owned())
+    })
+    .await;
+    let names = server.session_names();
+    assert!(names.contains(&own), "{names:?}");
+    assert!(
+        names.contains(&"tmux-mobile-client-~attn-7".to_owned()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"work".to_owned()), "{names:?}");
+}

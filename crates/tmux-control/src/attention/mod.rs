@@ -84,7 +84,10 @@ mod reason;
 mod scan;
 pub mod tap;
 
-pub use monitor::{AttentionMonitor, AttentionOptions, Change, Detection, WindowRule};
+pub use monitor::{
+    AttentionMonitor, AttentionOptions, Change, Detection, FLOOD_BYTES, FLOOD_WINDOW, FloodGuard,
+    WindowRule,
+};
 pub use prompt::{
     LINE_PROMPT_LINES, MENU_LINES, PatternError, Prompt, PromptMatcher, SCREEN_LIMIT,
 };

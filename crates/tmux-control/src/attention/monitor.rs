@@ -36,6 +36,20 @@ const DETECTION_QUEUE: usize = 1024;
 /// before it misses pane ids (it then gets `RecvError::Lagged`).
 const OUTPUT_FEED: usize = 1024;
 
+/// The flood guard holds a pane's output back once it has written this
+/// many bytes within [`FLOOD_WINDOW`] (see [`AttentionMonitor`]'s *Floods*).
+pub const FLOOD_BYTES: usize = 256 * 1024;
+
+/// See [`FLOOD_BYTES`].
+pub const FLOOD_WINDOW: Duration = Duration::from_millis(500);
+
+/// A pause asked for that tmux has not confirmed (`%pause`) after this long
+/// is taken as refused (the pane or the tap went): the guard counts again.
+const PAUSE_UNCONFIRMED: Duration = Duration::from_secs(3);
+
+/// How far a receiver of [`AttentionMonitor::flood_guard`] may fall behind.
+const GUARD_FEED: usize = 256;
+
 /// What the monitor looks for, and how patiently.
 ///
 /// Start from [`AttentionOptions::default`] and change what you need with
@@ -229,6 +243,17 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// The flood guard turned on or off for a pane (see
+/// [`AttentionMonitor::flood_guard`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FloodGuard {
+    /// The pane.
+    pub pane: PaneId,
+    /// `true`: its output is held back from now on; `false`: it is heard
+    /// again.
+    pub holding: bool,
+}
+
 /// Something the monitor noticed about one pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
@@ -263,6 +288,36 @@ enum Control {
 /// Watches every pane of a tmux server for attention; see the
 /// [module documentation](super).
 ///
+/// # Floods
+///
+/// A tap hears every byte a pane writes, and that is not free: tmux escapes
+/// each control byte of it as `\ooo` once more for the tap, and we read,
+/// unescape and scan it. For a pane that prints megabytes (`cat` of a big
+/// log, `seq 1 4000000`) that cost more CPU than serving the phone that
+/// watches it. So a *flood guard* holds a pane's output back once it wrote
+/// [`FLOOD_BYTES`] within [`FLOOD_WINDOW`]: the tap sends `refresh-client
+/// -A '%N:pause'`, tmux drops what it had queued for the tap and sends it
+/// nothing more of the pane; half a second later the tap sends
+/// `%N:continue` (tmux then sends only what the pane writes from then on),
+/// and the guard holds it back again if it is still flooding. Both are
+/// tmux 3.3a's own flow control (the same as its `pause-after` flag), so:
+///
+/// - a paused pane keeps running: tmux stops reading a pane only when every
+///   attached client is a control client that turned the pane `off`, and a
+///   *paused* pane is not `off` (`server_client_check_pane_buffer`,
+///   `control_pane_offset` in tmux 3.3a), even when our taps are the only
+///   clients attached;
+/// - when the guard lets go, the pane counts as having written something
+///   at that moment: its screen is checked for a prompt once it has been
+///   quiet for [`AttentionOptions::quiet`] (the check reads the screen, it
+///   needs none of the stream), and the silence and activity opt-ins count
+///   it as output;
+/// - what is given up: a bell or an OSC 9/777 notification written while
+///   the guard holds the pane's output back (inside a flood of that pane,
+///   or within half a second of its end) is not seen.
+///
+/// [`AttentionMonitor::flood_guard`] reports when it turns on and off.
+///
 /// ```no_run
 /// use tmux_mobile_tmux_control::attention::{AttentionMonitor, AttentionOptions};
 /// use tmux_mobile_tmux_control::{StateWatcher, Tmux, TmuxOptions, WatcherOptions};
@@ -285,6 +340,7 @@ pub struct AttentionMonitor {
     control: mpsc::UnboundedSender<Control>,
     task: Mutex<Option<JoinHandle<()>>>,
     output: broadcast::Sender<PaneId>,
+    guard: broadcast::Sender<FloodGuard>,
 }
 
 impl std::fmt::Debug for AttentionMonitor {
@@ -306,6 +362,7 @@ impl AttentionMonitor {
         let (tap_events, tap_inbox) = mpsc::channel(TAP_QUEUE);
         let (started_tx, started) = mpsc::unbounded_channel();
         let output = broadcast::channel(OUTPUT_FEED).0;
+        let guard = broadcast::channel(GUARD_FEED).0;
         let (start_tx, start_rx) = mpsc::unbounded_channel();
         tokio::spawn(starter(
             tmux.clone(),
@@ -337,6 +394,7 @@ impl AttentionMonitor {
             layout: HashMap::new(),
             late_activity: Vec::new(),
             output: output.clone(),
+            guard: guard.clone(),
         };
         let task = tokio::spawn(worker.run());
         (
@@ -344,6 +402,7 @@ impl AttentionMonitor {
                 control,
                 task: Mutex::new(Some(task)),
                 output,
+                guard,
             },
             receiver,
         )
@@ -357,6 +416,12 @@ impl AttentionMonitor {
     /// treat every pane as changed.
     pub fn output(&self) -> broadcast::Receiver<PaneId> {
         self.output.subscribe()
+    }
+
+    /// Each time the flood guard starts or stops holding a pane's output
+    /// back (see *Floods* above). Costs nothing while nobody subscribes.
+    pub fn flood_guard(&self) -> broadcast::Receiver<FloodGuard> {
+        self.guard.subscribe()
     }
 
     /// Whether session groups that no phone's session is on are watched
@@ -465,6 +530,15 @@ struct PaneWatch {
     silence_at: Option<Instant>,
     /// When to turn paused output back on.
     resume_at: Option<Instant>,
+    /// Bytes heard since `flood_since` (see [`FLOOD_BYTES`]).
+    flood_bytes: usize,
+    flood_since: Option<Instant>,
+    /// When the flood guard asked the tap to pause the pane, until tmux
+    /// confirms with `%pause` (then `resume_at` is set) or
+    /// [`PAUSE_UNCONFIRMED`] passes.
+    pause_asked: Option<Instant>,
+    /// The flood guard paused it (not tmux's `pause-after`).
+    guarded: bool,
     last_bell: Option<Instant>,
     /// The prompt currently shown (its text), if any.
     prompt: Option<String>,
@@ -484,6 +558,10 @@ impl PaneWatch {
             capture_at: None,
             silence_at: None,
             resume_at: None,
+            flood_bytes: 0,
+            flood_since: None,
+            pause_asked: None,
+            guarded: false,
             last_bell: None,
             prompt: None,
             activity_unplaced: false,
@@ -550,6 +628,8 @@ struct Worker {
     late_activity: Vec<PaneId>,
     /// See [`AttentionMonitor::output`].
     output: broadcast::Sender<PaneId>,
+    /// See [`AttentionMonitor::flood_guard`].
+    guard: broadcast::Sender<FloodGuard>,
 }
 
 impl Worker {
@@ -827,7 +907,10 @@ impl Worker {
                     .panes
                     .entry(pane)
                     .or_insert_with(|| PaneWatch::new(tap));
-                watch.resume_at = Some(Instant::now() + RESUME_AFTER);
+                watch.pause_asked = None;
+                if watch.resume_at.is_none() {
+                    watch.resume_at = Some(Instant::now() + RESUME_AFTER);
+                }
             }
             TapEvent::Screen(pane, screen) => self.on_screen(tap, pane, screen).await,
             TapEvent::Sessions(snapshot) => self.follow_and_report(Arc::new(snapshot)).await,
@@ -851,7 +934,45 @@ impl Worker {
 
     async fn on_output(&mut self, tap: u64, pane: PaneId, bytes: &[u8]) {
         let now = Instant::now();
-        let placed = self.rule(&pane);
+        let (scanned, coalesced) = {
+            let watch = self
+                .panes
+                .entry(pane.clone())
+                .or_insert_with(|| PaneWatch::new(tap));
+            let scanned = watch.scanner.feed(bytes);
+            let coalesced = watch
+                .last_bell
+                .is_some_and(|last| now.duration_since(last) < BELL_COALESCE);
+            if scanned.bells > 0 && !coalesced {
+                watch.last_bell = Some(now);
+            }
+            (scanned, coalesced)
+        };
+        self.guard_flood(tap, &pane, bytes.len(), now);
+        let activity = self.heard(tap, &pane, now);
+        let mut raised = Vec::new();
+        if self.options.bell && scanned.bells > 0 && !coalesced {
+            raised.push((AttentionReason::Bell, String::new()));
+        }
+        if self.options.notify {
+            for notification in &scanned.notifications {
+                raised.push((AttentionReason::Notify, notification.text()));
+            }
+        }
+        if activity {
+            raised.push((AttentionReason::Activity, String::new()));
+        }
+        for (reason, text) in raised {
+            self.report(&pane, reason, text, Vec::new()).await;
+        }
+    }
+
+    /// The pane wrote something at `now` (heard through `tap`, or while
+    /// its output was paused): its quiet, silence and activity timers start
+    /// over. Returns whether that is `activity` to report (its window opted
+    /// in, and it had been quiet).
+    fn heard(&mut self, tap: u64, pane: &PaneId, now: Instant) -> bool {
+        let placed = self.rule(pane);
         let rule = placed.unwrap_or_default();
         let watch = self
             .panes
@@ -859,7 +980,6 @@ impl Worker {
             .or_insert_with(|| PaneWatch::new(tap));
         watch.tap = tap;
         watch.placed = placed.is_some();
-        let scanned = watch.scanner.feed(bytes);
         let was_quiet = watch
             .last_output
             .is_none_or(|last| now.duration_since(last) >= ACTIVITY_GAP);
@@ -868,31 +988,80 @@ impl Worker {
             watch.capture_at = Some(now + self.options.quiet);
         }
         watch.silence_at = rule.0.map(|after| now + after);
-        let mut raised = Vec::new();
-        if self.options.bell
-            && scanned.bells > 0
-            && watch
-                .last_bell
-                .is_none_or(|last| now.duration_since(last) >= BELL_COALESCE)
-        {
-            watch.last_bell = Some(now);
-            raised.push((AttentionReason::Bell, String::new()));
-        }
-        if self.options.notify {
-            for notification in &scanned.notifications {
-                raised.push((AttentionReason::Notify, notification.text()));
-            }
-        }
-        if rule.1 && was_quiet {
-            raised.push((AttentionReason::Activity, String::new()));
-        }
         if placed.is_some() {
             watch.activity_unplaced = false;
         } else if was_quiet {
             watch.activity_unplaced = true;
         }
-        for (reason, text) in raised {
-            self.report(&pane, reason, text, Vec::new()).await;
+        rule.1 && was_quiet
+    }
+
+    /// Counts `len` bytes of the pane's output against the flood guard and,
+    /// past [`FLOOD_BYTES`] within [`FLOOD_WINDOW`], asks `tap` to pause
+    /// it (see [`AttentionMonitor`]'s *Floods*).
+    fn guard_flood(&mut self, tap: u64, pane: &PaneId, len: usize, now: Instant) {
+        let Some(watch) = self.panes.get_mut(pane) else {
+            return;
+        };
+        // Paused already: these are lines tmux sent before it paused.
+        if watch.resume_at.is_some() {
+            return;
+        }
+        if let Some(asked) = watch.pause_asked {
+            if now.duration_since(asked) < PAUSE_UNCONFIRMED {
+                return;
+            }
+            watch.pause_asked = None;
+        }
+        if watch
+            .flood_since
+            .is_none_or(|since| now.duration_since(since) >= FLOOD_WINDOW)
+        {
+            watch.flood_since = Some(now);
+            watch.flood_bytes = 0;
+        }
+        watch.flood_bytes += len;
+        if watch.flood_bytes < FLOOD_BYTES {
+            return;
+        }
+        watch.flood_bytes = 0;
+        watch.flood_since = None;
+        watch.pause_asked = Some(now);
+        watch.guarded = true;
+        if let Some(tap) = self.taps.get(&tap) {
+            tap.handle.send(TapCommand::Pause(pane.clone()));
+        }
+        if self.guard.receiver_count() > 0 {
+            let _ = self.guard.send(FloodGuard {
+                pane: pane.clone(),
+                holding: true,
+            });
+        }
+    }
+
+    /// Turns a paused pane's output back on. It was writing when it was
+    /// paused, and what it wrote since is not sent: it counts as output now
+    /// (so its screen is checked once it goes quiet).
+    async fn resume(&mut self, pane: PaneId, now: Instant) {
+        if let Some(tap) = self.tap_of(&pane) {
+            tap.send(TapCommand::Continue(pane.clone()));
+        }
+        let Some(watch) = self.panes.get_mut(&pane) else {
+            return;
+        };
+        let tap = watch.tap;
+        if std::mem::take(&mut watch.guarded) && self.guard.receiver_count() > 0 {
+            let _ = self.guard.send(FloodGuard {
+                pane: pane.clone(),
+                holding: false,
+            });
+        }
+        if self.output.receiver_count() > 0 {
+            let _ = self.output.send(pane.clone());
+        }
+        if self.heard(tap, &pane, now) {
+            self.report(&pane, AttentionReason::Activity, String::new(), Vec::new())
+                .await;
         }
     }
 
@@ -959,9 +1128,7 @@ impl Worker {
             }
         }
         for pane in resumes {
-            if let Some(tap) = self.tap_of(&pane) {
-                tap.send(TapCommand::Continue(pane));
-            }
+            self.resume(pane, now).await;
         }
         for (pane, last) in silences {
             let quiet = last.map_or(Duration::ZERO, |last| now.duration_since(last));

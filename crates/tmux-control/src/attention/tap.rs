@@ -104,8 +104,17 @@ pub(crate) enum TapEvent {
 pub(crate) enum TapCommand {
     /// Read a pane's visible screen (`capture-pane -p`).
     Capture(PaneId),
-    /// Turn a paused pane's output back on.
+    /// Turn a paused pane's output back on (`refresh-client -A
+    /// '%N:continue'`): tmux sends what the pane writes from then on, not
+    /// what it wrote while paused.
     Continue(PaneId),
+    /// Pause a pane's output to this tap (`refresh-client -A '%N:pause'`,
+    /// the flood guard, see [`AttentionMonitor`](super::AttentionMonitor)):
+    /// tmux drops what it had queued for the tap, sends `%pause %N`, and
+    /// sends nothing more of the pane until [`TapCommand::Continue`]. A
+    /// paused pane (unlike one turned `off`) never makes tmux stop reading
+    /// the pane, whoever else is attached.
+    Pause(PaneId),
 }
 
 /// A running tap: its command queue; dropping it (or [`TapHandle::leave`])
@@ -239,6 +248,9 @@ pub(crate) async fn start(
 #[derive(Debug)]
 enum Awaiting {
     Screen(PaneId),
+    /// A pause we asked for: tmux's `%pause` comes inside the reply's
+    /// `%begin`/`%end` block, so the reply itself says it is paused.
+    Paused(PaneId),
     Sessions,
     Nothing,
 }
@@ -342,6 +354,13 @@ impl Running {
                         .is_ok(),
                     _ => true,
                 },
+                Some(Awaiting::Paused(pane)) => {
+                    !ok || self
+                        .events
+                        .send((self.tap, TapEvent::Paused(pane)))
+                        .await
+                        .is_ok()
+                }
                 Some(Awaiting::Nothing) => true,
                 None => {
                     log::debug!(
@@ -364,6 +383,10 @@ impl Running {
             TapCommand::Continue(pane) => (
                 format!("refresh-client -A '{pane}:continue'\n"),
                 Awaiting::Nothing,
+            ),
+            TapCommand::Pause(pane) => (
+                format!("refresh-client -A '{pane}:pause'\n"),
+                Awaiting::Paused(pane.clone()),
             ),
         };
         self.write(&line, awaiting).await
@@ -467,30 +490,40 @@ fn pane_id(word: &[u8]) -> Option<PaneId> {
 }
 
 /// Undoes control mode's escaping of output: every byte below 0x20 and `\`
-/// is written as `\ooo` (three octal digits).
+/// is written as `\ooo` (three octal digits). Runs between backslashes are
+/// copied whole (a flood's lines are mostly text with a `\015\012` at the
+/// end).
 pub(crate) fn unescape(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    let mut i = 0;
-    while i < data.len() {
-        if data[i] == b'\\' && i + 4 <= data.len() {
-            let digits = &data[i + 1..i + 4];
-            if digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-                let value = digits
+    let mut rest = data;
+    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(&rest[..at]);
+        rest = &rest[at..];
+        let value = rest.get(1..4).and_then(|digits| {
+            digits.iter().all(|d| (b'0'..=b'7').contains(d)).then(|| {
+                digits
                     .iter()
-                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'))
+            })
+        });
+        match value {
+            Some(value) => {
                 out.push(u8::try_from(value & 0xff).unwrap_or(0));
-                i += 4;
-                continue;
+                rest = &rest[4..];
+            }
+            None => {
+                out.push(b'\\');
+                rest = &rest[1..];
             }
         }
-        out.push(data[i]);
-        i += 1;
     }
+    out.extend_from_slice(rest);
     out
 }
 
-/// How long a paused pane stays off before its output is turned back on.
-pub(crate) const RESUME_AFTER: Duration = Duration::from_secs(1);
+/// How long a paused pane stays off before its output is turned back on
+/// (after tmux paused it because the tap lagged, or the flood guard did).
+pub(crate) const RESUME_AFTER: Duration = Duration::from_millis(500);
 
 #[cfg(test)]
 mod tests {

@@ -447,3 +447,69 @@ async fn the_prompt_at_the_end_of_a_flood_and_a_bell_after_it_are_reported() {
     monitor.shutdown().await;
     watcher.shutdown().await;
 }
+
+/// A window whose program sends a notification the moment it starts: the
+/// tap is in the window's session group already, so it hears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_from_the_first_output_of_a_new_window_is_reported() {
+    let (sandbox, watcher, monitor, mut rx) = start().await;
+    let id = sandbox
+        .run(&[
+            "new-window",
+            "-d",
+            "-t",
+            "=main:",
+            "-n",
+            "fresh",
+            "-P",
+            "-F",
+            "#{pane_id}",
+            "printf '\\033]9;fresh pane says hi\\007'; exec sleep 600",
+        ])
+        .await
+        .unwrap();
+    let pane: PaneId = id.trim().parse().unwrap();
+    let change = expect(
+        &mut rx,
+        &pane,
+        "the new window's notification",
+        raised(AttentionReason::Notify),
+    )
+    .await;
+    let Change::Raised { text, .. } = change else {
+        unreachable!()
+    };
+    assert_eq!(text, "fresh pane says hi");
+    monitor.shutdown().await;
+    watcher.shutdown().await;
+}
+
+/// A tap whose host (a phone's session) goes while nobody publishes a new
+/// snapshot (the phone left right after it came; the state watcher has not
+/// looked yet): the monitor looks for itself and moves the tap to the phone
+/// that is still there, instead of retrying the dead host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tap_whose_host_goes_moves_to_another_phone_without_a_new_snapshot() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("main").await.unwrap();
+    let a = phone(&sandbox, "main", "a").await;
+    let z = phone(&sandbox, "main", "z").await;
+    let pane = background_window(&sandbox, "bg").await;
+    let snapshot = sandbox.tmux().snapshot().await.unwrap();
+    let (_publish, snapshots) = watch::channel(Arc::new(snapshot));
+    let (monitor, mut rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots, fast_options());
+    let first = wait_for_taps(&sandbox, 1).await.remove(0);
+    let (gone, stays) = if first == a { (a, z) } else { (z, a) };
+    sandbox
+        .run(&["kill-session", "-t", &format!("={gone}")])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    while wait_for_taps(&sandbox, 1).await != [stays.clone()] {
+        assert!(Instant::now() < deadline, "the tap never moved to {stays}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    run_script(&sandbox, &pane, "ring.sh", "printf 'moved\\007\\n'\n").await;
+    expect(&mut rx, &pane, "the bell", raised(AttentionReason::Bell)).await;
+    monitor.shutdown().await;
+}

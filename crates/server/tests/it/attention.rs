@@ -349,3 +349,52 @@ async fn silence_and_activity_are_reported_for_the_windows_that_opt_in() {
         "{before:?}"
     );
 }
+
+/// The sessions the attention taps (read-only control clients) ride on.
+fn tap_sessions(server: &TestServer) -> Vec<String> {
+    server
+        .tmux_run(&[
+            "list-clients",
+            "-F",
+            "#{client_control_mode} #{client_readonly} #{session_name}",
+        ])
+        .map(|out| {
+            out.lines()
+                .filter_map(|l| l.strip_prefix("1 1 "))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Phones whose sockets close right after `auth_ok`: each leaves a session
+/// behind for the resume grace, which the taps may pick as their host. Once
+/// those are gone the tap must ride on the phone that stayed (and hear its
+/// windows), not wait on a host that no longer exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tap_moves_to_the_phone_that_stayed_when_phones_leave_right_after_auth_ok() {
+    use std::time::Duration;
+
+    let server = TestServer::builder()
+        .with_sessions(&["work"])
+        .resume_grace(Duration::from_millis(300))
+        .start()
+        .await;
+    for _ in 0..3 {
+        let mut fleeting = Control::connect(&server).await;
+        fleeting.auth(&server, None).await;
+        drop(fleeting);
+    }
+    let (mut phone, _, own, _) = attached_client(&server).await;
+    crate::common::eventually("the fleeting phones' sessions to go", || {
+        crate::common::managed_sessions(&server) == [own.clone()]
+    })
+    .await;
+    crate::common::eventually("the tap on the phone that stayed", || {
+        tap_sessions(&server) == [own.clone()]
+    })
+    .await;
+    let pane = background_window(&server, "work", "after");
+    run_script(&server, &pane, "ring.sh", "printf 'still here\\007\\n'\n");
+    attention_for(&mut phone, &pane, "bell").await;
+}

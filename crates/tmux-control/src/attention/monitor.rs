@@ -374,7 +374,12 @@ impl AttentionMonitor {
             started_tx,
         ));
         let latest = snapshots.borrow().clone();
+        let (fresh_tx, fresh) = mpsc::unbounded_channel();
         let worker = Worker {
+            tmux: tmux.clone(),
+            fresh_tx,
+            fresh,
+            looking: false,
             options,
             snapshots,
             latest,
@@ -464,7 +469,7 @@ async fn starter(
     max_settle: Duration,
     mut requests: mpsc::UnboundedReceiver<StartRequest>,
     events: mpsc::Sender<(u64, TapEvent)>,
-    started: mpsc::UnboundedSender<(u64, String, Option<TapHandle>)>,
+    started: mpsc::UnboundedSender<Started>,
 ) {
     let mut last_change = Instant::now();
     while let Some(request) = requests.recv().await {
@@ -502,17 +507,48 @@ async fn starter(
                 None
             }
         };
-        if started.send((request.tap, request.group, handle)).is_err() {
+        let report = Started {
+            tap: request.tap,
+            group: request.group,
+            host: request.host,
+            handle,
+        };
+        if started.send(report).is_err() {
             return;
         }
         last_change = Instant::now();
     }
 }
 
+/// What the starter reports: the tap, if it started.
+struct Started {
+    tap: u64,
+    group: String,
+    host: Host,
+    handle: Option<TapHandle>,
+}
+
 struct Tap {
     group: String,
     handle: TapHandle,
     since: Instant,
+}
+
+/// Taps of a group that failed to start, or ended, on one host: no new try
+/// on *that* host before `retry_at` (a tap on another host may start at
+/// once).
+struct Backoff {
+    /// Failures in a row.
+    failures: u32,
+    retry_at: Option<Instant>,
+    /// Where they were.
+    host: Wanted,
+}
+
+impl Backoff {
+    fn delay(failures: u32) -> Duration {
+        Duration::from_millis(500 * 2u64.pow(failures.min(6)))
+    }
 }
 
 /// What the monitor knows of one pane.
@@ -596,6 +632,14 @@ impl Wanted {
     fn is_own(&self) -> bool {
         matches!(self, Wanted::Own(_))
     }
+
+    /// What `host` was wanted as.
+    fn of(host: &Host) -> Wanted {
+        match host {
+            Host::Phone(session) => Wanted::Phone(session.clone()),
+            Host::Own { base, .. } => Wanted::Own(base.clone()),
+        }
+    }
 }
 
 struct Worker {
@@ -611,15 +655,21 @@ struct Worker {
     detections: mpsc::Sender<Detection>,
     inbox: mpsc::UnboundedReceiver<Control>,
     tap_inbox: mpsc::Receiver<(u64, TapEvent)>,
-    started: mpsc::UnboundedReceiver<(u64, String, Option<TapHandle>)>,
+    started: mpsc::UnboundedReceiver<Started>,
     start_tx: mpsc::UnboundedSender<StartRequest>,
     taps: HashMap<u64, Tap>,
     /// Group → the tap watching it.
     groups: HashMap<String, u64>,
     /// Group → the tap being started for it.
     starting: HashMap<String, u64>,
-    /// Group → (failures in a row, no retry before).
-    backoff: HashMap<String, (u32, Option<Instant>)>,
+    /// Group → its taps' recent failures.
+    backoff: HashMap<String, Backoff>,
+    /// For a one-shot snapshot of our own (see [`Worker::look`]).
+    tmux: Tmux,
+    fresh_tx: mpsc::UnboundedSender<Option<Snapshot>>,
+    fresh: mpsc::UnboundedReceiver<Option<Snapshot>>,
+    /// A one-shot snapshot is being taken.
+    looking: bool,
     next_tap: u64,
     panes: HashMap<PaneId, PaneWatch>,
     layout: HashMap<PaneId, Placement>,
@@ -641,7 +691,7 @@ impl Worker {
                 .panes
                 .values()
                 .filter_map(PaneWatch::next_deadline)
-                .chain(self.backoff.values().filter_map(|(_, at)| *at))
+                .chain(self.backoff.values().filter_map(|b| b.retry_at))
                 .min();
             tokio::select! {
                 control = self.inbox.recv() => match control {
@@ -662,7 +712,13 @@ impl Worker {
                     self.follow_and_report(snapshot).await;
                 }
                 Some((tap, event)) = self.tap_inbox.recv() => self.on_tap_event(tap, event).await,
-                Some((tap, group, handle)) = self.started.recv() => self.on_started(tap, group, handle),
+                Some(started) = self.started.recv() => self.on_started(started),
+                Some(fresh) = self.fresh.recv() => {
+                    self.looking = false;
+                    if let Some(snapshot) = fresh {
+                        self.follow_and_report(Arc::new(snapshot)).await;
+                    }
+                }
                 () = sleep_until_opt(deadline) => self.on_deadlines().await,
             }
         }
@@ -788,10 +844,13 @@ impl Worker {
             {
                 continue;
             }
+            // Only the host that failed waits: a phone that left (its
+            // session gone, the tap detached) must not delay the tap on
+            // the phone that stayed.
             if self
                 .backoff
                 .get(&group)
-                .is_some_and(|(_, at)| at.is_some_and(|at| at > Instant::now()))
+                .is_some_and(|b| b.host == want && b.retry_at.is_some_and(|at| at > Instant::now()))
             {
                 continue;
             }
@@ -809,15 +868,22 @@ impl Worker {
         }
     }
 
-    fn on_started(&mut self, tap: u64, group: String, handle: Option<TapHandle>) {
+    fn on_started(&mut self, started: Started) {
+        let Started {
+            tap,
+            group,
+            host,
+            handle,
+        } = started;
         if self.starting.get(&group) == Some(&tap) {
             self.starting.remove(&group);
         }
         let Some(handle) = handle else {
-            let failures = self.backoff.get(&group).map_or(0, |(n, _)| *n) + 1;
-            let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
-            self.backoff
-                .insert(group, (failures, Some(Instant::now() + delay)));
+            // Usually the host went just before (a phone that left at
+            // once): look at what is there now rather than wait for the
+            // next snapshot, which may not come soon.
+            self.failed(group, &host, true);
+            self.look();
             return;
         };
         let want_own = self.wanted.get(&group).map(Wanted::is_own);
@@ -845,10 +911,19 @@ impl Worker {
             "attention: a tap on {} watches session group {group:?}",
             handle.host.session()
         );
-        // Keep the failure count (a tap that keeps ending soon after it
-        // starts backs off further), but no wait now.
-        if let Some(entry) = self.backoff.get_mut(&group) {
-            entry.1 = None;
+        // On the same host, keep the failure count (a tap that keeps
+        // ending soon after it starts backs off further), but no wait now;
+        // a new host starts afresh.
+        let same_host = self
+            .backoff
+            .get(&group)
+            .is_some_and(|b| b.host == Wanted::of(&handle.host));
+        if same_host {
+            if let Some(entry) = self.backoff.get_mut(&group) {
+                entry.retry_at = None;
+            }
+        } else {
+            self.backoff.remove(&group);
         }
         // Panes already showing a prompt (from before we watched) are found
         // by one look at each screen.
@@ -876,19 +951,21 @@ impl Worker {
         };
         match event {
             TapEvent::Ended => {
-                self.taps.remove(&tap);
+                let Some(ended) = self.taps.remove(&tap) else {
+                    return;
+                };
                 if self.groups.get(&group) == Some(&tap) {
                     self.groups.remove(&group);
-                    // Try again after a pause if the group still exists.
-                    let before = if since.elapsed() > Duration::from_secs(10) {
-                        0
-                    } else {
-                        self.backoff.get(&group).map_or(0, |(n, _)| *n)
-                    };
-                    let failures = before + 1;
-                    let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
-                    self.backoff
-                        .insert(group, (failures, Some(Instant::now() + delay)));
+                    // Try again on that host after a pause (a tap that ran
+                    // a while counts as a first failure).
+                    let long = since.elapsed() > Duration::from_secs(10);
+                    self.failed(group, &ended.handle.host, !long);
+                    // A tap we did not ask to leave ended: mostly its host
+                    // went (its phone left; tmux detaches the tap). Nobody
+                    // may publish a snapshot soon (the watcher rode on the
+                    // same host), so look: the tap moves to another phone's
+                    // session, or its own when allowed, at once.
+                    self.look();
                 }
             }
             TapEvent::Output(pane, bytes) => {
@@ -1138,9 +1215,9 @@ impl Worker {
         }
         // Groups whose tap failed or ended may be retried now.
         let mut due = false;
-        for (_, retry_at) in self.backoff.values_mut() {
-            if retry_at.is_some_and(|at| at <= now) {
-                *retry_at = None;
+        for backoff in self.backoff.values_mut() {
+            if backoff.retry_at.is_some_and(|at| at <= now) {
+                backoff.retry_at = None;
                 due = true;
             }
         }
@@ -1148,6 +1225,49 @@ impl Worker {
             let snapshot = Arc::clone(&self.latest);
             self.follow_and_report(snapshot).await;
         }
+    }
+
+    /// A tap of `group` on `host` failed to start or ended: no new one
+    /// there for a while, longer after each failure in a row (`again`:
+    /// counting the failures before).
+    fn failed(&mut self, group: String, host: &Host, again: bool) {
+        let host = Wanted::of(host);
+        let before = self
+            .backoff
+            .get(&group)
+            .filter(|b| again && b.host == host)
+            .map_or(0, |b| b.failures);
+        let failures = before + 1;
+        self.backoff.insert(
+            group,
+            Backoff {
+                failures,
+                retry_at: Some(Instant::now() + Backoff::delay(failures)),
+                host,
+            },
+        );
+    }
+
+    /// Takes a one-shot snapshot (one `tmux list-panes -a`) and follows it
+    /// when it comes; one at a time. Only after a tap failed or ended on its
+    /// own, never while things are quiet.
+    fn look(&mut self) {
+        if self.looking {
+            return;
+        }
+        self.looking = true;
+        let tmux = self.tmux.clone();
+        let fresh = self.fresh_tx.clone();
+        tokio::spawn(async move {
+            let snapshot = match tmux.snapshot().await {
+                Ok(snapshot) => Some(snapshot),
+                Err(error) => {
+                    log::debug!("attention: a one-shot snapshot failed: {error}");
+                    None
+                }
+            };
+            let _ = fresh.send(snapshot);
+        });
     }
 
     /// The tap of `group`, if it sits on a session of its own.

@@ -398,3 +398,23 @@ async fn the_tap_moves_to_the_phone_that_stayed_when_phones_leave_right_after_au
     run_script(&server, &pane, "ring.sh", "printf 'still here\\007\\n'\n");
     attention_for(&mut phone, &pane, "bell").await;
 }
+
+/// A notification written the moment a new window's program starts, before
+/// any snapshot names the pane: it still reaches the phone, placed in its
+/// window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_from_the_first_output_of_a_new_window_reaches_the_phone() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let (mut phone, ..) = attached_client(&server).await;
+    wait_for_tap(&server).await;
+    let fresh = background_program(
+        &server,
+        "work",
+        "fresh",
+        "printf '\\033]9;first words\\007'; exec cat",
+    );
+    let (notify, _) = attention_for(&mut phone, &fresh, "notify").await;
+    assert_eq!(notify["text"], "first words");
+    assert_eq!(notify["session"], "work");
+    assert_eq!(notify["windowIndex"], 1);
+}

@@ -14,10 +14,13 @@
 //! `ignore-size` (it never changes a window's size), `read-only` and
 //! `pause-after` (tmux stops sending a pane's output to a tap that lags
 //! instead of buffering it without bound; the tap turns it back on a moment
-//! later). The host's `detach-on-destroy` is set *on*: when the phone's
-//! session goes, the tap is detached (never moved to another session) and
-//! ends; the monitor then starts one on another phone's session of the
-//! group, if there is one.
+//! later). The monitor pauses a flooding pane the same way on purpose
+//! (`refresh-client -A '%N:pause'`: the flood guard, see
+//! [`AttentionMonitor`](super::AttentionMonitor)'s *Floods*). The host's
+//! `detach-on-destroy` is set *on*: when the phone's session goes, the tap
+//! is detached (never moved to another session) and ends; the monitor then
+//! takes a one-shot snapshot and starts one on another phone's session of
+//! the group, if there is one.
 //!
 //! # Taps on sessions of their own
 //!

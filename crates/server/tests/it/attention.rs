@@ -242,9 +242,8 @@ async fn osc_9_and_osc_777_notifications_reach_the_phone() {
     let (mut phone, ..) = attached_client(&server).await;
     wait_for_tap(&server).await;
     let agent = background_window(&server, "work", "agent");
-    // A notification from a pane the phone already knows (output in the
-    // first moments of a brand-new pane can come before any snapshot
-    // names it).
+    // A notification from a pane the phone already knows (one from the
+    // first output of a brand-new pane has its own test below).
     phone
         .wait_state(|s| pane(s, "work", &agent).is_some())
         .await;

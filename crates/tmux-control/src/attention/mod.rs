@@ -118,12 +118,10 @@ mod reason;
 mod scan;
 pub mod tap;
 
-pub use monitor::{
-    AttentionMonitor, AttentionOptions, Change, Detection, FLOOD_BYTES, FLOOD_WINDOW, FloodGuard,
-    WindowRule,
-};
+pub use monitor::{AttentionMonitor, AttentionOptions, Change, Detection, FloodGuard, WindowRule};
 pub use prompt::{
     LINE_PROMPT_LINES, MENU_LINES, PatternError, Prompt, PromptMatcher, SCREEN_LIMIT,
 };
 pub use reason::{AttentionReason, QuickReply, REPLY_LIMIT, TEXT_LIMIT, clip_text};
 pub use scan::{Notification, OSC_LIMIT, OutputScanner, Scanned, parse_notification};
+pub use tap::{FLOOD_BYTES, FLOOD_WINDOW};

@@ -36,17 +36,6 @@ const DETECTION_QUEUE: usize = 1024;
 /// before it misses pane ids (it then gets `RecvError::Lagged`).
 const OUTPUT_FEED: usize = 1024;
 
-/// The flood guard holds a pane's output back once it has written this
-/// many bytes within [`FLOOD_WINDOW`] (see [`AttentionMonitor`]'s *Floods*).
-pub const FLOOD_BYTES: usize = 256 * 1024;
-
-/// See [`FLOOD_BYTES`].
-pub const FLOOD_WINDOW: Duration = Duration::from_millis(500);
-
-/// A pause asked for that tmux has not confirmed (`%pause`) after this long
-/// is taken as refused (the pane or the tap went): the guard counts again.
-const PAUSE_UNCONFIRMED: Duration = Duration::from_secs(3);
-
 /// How far a receiver of [`AttentionMonitor::flood_guard`] may fall behind.
 const GUARD_FEED: usize = 256;
 
@@ -295,11 +284,13 @@ enum Control {
 /// unescape and scan it. For a pane that prints megabytes (`cat` of a big
 /// log, `seq 1 4000000`) that cost more CPU than serving the phone that
 /// watches it. So a *flood guard* holds a pane's output back once it wrote
-/// [`FLOOD_BYTES`] within [`FLOOD_WINDOW`]: the tap sends `refresh-client
-/// -A '%N:pause'`, tmux drops what it had queued for the tap and sends it
-/// nothing more of the pane; half a second later the tap sends
-/// `%N:continue` (tmux then sends only what the pane writes from then on),
-/// and the guard holds it back again if it is still flooding. Both are
+/// [`FLOOD_BYTES`](super::FLOOD_BYTES) within
+/// [`FLOOD_WINDOW`](super::FLOOD_WINDOW): the tap counts what it reads
+/// and sends `refresh-client -A '%N:pause'`; tmux drops what it had queued
+/// for the tap and sends it nothing more of the pane (the lines already on
+/// their way are dropped unread); half a second later the monitor has the
+/// tap send `%N:continue` (tmux then sends only what the pane writes from
+/// then on), and the guard holds it back again if it is still flooding. Both are
 /// tmux 3.3a's own flow control (the same as its `pause-after` flag), so:
 ///
 /// - a paused pane keeps running: tmux stops reading a pane only when every
@@ -566,13 +557,8 @@ struct PaneWatch {
     silence_at: Option<Instant>,
     /// When to turn paused output back on.
     resume_at: Option<Instant>,
-    /// Bytes heard since `flood_since` (see [`FLOOD_BYTES`]).
-    flood_bytes: usize,
-    flood_since: Option<Instant>,
-    /// When the flood guard asked the tap to pause the pane, until tmux
-    /// confirms with `%pause` (then `resume_at` is set) or
-    /// [`PAUSE_UNCONFIRMED`] passes.
-    pause_asked: Option<Instant>,
+    /// The taps that paused it (continued at `resume_at`).
+    paused_on: Vec<u64>,
     /// The flood guard paused it (not tmux's `pause-after`).
     guarded: bool,
     last_bell: Option<Instant>,
@@ -594,9 +580,7 @@ impl PaneWatch {
             capture_at: None,
             silence_at: None,
             resume_at: None,
-            flood_bytes: 0,
-            flood_since: None,
-            pause_asked: None,
+            paused_on: Vec::new(),
             guarded: false,
             last_bell: None,
             prompt: None,
@@ -979,14 +963,27 @@ impl Worker {
                 }
                 self.on_output(tap, pane, &bytes).await;
             }
-            TapEvent::Paused(pane) => {
+            TapEvent::Paused { pane, flood } => {
                 let watch = self
                     .panes
-                    .entry(pane)
+                    .entry(pane.clone())
                     .or_insert_with(|| PaneWatch::new(tap));
-                watch.pause_asked = None;
+                if !watch.paused_on.contains(&tap) {
+                    watch.paused_on.push(tap);
+                }
                 if watch.resume_at.is_none() {
                     watch.resume_at = Some(Instant::now() + RESUME_AFTER);
+                }
+                // (`replace` first: the pane counts as guarded whether or
+                // not anyone listens.)
+                if flood
+                    && !std::mem::replace(&mut watch.guarded, true)
+                    && self.guard.receiver_count() > 0
+                {
+                    let _ = self.guard.send(FloodGuard {
+                        pane,
+                        holding: true,
+                    });
                 }
             }
             TapEvent::Screen(pane, screen) => self.on_screen(tap, pane, screen).await,
@@ -1025,7 +1022,6 @@ impl Worker {
             }
             (scanned, coalesced)
         };
-        self.guard_flood(tap, &pane, bytes.len(), now);
         let activity = self.heard(tap, &pane, now);
         let mut raised = Vec::new();
         if self.options.bell && scanned.bells > 0 && !coalesced {
@@ -1073,59 +1069,18 @@ impl Worker {
         rule.1 && was_quiet
     }
 
-    /// Counts `len` bytes of the pane's output against the flood guard and,
-    /// past [`FLOOD_BYTES`] within [`FLOOD_WINDOW`], asks `tap` to pause
-    /// it (see [`AttentionMonitor`]'s *Floods*).
-    fn guard_flood(&mut self, tap: u64, pane: &PaneId, len: usize, now: Instant) {
-        let Some(watch) = self.panes.get_mut(pane) else {
-            return;
-        };
-        // Paused already: these are lines tmux sent before it paused.
-        if watch.resume_at.is_some() {
-            return;
-        }
-        if let Some(asked) = watch.pause_asked {
-            if now.duration_since(asked) < PAUSE_UNCONFIRMED {
-                return;
-            }
-            watch.pause_asked = None;
-        }
-        if watch
-            .flood_since
-            .is_none_or(|since| now.duration_since(since) >= FLOOD_WINDOW)
-        {
-            watch.flood_since = Some(now);
-            watch.flood_bytes = 0;
-        }
-        watch.flood_bytes += len;
-        if watch.flood_bytes < FLOOD_BYTES {
-            return;
-        }
-        watch.flood_bytes = 0;
-        watch.flood_since = None;
-        watch.pause_asked = Some(now);
-        watch.guarded = true;
-        if let Some(tap) = self.taps.get(&tap) {
-            tap.handle.send(TapCommand::Pause(pane.clone()));
-        }
-        if self.guard.receiver_count() > 0 {
-            let _ = self.guard.send(FloodGuard {
-                pane: pane.clone(),
-                holding: true,
-            });
-        }
-    }
-
     /// Turns a paused pane's output back on. It was writing when it was
     /// paused, and what it wrote since is not sent: it counts as output now
     /// (so its screen is checked once it goes quiet).
     async fn resume(&mut self, pane: PaneId, now: Instant) {
-        if let Some(tap) = self.tap_of(&pane) {
-            tap.send(TapCommand::Continue(pane.clone()));
-        }
         let Some(watch) = self.panes.get_mut(&pane) else {
             return;
         };
+        for tap in std::mem::take(&mut watch.paused_on) {
+            if let Some(tap) = self.taps.get(&tap) {
+                tap.handle.send(TapCommand::Continue(pane.clone()));
+            }
+        }
         let tap = watch.tap;
         if std::mem::take(&mut watch.guarded) && self.guard.receiver_count() > 0 {
             let _ = self.guard.send(FloodGuard {

@@ -375,11 +375,17 @@ async fn a_flood_is_held_back_and_its_pane_still_runs_to_the_end_with_only_a_tap
     let (monitor, _rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots, fast_options());
     let mut guard = monitor.flood_guard();
     wait_for_taps(&sandbox, 1).await;
-    let clients = sandbox
-        .run(&["list-clients", "-F", "#{client_control_mode}"])
-        .await
-        .unwrap();
-    assert_eq!(clients.trim(), "1", "only the tap is attached");
+    let clients = || async {
+        sandbox
+            .run(&["list-clients", "-F", "#{client_control_mode} #{client_name}"])
+            .await
+            .unwrap()
+    };
+    let tap = clients().await;
+    assert!(
+        tap.starts_with("1 ") && tap.trim().lines().count() == 1,
+        "only the tap is attached: {tap}"
+    );
 
     // A first flood turns the guard on; the second is written while it
     // holds the pane (and each time it lets go, it holds it again). Were
@@ -401,6 +407,9 @@ async fn a_flood_is_held_back_and_its_pane_still_runs_to_the_end_with_only_a_tap
     expect_guard(&mut guard, &pane, true).await;
     std::fs::write(&go, b"").unwrap();
     wait_for_file(&done, "the flooding program to finish").await;
+    // The same tap all along: a new one would have started with the pane
+    // on.
+    assert_eq!(clients().await, tap);
     // Once it has gone quiet the guard lets go for good.
     expect_guard(&mut guard, &pane, false).await;
     monitor.shutdown().await;

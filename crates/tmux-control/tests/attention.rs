@@ -377,7 +377,11 @@ async fn a_flood_is_held_back_and_its_pane_still_runs_to_the_end_with_only_a_tap
     wait_for_taps(&sandbox, 1).await;
     let clients = || async {
         sandbox
-            .run(&["list-clients", "-F", "#{client_control_mode} #{client_name}"])
+            .run(&[
+                "list-clients",
+                "-F",
+                "#{client_control_mode} #{client_name}",
+            ])
             .await
             .unwrap()
     };

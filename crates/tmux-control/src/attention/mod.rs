@@ -29,9 +29,10 @@
 //! big log): without a bound it tripled tmux-mobile's CPU during the W1
 //! benchmark (`seq 1 4000000`, 0.54 s against 0.16–0.19 s with attention
 //! off), and tmux's own time went into escaping the copy (the marker came
-//! ≈ 1 s later). So a flood guard in the monitor pauses a pane's output to its tap
-//! once the pane wrote [`FLOOD_BYTES`] within [`FLOOD_WINDOW`], and lets it
-//! go again half a second later, as long as the flood lasts; see
+//! ≈ 1 s later). So a flood guard in each tap pauses a pane's output to
+//! that tap once the pane wrote [`FLOOD_BYTES`] within [`FLOOD_WINDOW`],
+//! and the monitor lets it go again half a second later, as long as the
+//! flood lasts; see
 //! [`AttentionMonitor`]'s *Floods* for how it uses tmux's own flow control
 //! and why the pane never stops. **What is given up:** a bell or an OSC
 //! 9/777 notification that a pane writes while its output is held back

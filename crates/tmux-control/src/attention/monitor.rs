@@ -297,7 +297,9 @@ enum Control {
 ///   attached client is a control client that turned the pane `off`, and a
 ///   *paused* pane is not `off` (`server_client_check_pane_buffer`,
 ///   `control_pane_offset` in tmux 3.3a), even when our taps are the only
-///   clients attached;
+///   clients attached (which is why the guard pauses rather than turning
+///   the pane `off`: with no phone's terminal attached, `off` would freeze
+///   the pane's program);
 /// - when the guard lets go, the pane counts as having written something
 ///   at that moment: its screen is checked for a prompt once it has been
 ///   quiet for [`AttentionOptions::quiet`] (the check reads the screen, it

@@ -417,3 +417,24 @@ async fn a_notification_from_the_first_output_of_a_new_window_reaches_the_phone(
     assert_eq!(notify["session"], "work");
     assert_eq!(notify["windowIndex"], 1);
 }
+
+/// The only phone closes its sockets right after `auth_ok`, while the
+/// server is still making its session: the session stays for the resume
+/// grace (the phone may come back, or be told by Web Push), so it must be
+/// watched like any other: the state watcher and the tap ride on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_that_leaves_right_after_auth_ok_still_has_its_session_watched() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let mut fleeting = Control::connect(&server).await;
+    let ok = fleeting.auth(&server, None).await;
+    drop(fleeting);
+    let own = format!("tmux-mobile-client-{}", ok["clientId"].as_str().unwrap());
+    crate::common::eventually("the phone's session", || {
+        crate::common::managed_sessions(&server) == [own.clone()]
+    })
+    .await;
+    crate::common::eventually("the tap on the phone's session", || {
+        tap_sessions(&server) == [own.clone()]
+    })
+    .await;
+}

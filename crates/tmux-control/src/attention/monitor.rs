@@ -1207,7 +1207,7 @@ impl Worker {
 
     /// Takes a one-shot snapshot (one `tmux list-panes -a`) and follows it
     /// when it comes; one at a time. Only after a tap failed or ended on its
-    /// own, never while things are quiet.
+    /// own, never while things are quiet. (No tmux server: no snapshot.)
     fn look(&mut self) {
         if self.looking {
             return;
@@ -1216,7 +1216,10 @@ impl Worker {
         let tmux = self.tmux.clone();
         let fresh = self.fresh_tx.clone();
         tokio::spawn(async move {
-            let snapshot = match tmux.snapshot().await {
+            // Not counted as activity: a command client that never attaches
+            // makes tmux notify nothing, so it must not delay the start of
+            // the tap this snapshot is for (see `starter`).
+            let snapshot = match tmux.probe_snapshot().await {
                 Ok(snapshot) => Some(snapshot),
                 Err(error) => {
                     log::debug!("attention: a one-shot snapshot failed: {error}");

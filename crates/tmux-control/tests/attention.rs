@@ -358,10 +358,11 @@ async fn wait_for_file(path: &std::path::Path, what: &str) {
 }
 
 /// tmux stops reading a pane when every attached client is a control
-/// client that turned the pane `off`; the guard *pauses* it instead, which
-/// never does. Here the tap is the only client attached anywhere (a
-/// phone's session without its PTY, no watcher): the flooding program
-/// still runs to its end while the guard holds its output back.
+/// client that cannot take more of it (from 3.4 on, also one that turned
+/// the pane `off`); a pane the guard *paused* never counts. Here the tap is
+/// the only client attached anywhere (a phone's session without its PTY,
+/// no watcher): the flooding program still runs to its end while the guard
+/// holds its output back, and the tap is never replaced meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_is_held_back_and_its_pane_still_runs_to_the_end_with_only_a_tap_attached() {
     let sandbox = IsolatedTmux::new().unwrap();
@@ -392,9 +393,7 @@ async fn a_flood_is_held_back_and_its_pane_still_runs_to_the_end_with_only_a_tap
     );
 
     // A first flood turns the guard on; the second is written while it
-    // holds the pane (and each time it lets go, it holds it again). Were
-    // the pane `off` instead of paused, tmux would stop reading it and the
-    // second flood would never end.
+    // holds the pane (and each time it lets go, it holds it again).
     let go = sandbox.dir().join("flood-go");
     let done = sandbox.dir().join("flood-done");
     run_script(

@@ -293,13 +293,15 @@ enum Control {
 /// then on), and the guard holds it back again if it is still flooding. Both are
 /// tmux 3.3a's own flow control (the same as its `pause-after` flag), so:
 ///
-/// - a paused pane keeps running: tmux stops reading a pane only when every
-///   attached client is a control client that turned the pane `off`, and a
-///   *paused* pane is not `off` (`server_client_check_pane_buffer`,
-///   `control_pane_offset` in tmux 3.3a), even when our taps are the only
-///   clients attached (which is why the guard pauses rather than turning
-///   the pane `off`: with no phone's terminal attached, `off` would freeze
-///   the pane's program);
+/// - a paused pane keeps running, even when our taps are the only clients
+///   attached: tmux stops reading a pane when every attached client is a
+///   control client that cannot take more of it, and a *paused* pane never
+///   counts as such (`control_pane_offset` gives it `off = 0`;
+///   `server_client_check_pane_buffer`). That is why the guard pauses rather
+///   than turning the pane `off`: from tmux 3.4 on, a pane every attached
+///   client turned `off` is not read any more, which would freeze the
+///   program of a pane no phone's terminal shows (3.3a ignores that flag,
+///   a bug fixed in 3.4: tmux commit ee431d48, GitHub issue 3250);
 /// - when the guard lets go, the pane counts as having written something
 ///   at that moment: its screen is checked for a prompt once it has been
 ///   quiet for [`AttentionOptions::quiet`] (the check reads the screen, it

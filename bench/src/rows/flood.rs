@@ -1,7 +1,8 @@
 //! Floods: `seq 1 4000000` and a marker, typed into the attached pane,
 //! timed until the marker is visible at the client (W1, side by side with
-//! ttyd), with 50 clients watching (W6), and with a second client that
-//! never reads (W8).
+//! ttyd, and with attention turned off so that what watching panes costs
+//! stays visible), with 50 clients watching (W6), and with a second client
+//! that never reads (W8).
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use crate::client::{Pumped, Terminal, TmClient, ttyd_attach, wait_visible};
 use crate::procfs::{CpuMeter, RssSampler, rss_bytes};
 use crate::report::{Kind, Outcome, num};
 use crate::screen::Scanner;
-use crate::servers::{PROMPT, START_WAIT, TmServer, TtydServer};
+use crate::servers::{PROMPT, START_WAIT, TmServer, TmuxServer, TtydServer};
 use crate::stats::Samples;
 
 /// Lines `seq` prints.
@@ -64,11 +65,27 @@ async fn measured_flood(
     Ok((secs, cpu.cpu_used()?))
 }
 
-/// W1: time to the marker and server CPU, tmux-mobile and (with
-/// `--vs-ttyd`) ttyd, repetitions interleaved.
+/// tmux-mobile with `[attention] enabled = false` (a config file in its
+/// tmux sandbox): no attention taps at all.
+fn start_without_attention(bench: &Bench) -> Result<TmServer, String> {
+    let tmux = TmuxServer::start(&[])?;
+    let config = tmux.sandbox().tmpdir().join("attention-off.toml");
+    std::fs::write(&config, "[attention]\nenabled = false\n")
+        .map_err(|e| format!("writing {}: {e}", config.display()))?;
+    let config = config.display().to_string();
+    TmServer::start_on(
+        &bench.bin,
+        tmux,
+        TmServer::command(&["--config", config.as_str()]),
+    )
+}
+
+/// W1: time to the marker and server CPU, tmux-mobile, tmux-mobile with
+/// attention off and (with `--vs-ttyd`) ttyd, repetitions interleaved.
 pub(crate) fn w1(bench: &Bench) -> Result<Outcome, String> {
     let reps = bench.reps(3, 1);
     let tm = TmServer::start(&bench.bin)?;
+    let quiet = start_without_attention(bench)?;
     let ttyd = bench.ttyd.as_deref().map(TtydServer::start).transpose()?;
     let (mut time, mut cpu, mut ttyd_time, mut ttyd_cpu) = (
         Samples::new(),
@@ -77,12 +94,18 @@ pub(crate) fn w1(bench: &Bench) -> Result<Outcome, String> {
         Samples::new(),
     );
     let (mut time_ratio, mut cpu_ratio) = (Samples::new(), Samples::new());
+    let (mut off_time, mut off_cpu) = (Samples::new(), Samples::new());
     bench.rt.block_on(async {
         let mut ours = TmClient::attach(tm.port, &tm.token, START_WAIT)
             .await?
             .pumped();
         let mut our_screen = Scanner::new();
         ready(&mut ours, &mut our_screen).await?;
+        let mut unwatched = TmClient::attach(quiet.port, &quiet.token, START_WAIT)
+            .await?
+            .pumped();
+        let mut unwatched_screen = Scanner::new();
+        ready(&mut unwatched, &mut unwatched_screen).await?;
         let mut theirs = match &ttyd {
             Some(t) => {
                 let mut c = ttyd_attach(t.port).await?;
@@ -97,6 +120,15 @@ pub(crate) fn w1(bench: &Bench) -> Result<Outcome, String> {
                 measured_flood(&mut ours, &mut our_screen, tm.pid(), &format!("r{rep}")).await?;
             time.push(t);
             cpu.push(c);
+            let (ot, oc) = measured_flood(
+                &mut unwatched,
+                &mut unwatched_screen,
+                quiet.pid(),
+                &format!("o{rep}"),
+            )
+            .await?;
+            off_time.push(ot);
+            off_cpu.push(oc);
             if let Some((client, screen, pid)) = theirs.as_mut() {
                 let (tt, tc) = measured_flood(client, screen, *pid, &format!("r{rep}")).await?;
                 ttyd_time.push(tt);
@@ -116,6 +148,21 @@ pub(crate) fn w1(bench: &Bench) -> Result<Outcome, String> {
         time.clone(),
     );
     o.figure("server CPU", "tmux-mobile", "s", Kind::Run, cpu.clone());
+    o.figure(
+        "time to marker",
+        "tmux-mobile, attention off",
+        "s",
+        Kind::Run,
+        off_time,
+    );
+    o.figure(
+        "server CPU",
+        "tmux-mobile, attention off",
+        "s",
+        Kind::Run,
+        off_cpu,
+    );
+    o.note("attention off: a second server with `[attention] enabled = false` (no taps), floods interleaved with the first's; the difference is what watching every pane costs during a flood");
     if ttyd.is_some() {
         o.figure("time to marker", "ttyd", "s", Kind::Run, ttyd_time);
         o.figure("server CPU", "ttyd", "s", Kind::Run, ttyd_cpu);

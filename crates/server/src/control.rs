@@ -511,6 +511,11 @@ impl Control {
             }
         }
         if !self.ensure_attached(client, preferred).await {
+            // The socket may have closed once the phone's session was
+            // made: it stays for the resume grace, so the state watcher
+            // (and the attention taps, which ride on it) must still learn
+            // of it.
+            self.shared.refresh_state().await;
             return false;
         }
         self.start_pushing().await

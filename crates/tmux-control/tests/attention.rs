@@ -1,19 +1,23 @@
 //! The attention monitor against a real tmux on a private socket: a bell,
 //! OSC 9 / OSC 777 notifications, a prompt (and its disappearance) and
 //! silence in panes nobody is looking at, from programs run in the panes;
-//! and an idle server still costs no process.
+//! an idle server still costs no process; and the flood guard holds a
+//! flooding pane's output back without stopping the pane, and still finds
+//! the prompt at the end of a flood and a bell after it.
 
 mod common;
 
 use std::time::Duration;
 
 use common::{DEADLINE, control_clients, phone};
+use std::sync::Arc;
+
 use tmux_mobile_tmux_control::attention::{
-    AttentionMonitor, AttentionOptions, AttentionReason, Change, Detection, WindowRule,
+    AttentionMonitor, AttentionOptions, AttentionReason, Change, Detection, FloodGuard, WindowRule,
 };
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{PaneId, StateWatcher, WatcherOptions};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::Instant;
 
 fn fast_options() -> AttentionOptions {
@@ -329,4 +333,195 @@ async fn output_of_any_pane_is_a_change_event_for_subscribers() {
     }
     monitor.shutdown().await;
     watcher.shutdown().await;
+}
+
+/// Waits for the flood guard to start (`holding`) or stop holding `pane`.
+async fn expect_guard(guard: &mut broadcast::Receiver<FloodGuard>, pane: &PaneId, holding: bool) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        match tokio::time::timeout_at(deadline, guard.recv()).await {
+            Ok(Ok(event)) if &event.pane == pane && event.holding == holding => return,
+            Ok(Ok(_) | Err(broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(error)) => panic!("the guard feed ended: {error}"),
+            Err(_) => panic!("the flood guard never turned {holding} for {pane}"),
+        }
+    }
+}
+
+/// Polls (with [`DEADLINE`]) until `path` exists.
+async fn wait_for_file(path: &std::path::Path, what: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// tmux stops reading a pane when every attached client is a control
+/// client that cannot take more of it (from 3.4 on, also one that turned
+/// the pane `off`); a pane the guard *paused* never counts. Here the tap is
+/// the only client attached anywhere (a phone's session without its PTY,
+/// no watcher): the flooding program still runs to its end while the guard
+/// holds its output back, and the tap is never replaced meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_is_held_back_and_its_pane_still_runs_to_the_end_with_only_a_tap_attached() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("main").await.unwrap();
+    phone(&sandbox, "main", "p1").await;
+    let pane = background_window(&sandbox, "flood").await;
+    // No state watcher: its control client (`no-output`) would keep the
+    // pane read whatever the tap does. One snapshot, published by hand.
+    let snapshot = sandbox.tmux().snapshot().await.unwrap();
+    let (_publish, snapshots) = watch::channel(Arc::new(snapshot));
+    let (monitor, _rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots, fast_options());
+    let mut guard = monitor.flood_guard();
+    wait_for_taps(&sandbox, 1).await;
+    let clients = || async {
+        sandbox
+            .run(&[
+                "list-clients",
+                "-F",
+                "#{client_control_mode} #{client_name}",
+            ])
+            .await
+            .unwrap()
+    };
+    let tap = clients().await;
+    assert!(
+        tap.starts_with("1 ") && tap.trim().lines().count() == 1,
+        "only the tap is attached: {tap}"
+    );
+
+    // A first flood turns the guard on; the second is written while it
+    // holds the pane (and each time it lets go, it holds it again).
+    let go = sandbox.dir().join("flood-go");
+    let done = sandbox.dir().join("flood-done");
+    run_script(
+        &sandbox,
+        &pane,
+        "flood.sh",
+        &format!(
+            "seq 1 1000000\nwhile [ ! -e '{go}' ]; do sleep 0.05; done\nseq 1 1000000\n: > '{done}'\n",
+            go = go.display(),
+            done = done.display()
+        ),
+    )
+    .await;
+    expect_guard(&mut guard, &pane, true).await;
+    std::fs::write(&go, b"").unwrap();
+    wait_for_file(&done, "the flooding program to finish").await;
+    // The same tap all along: a new one would have started with the pane
+    // on.
+    assert_eq!(clients().await, tap);
+    // Once it has gone quiet the guard lets go for good.
+    expect_guard(&mut guard, &pane, false).await;
+    monitor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prompt_at_the_end_of_a_flood_and_a_bell_after_it_are_reported() {
+    let (sandbox, watcher, monitor, mut rx) = start().await;
+    let mut guard = monitor.flood_guard();
+    let pane = background_window(&sandbox, "flood").await;
+    run_script(
+        &sandbox,
+        &pane,
+        "flood-then-ask.sh",
+        "seq 1 2000000\nprintf 'Overwrite the old build? [y/N] '\nread answer\nprintf 'ok\\007\\n'\n",
+    )
+    .await;
+    expect_guard(&mut guard, &pane, true).await;
+    // The tail of the flood and the prompt were held back (or not): the
+    // screen is read once the pane has gone quiet.
+    let change = expect(
+        &mut rx,
+        &pane,
+        "the prompt after the flood",
+        raised(AttentionReason::Prompt),
+    )
+    .await;
+    let Change::Raised { text, .. } = change else {
+        unreachable!()
+    };
+    assert_eq!(text, "Overwrite the old build? [y/N]");
+    // No bell rang so far: the flood printed none.
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "y", "Enter"])
+        .await
+        .unwrap();
+    expect(
+        &mut rx,
+        &pane,
+        "the bell after the flood",
+        raised(AttentionReason::Bell),
+    )
+    .await;
+    monitor.shutdown().await;
+    watcher.shutdown().await;
+}
+
+/// A window whose program sends a notification the moment it starts: the
+/// tap is in the window's session group already, so it hears it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_from_the_first_output_of_a_new_window_is_reported() {
+    let (sandbox, watcher, monitor, mut rx) = start().await;
+    let id = sandbox
+        .run(&[
+            "new-window",
+            "-d",
+            "-t",
+            "=main:",
+            "-n",
+            "fresh",
+            "-P",
+            "-F",
+            "#{pane_id}",
+            "printf '\\033]9;fresh pane says hi\\007'; exec sleep 600",
+        ])
+        .await
+        .unwrap();
+    let pane: PaneId = id.trim().parse().unwrap();
+    let change = expect(
+        &mut rx,
+        &pane,
+        "the new window's notification",
+        raised(AttentionReason::Notify),
+    )
+    .await;
+    let Change::Raised { text, .. } = change else {
+        unreachable!()
+    };
+    assert_eq!(text, "fresh pane says hi");
+    monitor.shutdown().await;
+    watcher.shutdown().await;
+}
+
+/// A tap whose host (a phone's session) goes while nobody publishes a new
+/// snapshot (the phone left right after it came; the state watcher has not
+/// looked yet): the monitor looks for itself and moves the tap to the phone
+/// that is still there, instead of retrying the dead host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tap_whose_host_goes_moves_to_another_phone_without_a_new_snapshot() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("main").await.unwrap();
+    let a = phone(&sandbox, "main", "a").await;
+    let z = phone(&sandbox, "main", "z").await;
+    let pane = background_window(&sandbox, "bg").await;
+    let snapshot = sandbox.tmux().snapshot().await.unwrap();
+    let (_publish, snapshots) = watch::channel(Arc::new(snapshot));
+    let (monitor, mut rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots, fast_options());
+    let first = wait_for_taps(&sandbox, 1).await.remove(0);
+    let (gone, stays) = if first == a { (a, z) } else { (z, a) };
+    sandbox
+        .run(&["kill-session", "-t", &format!("={gone}")])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    while wait_for_taps(&sandbox, 1).await != [stays.clone()] {
+        assert!(Instant::now() < deadline, "the tap never moved to {stays}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    run_script(&sandbox, &pane, "ring.sh", "printf 'moved\\007\\n'\n").await;
+    expect(&mut rx, &pane, "the bell", raised(AttentionReason::Bell)).await;
+    monitor.shutdown().await;
 }

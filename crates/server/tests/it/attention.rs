@@ -242,9 +242,8 @@ async fn osc_9_and_osc_777_notifications_reach_the_phone() {
     let (mut phone, ..) = attached_client(&server).await;
     wait_for_tap(&server).await;
     let agent = background_window(&server, "work", "agent");
-    // A notification from a pane the phone already knows (output in the
-    // first moments of a brand-new pane can come before any snapshot
-    // names it).
+    // A notification from a pane the phone already knows (one from the
+    // first output of a brand-new pane has its own test below).
     phone
         .wait_state(|s| pane(s, "work", &agent).is_some())
         .await;
@@ -348,4 +347,94 @@ async fn silence_and_activity_are_reported_for_the_windows_that_opt_in() {
         before.iter().all(|a| a["paneId"] != misc.as_str()),
         "{before:?}"
     );
+}
+
+/// The sessions the attention taps (read-only control clients) ride on.
+fn tap_sessions(server: &TestServer) -> Vec<String> {
+    server
+        .tmux_run(&[
+            "list-clients",
+            "-F",
+            "#{client_control_mode} #{client_readonly} #{session_name}",
+        ])
+        .map(|out| {
+            out.lines()
+                .filter_map(|l| l.strip_prefix("1 1 "))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Phones whose sockets close right after `auth_ok`: each leaves a session
+/// behind for the resume grace, which the taps may pick as their host. Once
+/// those are gone the tap must ride on the phone that stayed (and hear its
+/// windows), not wait on a host that no longer exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tap_moves_to_the_phone_that_stayed_when_phones_leave_right_after_auth_ok() {
+    use std::time::Duration;
+
+    let server = TestServer::builder()
+        .with_sessions(&["work"])
+        .resume_grace(Duration::from_millis(300))
+        .start()
+        .await;
+    for _ in 0..3 {
+        let mut fleeting = Control::connect(&server).await;
+        fleeting.auth(&server, None).await;
+        drop(fleeting);
+    }
+    let (mut phone, _, own, _) = attached_client(&server).await;
+    crate::common::eventually("the fleeting phones' sessions to go", || {
+        crate::common::managed_sessions(&server) == [own.clone()]
+    })
+    .await;
+    crate::common::eventually("the tap on the phone that stayed", || {
+        tap_sessions(&server) == [own.clone()]
+    })
+    .await;
+    let pane = background_window(&server, "work", "after");
+    run_script(&server, &pane, "ring.sh", "printf 'still here\\007\\n'\n");
+    attention_for(&mut phone, &pane, "bell").await;
+}
+
+/// A notification written the moment a new window's program starts, before
+/// any snapshot names the pane: it still reaches the phone, placed in its
+/// window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_from_the_first_output_of_a_new_window_reaches_the_phone() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let (mut phone, ..) = attached_client(&server).await;
+    wait_for_tap(&server).await;
+    let fresh = background_program(
+        &server,
+        "work",
+        "fresh",
+        "printf '\\033]9;first words\\007'; exec cat",
+    );
+    let (notify, _) = attention_for(&mut phone, &fresh, "notify").await;
+    assert_eq!(notify["text"], "first words");
+    assert_eq!(notify["session"], "work");
+    assert_eq!(notify["windowIndex"], 1);
+}
+
+/// The only phone closes its sockets right after `auth_ok`, while the
+/// server is still making its session: the session stays for the resume
+/// grace (the phone may come back, or be told by Web Push), so it must be
+/// watched like any other: the state watcher and the tap ride on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_that_leaves_right_after_auth_ok_still_has_its_session_watched() {
+    let server = TestServer::builder().with_sessions(&["work"]).start().await;
+    let mut fleeting = Control::connect(&server).await;
+    let ok = fleeting.auth(&server, None).await;
+    drop(fleeting);
+    let own = format!("tmux-mobile-client-{}", ok["clientId"].as_str().unwrap());
+    crate::common::eventually("the phone's session", || {
+        crate::common::managed_sessions(&server) == [own.clone()]
+    })
+    .await;
+    crate::common::eventually("the tap on the phone's session", || {
+        tap_sessions(&server) == [own.clone()]
+    })
+    .await;
 }

@@ -11,7 +11,7 @@
 //!
 //! | mechanism | sees | latency | cost |
 //! |---|---|---|---|
-//! | control-mode `%output` | every byte a pane's program writes (BEL, OSC 9/777, any output) | immediate (≈ 1–3 ms bell → event) | tmux copies each pane's output once more (escaped) to the tap, and we scan it; nothing while idle |
+//! | control-mode `%output` | every byte a pane's program writes (BEL, OSC 9/777, any output) | immediate (≈ 1–3 ms bell → event) | tmux copies each pane's output once more (escaped) to the tap, and we scan it (a flooding pane's is held back, see *Floods* below); nothing while idle |
 //! | `refresh-client -B` subscriptions | a format's value (e.g. `#{window_bell_flag}`) | checked once a second by tmux | a format expansion per second inside tmux |
 //! | alert flags (`window_bell_flag`, `monitor-activity`, `monitor-silence`) | bell / activity / silence per window (not pane) | only as fast as they are read (subscription or snapshot) | silence and activity need window options set, which would change the user's windows |
 //!
@@ -22,6 +22,41 @@
 //! control-mode client riding on a phone's grouped session of that group.
 //! The user's windows, options and sessions are left as they are. While no
 //! pane writes anything, nothing runs: no process, no timer.
+//!
+//! # Floods
+//!
+//! Hearing every byte costs most when a pane prints megabytes (`cat` of a
+//! big log): without a bound it tripled tmux-mobile's CPU during the W1
+//! benchmark (`seq 1 4000000`, 0.54 s against 0.16–0.19 s with attention
+//! off), and tmux's own time went into escaping the copy (the marker came
+//! ≈ 1 s later). So a flood guard in each tap pauses a pane's output to
+//! that tap once the pane wrote [`FLOOD_BYTES`] within [`FLOOD_WINDOW`],
+//! and the monitor lets it go again half a second later, as long as the
+//! flood lasts; see
+//! [`AttentionMonitor`]'s *Floods* for how it uses tmux's own flow control
+//! and why the pane never stops. **What is given up:** a bell or an OSC
+//! 9/777 notification that a pane writes while its output is held back
+//! (inside a flood of that pane, or within half a second of its end) is not
+//! reported. A prompt is still found (the screen is read once the pane goes
+//! quiet), and silence and activity count the held-back output.
+//!
+//! # New panes, new session groups
+//!
+//! A tap hears a pane from its program's first byte when the pane's window
+//! is in the tap's session group: tmux 3.3a links a new window into every
+//! session of the group (the tap's host included) in the same command that
+//! starts its program (`spawn_window`), before its event loop reads
+//! anything from the pane, so `new-window` or `split-window` in a watched group misses
+//! nothing (tested with a program that writes an OSC 9 at once). What is
+//! missed is output of a *session group that has no tap yet*: a session
+//! created while no phone is on its group, until its tap starts (only when
+//! watched unattended, below; the tap starts at a quiet moment, ≥ 750 ms
+//! after the session appears, since a control client starting amid tmux's
+//! notifications can crash tmux 3.3a), and a group a phone has just moved
+//! to, until its tap starts. A bell or notification written in that moment
+//! is lost: tmux keeps no trace of either (it drops OSC 9/777, and a tap's
+//! output starts where the pane is when it attaches). A prompt showing by
+//! then is found by the tap's first look at each screen.
 //!
 //! # What is not watched
 //!
@@ -84,9 +119,10 @@ mod reason;
 mod scan;
 pub mod tap;
 
-pub use monitor::{AttentionMonitor, AttentionOptions, Change, Detection, WindowRule};
+pub use monitor::{AttentionMonitor, AttentionOptions, Change, Detection, FloodGuard, WindowRule};
 pub use prompt::{
     LINE_PROMPT_LINES, MENU_LINES, PatternError, Prompt, PromptMatcher, SCREEN_LIMIT,
 };
 pub use reason::{AttentionReason, QuickReply, REPLY_LIMIT, TEXT_LIMIT, clip_text};
 pub use scan::{Notification, OSC_LIMIT, OutputScanner, Scanned, parse_notification};
+pub use tap::{FLOOD_BYTES, FLOOD_WINDOW};

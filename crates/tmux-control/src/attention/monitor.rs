@@ -36,6 +36,9 @@ const DETECTION_QUEUE: usize = 1024;
 /// before it misses pane ids (it then gets `RecvError::Lagged`).
 const OUTPUT_FEED: usize = 1024;
 
+/// How far a receiver of [`AttentionMonitor::flood_guard`] may fall behind.
+const GUARD_FEED: usize = 256;
+
 /// What the monitor looks for, and how patiently.
 ///
 /// Start from [`AttentionOptions::default`] and change what you need with
@@ -229,6 +232,17 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// The flood guard turned on or off for a pane (see
+/// [`AttentionMonitor::flood_guard`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FloodGuard {
+    /// The pane.
+    pub pane: PaneId,
+    /// `true`: its output is held back from now on; `false`: it is heard
+    /// again.
+    pub holding: bool,
+}
+
 /// Something the monitor noticed about one pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
@@ -263,6 +277,42 @@ enum Control {
 /// Watches every pane of a tmux server for attention; see the
 /// [module documentation](super).
 ///
+/// # Floods
+///
+/// A tap hears every byte a pane writes, and that is not free: tmux escapes
+/// each control byte of it as `\ooo` once more for the tap, and we read,
+/// unescape and scan it. For a pane that prints megabytes (`cat` of a big
+/// log, `seq 1 4000000`) that cost more CPU than serving the phone that
+/// watches it. So a *flood guard* holds a pane's output back once it wrote
+/// [`FLOOD_BYTES`](super::FLOOD_BYTES) within
+/// [`FLOOD_WINDOW`](super::FLOOD_WINDOW): the tap counts what it reads
+/// and sends `refresh-client -A '%N:pause'`; tmux drops what it had queued
+/// for the tap and sends it nothing more of the pane (the lines already on
+/// their way are dropped unread); half a second later the monitor has the
+/// tap send `%N:continue` (tmux then sends only what the pane writes from
+/// then on), and the guard holds it back again if it is still flooding. Both are
+/// tmux 3.3a's own flow control (the same as its `pause-after` flag), so:
+///
+/// - a paused pane keeps running, even when our taps are the only clients
+///   attached: tmux stops reading a pane when every attached client is a
+///   control client that cannot take more of it, and a *paused* pane never
+///   counts as such (`control_pane_offset` gives it `off = 0`;
+///   `server_client_check_pane_buffer`). That is why the guard pauses rather
+///   than turning the pane `off`: from tmux 3.4 on, a pane every attached
+///   client turned `off` is not read any more, which would freeze the
+///   program of a pane no phone's terminal shows (3.3a ignores that flag,
+///   a bug fixed in 3.4: tmux commit ee431d48, GitHub issue 3250);
+/// - when the guard lets go, the pane counts as having written something
+///   at that moment: its screen is checked for a prompt once it has been
+///   quiet for [`AttentionOptions::quiet`] (the check reads the screen, it
+///   needs none of the stream), and the silence and activity opt-ins count
+///   it as output;
+/// - what is given up: a bell or an OSC 9/777 notification written while
+///   the guard holds the pane's output back (inside a flood of that pane,
+///   or within half a second of its end) is not seen.
+///
+/// [`AttentionMonitor::flood_guard`] reports when it turns on and off.
+///
 /// ```no_run
 /// use tmux_mobile_tmux_control::attention::{AttentionMonitor, AttentionOptions};
 /// use tmux_mobile_tmux_control::{StateWatcher, Tmux, TmuxOptions, WatcherOptions};
@@ -285,6 +335,7 @@ pub struct AttentionMonitor {
     control: mpsc::UnboundedSender<Control>,
     task: Mutex<Option<JoinHandle<()>>>,
     output: broadcast::Sender<PaneId>,
+    guard: broadcast::Sender<FloodGuard>,
 }
 
 impl std::fmt::Debug for AttentionMonitor {
@@ -306,6 +357,7 @@ impl AttentionMonitor {
         let (tap_events, tap_inbox) = mpsc::channel(TAP_QUEUE);
         let (started_tx, started) = mpsc::unbounded_channel();
         let output = broadcast::channel(OUTPUT_FEED).0;
+        let guard = broadcast::channel(GUARD_FEED).0;
         let (start_tx, start_rx) = mpsc::unbounded_channel();
         tokio::spawn(starter(
             tmux.clone(),
@@ -317,7 +369,12 @@ impl AttentionMonitor {
             started_tx,
         ));
         let latest = snapshots.borrow().clone();
+        let (fresh_tx, fresh) = mpsc::unbounded_channel();
         let worker = Worker {
+            tmux: tmux.clone(),
+            fresh_tx,
+            fresh,
+            looking: false,
             options,
             snapshots,
             latest,
@@ -337,6 +394,7 @@ impl AttentionMonitor {
             layout: HashMap::new(),
             late_activity: Vec::new(),
             output: output.clone(),
+            guard: guard.clone(),
         };
         let task = tokio::spawn(worker.run());
         (
@@ -344,6 +402,7 @@ impl AttentionMonitor {
                 control,
                 task: Mutex::new(Some(task)),
                 output,
+                guard,
             },
             receiver,
         )
@@ -357,6 +416,12 @@ impl AttentionMonitor {
     /// treat every pane as changed.
     pub fn output(&self) -> broadcast::Receiver<PaneId> {
         self.output.subscribe()
+    }
+
+    /// Each time the flood guard starts or stops holding a pane's output
+    /// back (see *Floods* above). Costs nothing while nobody subscribes.
+    pub fn flood_guard(&self) -> broadcast::Receiver<FloodGuard> {
+        self.guard.subscribe()
     }
 
     /// Whether session groups that no phone's session is on are watched
@@ -399,7 +464,7 @@ async fn starter(
     max_settle: Duration,
     mut requests: mpsc::UnboundedReceiver<StartRequest>,
     events: mpsc::Sender<(u64, TapEvent)>,
-    started: mpsc::UnboundedSender<(u64, String, Option<TapHandle>)>,
+    started: mpsc::UnboundedSender<Started>,
 ) {
     let mut last_change = Instant::now();
     while let Some(request) = requests.recv().await {
@@ -437,17 +502,48 @@ async fn starter(
                 None
             }
         };
-        if started.send((request.tap, request.group, handle)).is_err() {
+        let report = Started {
+            tap: request.tap,
+            group: request.group,
+            host: request.host,
+            handle,
+        };
+        if started.send(report).is_err() {
             return;
         }
         last_change = Instant::now();
     }
 }
 
+/// What the starter reports: the tap, if it started.
+struct Started {
+    tap: u64,
+    group: String,
+    host: Host,
+    handle: Option<TapHandle>,
+}
+
 struct Tap {
     group: String,
     handle: TapHandle,
     since: Instant,
+}
+
+/// Taps of a group that failed to start, or ended, on one host: no new try
+/// on *that* host before `retry_at` (a tap on another host may start at
+/// once).
+struct Backoff {
+    /// Failures in a row.
+    failures: u32,
+    retry_at: Option<Instant>,
+    /// Where they were.
+    host: Wanted,
+}
+
+impl Backoff {
+    fn delay(failures: u32) -> Duration {
+        Duration::from_millis(500 * 2u64.pow(failures.min(6)))
+    }
 }
 
 /// What the monitor knows of one pane.
@@ -465,6 +561,10 @@ struct PaneWatch {
     silence_at: Option<Instant>,
     /// When to turn paused output back on.
     resume_at: Option<Instant>,
+    /// The taps that paused it (continued at `resume_at`).
+    paused_on: Vec<u64>,
+    /// The flood guard paused it (not tmux's `pause-after`).
+    guarded: bool,
     last_bell: Option<Instant>,
     /// The prompt currently shown (its text), if any.
     prompt: Option<String>,
@@ -484,6 +584,8 @@ impl PaneWatch {
             capture_at: None,
             silence_at: None,
             resume_at: None,
+            paused_on: Vec::new(),
+            guarded: false,
             last_bell: None,
             prompt: None,
             activity_unplaced: false,
@@ -518,6 +620,14 @@ impl Wanted {
     fn is_own(&self) -> bool {
         matches!(self, Wanted::Own(_))
     }
+
+    /// What `host` was wanted as.
+    fn of(host: &Host) -> Wanted {
+        match host {
+            Host::Phone(session) => Wanted::Phone(session.clone()),
+            Host::Own { base, .. } => Wanted::Own(base.clone()),
+        }
+    }
 }
 
 struct Worker {
@@ -533,15 +643,21 @@ struct Worker {
     detections: mpsc::Sender<Detection>,
     inbox: mpsc::UnboundedReceiver<Control>,
     tap_inbox: mpsc::Receiver<(u64, TapEvent)>,
-    started: mpsc::UnboundedReceiver<(u64, String, Option<TapHandle>)>,
+    started: mpsc::UnboundedReceiver<Started>,
     start_tx: mpsc::UnboundedSender<StartRequest>,
     taps: HashMap<u64, Tap>,
     /// Group → the tap watching it.
     groups: HashMap<String, u64>,
     /// Group → the tap being started for it.
     starting: HashMap<String, u64>,
-    /// Group → (failures in a row, no retry before).
-    backoff: HashMap<String, (u32, Option<Instant>)>,
+    /// Group → its taps' recent failures.
+    backoff: HashMap<String, Backoff>,
+    /// For a one-shot snapshot of our own (see [`Worker::look`]).
+    tmux: Tmux,
+    fresh_tx: mpsc::UnboundedSender<Option<Snapshot>>,
+    fresh: mpsc::UnboundedReceiver<Option<Snapshot>>,
+    /// A one-shot snapshot is being taken.
+    looking: bool,
     next_tap: u64,
     panes: HashMap<PaneId, PaneWatch>,
     layout: HashMap<PaneId, Placement>,
@@ -550,6 +666,8 @@ struct Worker {
     late_activity: Vec<PaneId>,
     /// See [`AttentionMonitor::output`].
     output: broadcast::Sender<PaneId>,
+    /// See [`AttentionMonitor::flood_guard`].
+    guard: broadcast::Sender<FloodGuard>,
 }
 
 impl Worker {
@@ -561,7 +679,7 @@ impl Worker {
                 .panes
                 .values()
                 .filter_map(PaneWatch::next_deadline)
-                .chain(self.backoff.values().filter_map(|(_, at)| *at))
+                .chain(self.backoff.values().filter_map(|b| b.retry_at))
                 .min();
             tokio::select! {
                 control = self.inbox.recv() => match control {
@@ -582,7 +700,13 @@ impl Worker {
                     self.follow_and_report(snapshot).await;
                 }
                 Some((tap, event)) = self.tap_inbox.recv() => self.on_tap_event(tap, event).await,
-                Some((tap, group, handle)) = self.started.recv() => self.on_started(tap, group, handle),
+                Some(started) = self.started.recv() => self.on_started(started),
+                Some(fresh) = self.fresh.recv() => {
+                    self.looking = false;
+                    if let Some(snapshot) = fresh {
+                        self.follow_and_report(Arc::new(snapshot)).await;
+                    }
+                }
                 () = sleep_until_opt(deadline) => self.on_deadlines().await,
             }
         }
@@ -708,10 +832,13 @@ impl Worker {
             {
                 continue;
             }
+            // Only the host that failed waits: a phone that left (its
+            // session gone, the tap detached) must not delay the tap on
+            // the phone that stayed.
             if self
                 .backoff
                 .get(&group)
-                .is_some_and(|(_, at)| at.is_some_and(|at| at > Instant::now()))
+                .is_some_and(|b| b.host == want && b.retry_at.is_some_and(|at| at > Instant::now()))
             {
                 continue;
             }
@@ -729,15 +856,22 @@ impl Worker {
         }
     }
 
-    fn on_started(&mut self, tap: u64, group: String, handle: Option<TapHandle>) {
+    fn on_started(&mut self, started: Started) {
+        let Started {
+            tap,
+            group,
+            host,
+            handle,
+        } = started;
         if self.starting.get(&group) == Some(&tap) {
             self.starting.remove(&group);
         }
         let Some(handle) = handle else {
-            let failures = self.backoff.get(&group).map_or(0, |(n, _)| *n) + 1;
-            let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
-            self.backoff
-                .insert(group, (failures, Some(Instant::now() + delay)));
+            // Usually the host went just before (a phone that left at
+            // once): look at what is there now rather than wait for the
+            // next snapshot, which may not come soon.
+            self.failed(group, &host, true);
+            self.look();
             return;
         };
         let want_own = self.wanted.get(&group).map(Wanted::is_own);
@@ -765,10 +899,19 @@ impl Worker {
             "attention: a tap on {} watches session group {group:?}",
             handle.host.session()
         );
-        // Keep the failure count (a tap that keeps ending soon after it
-        // starts backs off further), but no wait now.
-        if let Some(entry) = self.backoff.get_mut(&group) {
-            entry.1 = None;
+        // On the same host, keep the failure count (a tap that keeps
+        // ending soon after it starts backs off further), but no wait now;
+        // a new host starts afresh.
+        let same_host = self
+            .backoff
+            .get(&group)
+            .is_some_and(|b| b.host == Wanted::of(&handle.host));
+        if same_host {
+            if let Some(entry) = self.backoff.get_mut(&group) {
+                entry.retry_at = None;
+            }
+        } else {
+            self.backoff.remove(&group);
         }
         // Panes already showing a prompt (from before we watched) are found
         // by one look at each screen.
@@ -796,19 +939,21 @@ impl Worker {
         };
         match event {
             TapEvent::Ended => {
-                self.taps.remove(&tap);
+                let Some(ended) = self.taps.remove(&tap) else {
+                    return;
+                };
                 if self.groups.get(&group) == Some(&tap) {
                     self.groups.remove(&group);
-                    // Try again after a pause if the group still exists.
-                    let before = if since.elapsed() > Duration::from_secs(10) {
-                        0
-                    } else {
-                        self.backoff.get(&group).map_or(0, |(n, _)| *n)
-                    };
-                    let failures = before + 1;
-                    let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6)));
-                    self.backoff
-                        .insert(group, (failures, Some(Instant::now() + delay)));
+                    // Try again on that host after a pause (a tap that ran
+                    // a while counts as a first failure).
+                    let long = since.elapsed() > Duration::from_secs(10);
+                    self.failed(group, &ended.handle.host, !long);
+                    // A tap we did not ask to leave ended: mostly its host
+                    // went (its phone left; tmux detaches the tap). Nobody
+                    // may publish a snapshot soon (the watcher rode on the
+                    // same host), so look: the tap moves to another phone's
+                    // session, or its own when allowed, at once.
+                    self.look();
                 }
             }
             TapEvent::Output(pane, bytes) => {
@@ -822,12 +967,28 @@ impl Worker {
                 }
                 self.on_output(tap, pane, &bytes).await;
             }
-            TapEvent::Paused(pane) => {
+            TapEvent::Paused { pane, flood } => {
                 let watch = self
                     .panes
-                    .entry(pane)
+                    .entry(pane.clone())
                     .or_insert_with(|| PaneWatch::new(tap));
-                watch.resume_at = Some(Instant::now() + RESUME_AFTER);
+                if !watch.paused_on.contains(&tap) {
+                    watch.paused_on.push(tap);
+                }
+                if watch.resume_at.is_none() {
+                    watch.resume_at = Some(Instant::now() + RESUME_AFTER);
+                }
+                // (`replace` first: the pane counts as guarded whether or
+                // not anyone listens.)
+                if flood
+                    && !std::mem::replace(&mut watch.guarded, true)
+                    && self.guard.receiver_count() > 0
+                {
+                    let _ = self.guard.send(FloodGuard {
+                        pane,
+                        holding: true,
+                    });
+                }
             }
             TapEvent::Screen(pane, screen) => self.on_screen(tap, pane, screen).await,
             TapEvent::Sessions(snapshot) => self.follow_and_report(Arc::new(snapshot)).await,
@@ -851,7 +1012,44 @@ impl Worker {
 
     async fn on_output(&mut self, tap: u64, pane: PaneId, bytes: &[u8]) {
         let now = Instant::now();
-        let placed = self.rule(&pane);
+        let (scanned, coalesced) = {
+            let watch = self
+                .panes
+                .entry(pane.clone())
+                .or_insert_with(|| PaneWatch::new(tap));
+            let scanned = watch.scanner.feed(bytes);
+            let coalesced = watch
+                .last_bell
+                .is_some_and(|last| now.duration_since(last) < BELL_COALESCE);
+            if scanned.bells > 0 && !coalesced {
+                watch.last_bell = Some(now);
+            }
+            (scanned, coalesced)
+        };
+        let activity = self.heard(tap, &pane, now);
+        let mut raised = Vec::new();
+        if self.options.bell && scanned.bells > 0 && !coalesced {
+            raised.push((AttentionReason::Bell, String::new()));
+        }
+        if self.options.notify {
+            for notification in &scanned.notifications {
+                raised.push((AttentionReason::Notify, notification.text()));
+            }
+        }
+        if activity {
+            raised.push((AttentionReason::Activity, String::new()));
+        }
+        for (reason, text) in raised {
+            self.report(&pane, reason, text, Vec::new()).await;
+        }
+    }
+
+    /// The pane wrote something at `now` (heard through `tap`, or while
+    /// its output was paused): its quiet, silence and activity timers start
+    /// over. Returns whether that is `activity` to report (its window opted
+    /// in, and it had been quiet).
+    fn heard(&mut self, tap: u64, pane: &PaneId, now: Instant) -> bool {
+        let placed = self.rule(pane);
         let rule = placed.unwrap_or_default();
         let watch = self
             .panes
@@ -859,7 +1057,6 @@ impl Worker {
             .or_insert_with(|| PaneWatch::new(tap));
         watch.tap = tap;
         watch.placed = placed.is_some();
-        let scanned = watch.scanner.feed(bytes);
         let was_quiet = watch
             .last_output
             .is_none_or(|last| now.duration_since(last) >= ACTIVITY_GAP);
@@ -868,31 +1065,39 @@ impl Worker {
             watch.capture_at = Some(now + self.options.quiet);
         }
         watch.silence_at = rule.0.map(|after| now + after);
-        let mut raised = Vec::new();
-        if self.options.bell
-            && scanned.bells > 0
-            && watch
-                .last_bell
-                .is_none_or(|last| now.duration_since(last) >= BELL_COALESCE)
-        {
-            watch.last_bell = Some(now);
-            raised.push((AttentionReason::Bell, String::new()));
-        }
-        if self.options.notify {
-            for notification in &scanned.notifications {
-                raised.push((AttentionReason::Notify, notification.text()));
-            }
-        }
-        if rule.1 && was_quiet {
-            raised.push((AttentionReason::Activity, String::new()));
-        }
         if placed.is_some() {
             watch.activity_unplaced = false;
         } else if was_quiet {
             watch.activity_unplaced = true;
         }
-        for (reason, text) in raised {
-            self.report(&pane, reason, text, Vec::new()).await;
+        rule.1 && was_quiet
+    }
+
+    /// Turns a paused pane's output back on. It was writing when it was
+    /// paused, and what it wrote since is not sent: it counts as output now
+    /// (so its screen is checked once it goes quiet).
+    async fn resume(&mut self, pane: PaneId, now: Instant) {
+        let Some(watch) = self.panes.get_mut(&pane) else {
+            return;
+        };
+        for tap in std::mem::take(&mut watch.paused_on) {
+            if let Some(tap) = self.taps.get(&tap) {
+                tap.handle.send(TapCommand::Continue(pane.clone()));
+            }
+        }
+        let tap = watch.tap;
+        if std::mem::take(&mut watch.guarded) && self.guard.receiver_count() > 0 {
+            let _ = self.guard.send(FloodGuard {
+                pane: pane.clone(),
+                holding: false,
+            });
+        }
+        if self.output.receiver_count() > 0 {
+            let _ = self.output.send(pane.clone());
+        }
+        if self.heard(tap, &pane, now) {
+            self.report(&pane, AttentionReason::Activity, String::new(), Vec::new())
+                .await;
         }
     }
 
@@ -959,9 +1164,7 @@ impl Worker {
             }
         }
         for pane in resumes {
-            if let Some(tap) = self.tap_of(&pane) {
-                tap.send(TapCommand::Continue(pane));
-            }
+            self.resume(pane, now).await;
         }
         for (pane, last) in silences {
             let quiet = last.map_or(Duration::ZERO, |last| now.duration_since(last));
@@ -971,9 +1174,9 @@ impl Worker {
         }
         // Groups whose tap failed or ended may be retried now.
         let mut due = false;
-        for (_, retry_at) in self.backoff.values_mut() {
-            if retry_at.is_some_and(|at| at <= now) {
-                *retry_at = None;
+        for backoff in self.backoff.values_mut() {
+            if backoff.retry_at.is_some_and(|at| at <= now) {
+                backoff.retry_at = None;
                 due = true;
             }
         }
@@ -981,6 +1184,52 @@ impl Worker {
             let snapshot = Arc::clone(&self.latest);
             self.follow_and_report(snapshot).await;
         }
+    }
+
+    /// A tap of `group` on `host` failed to start or ended: no new one
+    /// there for a while, longer after each failure in a row (`again`:
+    /// counting the failures before).
+    fn failed(&mut self, group: String, host: &Host, again: bool) {
+        let host = Wanted::of(host);
+        let before = self
+            .backoff
+            .get(&group)
+            .filter(|b| again && b.host == host)
+            .map_or(0, |b| b.failures);
+        let failures = before + 1;
+        self.backoff.insert(
+            group,
+            Backoff {
+                failures,
+                retry_at: Some(Instant::now() + Backoff::delay(failures)),
+                host,
+            },
+        );
+    }
+
+    /// Takes a one-shot snapshot (one `tmux list-panes -a`) and follows it
+    /// when it comes; one at a time. Only after a tap failed or ended on its
+    /// own, never while things are quiet. (No tmux server: no snapshot.)
+    fn look(&mut self) {
+        if self.looking {
+            return;
+        }
+        self.looking = true;
+        let tmux = self.tmux.clone();
+        let fresh = self.fresh_tx.clone();
+        tokio::spawn(async move {
+            // Not counted as activity: a command client that never attaches
+            // makes tmux notify nothing, so it must not delay the start of
+            // the tap this snapshot is for (see `starter`).
+            let snapshot = match tmux.probe_snapshot().await {
+                Ok(snapshot) => Some(snapshot),
+                Err(error) => {
+                    log::debug!("attention: a one-shot snapshot failed: {error}");
+                    None
+                }
+            };
+            let _ = fresh.send(snapshot);
+        });
     }
 
     /// The tap of `group`, if it sits on a session of its own.

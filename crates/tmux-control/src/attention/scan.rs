@@ -87,8 +87,22 @@ impl OutputScanner {
     /// Feeds the next chunk of output.
     pub fn feed(&mut self, bytes: &[u8]) -> Scanned {
         let mut out = Scanned::default();
-        for &byte in bytes {
+        let mut rest = bytes;
+        while let Some((&byte, tail)) = rest.split_first() {
+            if self.state == State::Ground {
+                // Text is most of any output, and only BEL and ESC mean
+                // anything in the ground state: skip to the next one.
+                match rest.iter().position(|&b| b == BEL || b == ESC) {
+                    Some(at) => {
+                        self.step(rest[at], &mut out);
+                        rest = &rest[at + 1..];
+                    }
+                    None => break,
+                }
+                continue;
+            }
             self.step(byte, &mut out);
+            rest = tail;
         }
         out
     }
@@ -321,6 +335,26 @@ mod tests {
                 start = cut;
             }
             proptest::prop_assert_eq!(total, whole);
+        }
+
+        #[test]
+        fn skipping_text_changes_nothing(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::u8::ANY,
+                    proptest::sample::select(vec![0x07u8, 0x1b, b']', b'9', b';', b'\\', b'[', b'P']),
+                ],
+                0..300,
+            ),
+        ) {
+            // The ground state's skip to the next BEL or ESC against one
+            // step per byte.
+            let mut bytewise = OutputScanner::new();
+            let mut expected = Scanned::default();
+            for &byte in &bytes {
+                bytewise.step(byte, &mut expected);
+            }
+            proptest::prop_assert_eq!(OutputScanner::new().feed(&bytes), expected);
         }
 
         #[test]

@@ -14,10 +14,13 @@
 //! `ignore-size` (it never changes a window's size), `read-only` and
 //! `pause-after` (tmux stops sending a pane's output to a tap that lags
 //! instead of buffering it without bound; the tap turns it back on a moment
-//! later). The host's `detach-on-destroy` is set *on*: when the phone's
-//! session goes, the tap is detached (never moved to another session) and
-//! ends; the monitor then starts one on another phone's session of the
-//! group, if there is one.
+//! later). The monitor pauses a flooding pane the same way on purpose
+//! (`refresh-client -A '%N:pause'`: the flood guard, see
+//! [`AttentionMonitor`](super::AttentionMonitor)'s *Floods*). The host's
+//! `detach-on-destroy` is set *on*: when the phone's session goes, the tap
+//! is detached (never moved to another session) and ends; the monitor then
+//! takes a one-shot snapshot and starts one on another phone's session of
+//! the group, if there is one.
 //!
 //! # Taps on sessions of their own
 //!
@@ -36,9 +39,11 @@
 //! Only fixed commands built from ids tmux itself gave us (`%12`, `$3`)
 //! are ever written to a tap; nothing from a browser travels this way.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::process::Stdio;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::ids::PaneId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -82,13 +87,32 @@ impl Host {
 /// many seconds old.
 const PAUSE_AFTER_SECS: u32 = 2;
 
+/// A tap pauses a pane's output to itself (the flood guard, see
+/// [`AttentionMonitor`](super::AttentionMonitor)'s *Floods*) once the pane
+/// wrote this many bytes (as tmux sends them, escaped) within
+/// [`FLOOD_WINDOW`].
+pub const FLOOD_BYTES: usize = 256 * 1024;
+
+/// See [`FLOOD_BYTES`].
+pub const FLOOD_WINDOW: Duration = Duration::from_millis(500);
+
+/// Past this many panes measured, the meters of panes not held back are
+/// forgotten (they start again at zero: a flood is still caught).
+const METER_LIMIT: usize = 1024;
+
 /// What a tap reports to the monitor.
 #[derive(Debug)]
 pub(crate) enum TapEvent {
     /// Raw output of a pane.
     Output(PaneId, Vec<u8>),
-    /// tmux paused the pane's output to this tap (it lagged).
-    Paused(PaneId),
+    /// tmux paused the pane's output to this tap: it lagged (tmux's
+    /// `pause-after`), or the pane flooded (`flood`: the tap asked).
+    Paused {
+        /// The pane.
+        pane: PaneId,
+        /// The flood guard paused it.
+        flood: bool,
+    },
     /// The visible screen of a pane (the answer to [`TapCommand::Capture`]);
     /// `None` when the pane is gone.
     Screen(PaneId, Option<String>),
@@ -104,7 +128,9 @@ pub(crate) enum TapEvent {
 pub(crate) enum TapCommand {
     /// Read a pane's visible screen (`capture-pane -p`).
     Capture(PaneId),
-    /// Turn a paused pane's output back on.
+    /// Turn a paused pane's output back on (`refresh-client -A
+    /// '%N:continue'`): tmux sends what the pane writes from then on, not
+    /// what it wrote while paused.
     Continue(PaneId),
 }
 
@@ -226,6 +252,7 @@ pub(crate) async fn start(
             awaiting: VecDeque::new(),
             host: host.clone(),
             tmux: tmux.clone(),
+            meters: HashMap::new(),
         }
         .run(),
     );
@@ -239,6 +266,9 @@ pub(crate) async fn start(
 #[derive(Debug)]
 enum Awaiting {
     Screen(PaneId),
+    /// A pause we asked for: tmux's `%pause` comes inside the reply's
+    /// `%begin`/`%end` block, so the reply itself says it is paused.
+    Paused(PaneId),
     Sessions,
     Nothing,
 }
@@ -254,6 +284,18 @@ struct Running {
     awaiting: VecDeque<Awaiting>,
     host: Host,
     tmux: Tmux,
+    /// The flood guard's count per pane.
+    meters: HashMap<PaneId, Meter>,
+}
+
+/// How much a pane wrote lately, for the flood guard.
+#[derive(Debug, Default)]
+struct Meter {
+    since: Option<Instant>,
+    bytes: usize,
+    /// Paused (or being paused) by the guard until the monitor continues
+    /// it: its output lines still in flight are dropped unread.
+    held: bool,
 }
 
 impl Running {
@@ -318,7 +360,12 @@ impl Running {
                     .await
             }
             Event::Notification(text) => match parse_notification(&text) {
-                Some(event) => self.events.send((self.tap, event)).await.is_ok(),
+                Some(Heard::Output(pane, escaped)) => self.on_output(pane, escaped).await,
+                Some(Heard::Paused(pane)) => self
+                    .events
+                    .send((self.tap, TapEvent::Paused { pane, flood: false }))
+                    .await
+                    .is_ok(),
                 None => true,
             },
             Event::Reply { ours: false, .. } => true,
@@ -342,6 +389,17 @@ impl Running {
                         .is_ok(),
                     _ => true,
                 },
+                Some(Awaiting::Paused(pane)) => {
+                    if !ok {
+                        // Refused (the pane went): nothing to hold.
+                        self.meters.remove(&pane);
+                        return true;
+                    }
+                    self.events
+                        .send((self.tap, TapEvent::Paused { pane, flood: true }))
+                        .await
+                        .is_ok()
+                }
                 Some(Awaiting::Nothing) => true,
                 None => {
                     log::debug!(
@@ -361,12 +419,54 @@ impl Running {
                 format!("capture-pane -p -t {pane}\n"),
                 Awaiting::Screen(pane.clone()),
             ),
-            TapCommand::Continue(pane) => (
-                format!("refresh-client -A '{pane}:continue'\n"),
-                Awaiting::Nothing,
-            ),
+            TapCommand::Continue(pane) => {
+                self.meters.remove(pane);
+                (
+                    format!("refresh-client -A '{pane}:continue'\n"),
+                    Awaiting::Nothing,
+                )
+            }
         };
         self.write(&line, awaiting).await
+    }
+
+    /// Output of `pane` (escaped as tmux sends it): counted for the flood
+    /// guard, unescaped and passed on. Past [`FLOOD_BYTES`] within
+    /// [`FLOOD_WINDOW`] the pane is paused (`refresh-client -A
+    /// '%N:pause'`: tmux drops what it had queued for the tap and sends
+    /// nothing more of the pane until the monitor continues it), and the
+    /// lines already on their way are dropped without being unescaped or
+    /// scanned. Counting here, before the queue to the monitor, keeps that
+    /// in-flight part small.
+    async fn on_output(&mut self, pane: PaneId, escaped: &[u8]) -> bool {
+        if self.meters.len() > METER_LIMIT {
+            self.meters.retain(|_, meter| meter.held);
+        }
+        let now = Instant::now();
+        let meter = self.meters.entry(pane.clone()).or_default();
+        if meter.held {
+            return true;
+        }
+        if meter
+            .since
+            .is_none_or(|since| now.duration_since(since) >= FLOOD_WINDOW)
+        {
+            meter.since = Some(now);
+            meter.bytes = 0;
+        }
+        meter.bytes += escaped.len();
+        let flooding = meter.bytes >= FLOOD_BYTES;
+        meter.held = flooding;
+        let output = TapEvent::Output(pane.clone(), unescape(escaped));
+        if self.events.send((self.tap, output)).await.is_err() {
+            return false;
+        }
+        if !flooding {
+            return true;
+        }
+        // Pane ids are `%<digits>`, checked when parsed: safe unquoted.
+        let line = format!("refresh-client -A '{pane}:pause'\n");
+        self.write(&line, Awaiting::Paused(pane)).await
     }
 
     /// Writes one command line and remembers what its reply is for.
@@ -432,24 +532,30 @@ async fn remove_session(tmux: &Tmux, session: &str) {
     }
 }
 
-/// The [`TapEvent`] in a notification line (without its `%`), if it is one
-/// a tap cares about: `output %N data`, `extended-output %N age … : data`
-/// or `pause %N`.
-fn parse_notification(text: &[u8]) -> Option<TapEvent> {
+/// A notification a tap cares about.
+#[derive(Debug)]
+enum Heard<'a> {
+    /// A pane's output, still escaped.
+    Output(PaneId, &'a [u8]),
+    /// tmux paused a pane's output (`pause-after`).
+    Paused(PaneId),
+}
+
+/// What a notification line (without its `%`) says, if it is one a tap
+/// cares about: `output %N data`, `extended-output %N age … : data` or
+/// `pause %N`.
+fn parse_notification(text: &[u8]) -> Option<Heard<'_>> {
     if let Some(rest) = text.strip_prefix(b"output ") {
         let (pane, data) = split_word(rest)?;
-        return Some(TapEvent::Output(pane_id(pane)?, unescape(data)));
+        return Some(Heard::Output(pane_id(pane)?, data));
     }
     if let Some(rest) = text.strip_prefix(b"extended-output ") {
         let (pane, rest) = split_word(rest)?;
         let colon = rest.windows(3).position(|w| w == b" : ")?;
-        return Some(TapEvent::Output(
-            pane_id(pane)?,
-            unescape(&rest[colon + 3..]),
-        ));
+        return Some(Heard::Output(pane_id(pane)?, &rest[colon + 3..]));
     }
     if let Some(rest) = text.strip_prefix(b"pause ") {
-        return Some(TapEvent::Paused(pane_id(rest)?));
+        return Some(Heard::Paused(pane_id(rest)?));
     }
     None
 }
@@ -467,30 +573,40 @@ fn pane_id(word: &[u8]) -> Option<PaneId> {
 }
 
 /// Undoes control mode's escaping of output: every byte below 0x20 and `\`
-/// is written as `\ooo` (three octal digits).
+/// is written as `\ooo` (three octal digits). Runs between backslashes are
+/// copied whole (a flood's lines are mostly text with a `\015\012` at the
+/// end).
 pub(crate) fn unescape(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    let mut i = 0;
-    while i < data.len() {
-        if data[i] == b'\\' && i + 4 <= data.len() {
-            let digits = &data[i + 1..i + 4];
-            if digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-                let value = digits
+    let mut rest = data;
+    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+        out.extend_from_slice(&rest[..at]);
+        rest = &rest[at..];
+        let value = rest.get(1..4).and_then(|digits| {
+            digits.iter().all(|d| (b'0'..=b'7').contains(d)).then(|| {
+                digits
                     .iter()
-                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                    .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'))
+            })
+        });
+        match value {
+            Some(value) => {
                 out.push(u8::try_from(value & 0xff).unwrap_or(0));
-                i += 4;
-                continue;
+                rest = &rest[4..];
+            }
+            None => {
+                out.push(b'\\');
+                rest = &rest[1..];
             }
         }
-        out.push(data[i]);
-        i += 1;
     }
+    out.extend_from_slice(rest);
     out
 }
 
-/// How long a paused pane stays off before its output is turned back on.
-pub(crate) const RESUME_AFTER: Duration = Duration::from_secs(1);
+/// How long a paused pane stays off before its output is turned back on
+/// (after tmux paused it because the tap lagged, or the flood guard did).
+pub(crate) const RESUME_AFTER: Duration = Duration::from_millis(500);
 
 #[cfg(test)]
 mod tests {
@@ -507,28 +623,28 @@ mod tests {
     #[test]
     fn parses_the_notifications_a_tap_needs() {
         match parse_notification(br"output %3 hi\007") {
-            Some(TapEvent::Output(pane, data)) => {
+            Some(Heard::Output(pane, data)) => {
                 assert_eq!(pane.as_str(), "%3");
-                assert_eq!(data, b"hi\x07");
+                assert_eq!(unescape(data), b"hi\x07");
             }
             other => panic!("{other:?}"),
         }
         match parse_notification(br"extended-output %12 345 : x : y\033") {
-            Some(TapEvent::Output(pane, data)) => {
+            Some(Heard::Output(pane, data)) => {
                 assert_eq!(pane.as_str(), "%12");
-                assert_eq!(data, b"x : y\x1b");
+                assert_eq!(unescape(data), b"x : y\x1b");
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(
             parse_notification(b"pause %4"),
-            Some(TapEvent::Paused(_))
+            Some(Heard::Paused(_))
         ));
         assert!(parse_notification(b"output 3 x").is_none());
         assert!(parse_notification(b"window-add @1").is_none());
         assert!(matches!(
             parse_notification(b"output %3"),
-            Some(TapEvent::Output(_, data)) if data.is_empty()
+            Some(Heard::Output(_, data)) if data.is_empty()
         ));
     }
 

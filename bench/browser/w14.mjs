@@ -110,6 +110,7 @@ async function session(page, tag, predicting) {
   await waitForPrompt(page);
   parts.shell = await since(page, mark);
   mark = await stats(page);
+  const journalMark = await page.evaluate(() => window.tmuxMobilePrediction.journal.length);
   // 2. vim insert mode.
   await runInTerminal(page, "vim -u NONE -N -n");
   await waitForTerm(page, (rows) => rows.filter((r) => r.startsWith("~")).length > 5, { what: "vim's empty buffer" });
@@ -124,6 +125,12 @@ async function session(page, tag, predicting) {
   await waitForPrompt(page);
   if (predicting) await settled(page);
   parts.vim = await since(page, mark);
+  if (predicting) {
+    // The predictor's decisions in this part (guess, confirmed, wrong:
+    // cell, what the screen showed there, the cursor), for the log.
+    const judged = await page.evaluate((from) => window.tmuxMobilePrediction.journal.slice(from), journalMark);
+    console.error(`W14 vim part, the predictor's decisions:\n${judged.map((j) => JSON.stringify(j)).join("\n")}`);
+  }
   mark = await stats(page);
   // 3. A password prompt: nothing typed is echoed.
   await runInTerminal(page, "read -r -s -p 'Password: ' pw; echo; echo \"got-${#pw}\"");

@@ -30,9 +30,12 @@ const GLYPH_WAIT_MS = 5000;
 async function keyToGlyph(page, ch) {
   await page.evaluate(
     ({ ch, wait }) => {
-      const rowsText = () => document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent ?? "";
-      const count = (text) => text.split(ch).length - 1;
-      const before = count(rowsText());
+      // Per row: the glyph is drawn when some row holds more of `ch` than
+      // before (a total over the screen misses it when another row loses
+      // one at the same time, e.g. tmux's status line as vim starts).
+      const counts = () =>
+        [...(document.querySelector('[data-testid="terminal"] .xterm-rows')?.children ?? [])].map((row) => (row.textContent ?? "").split(ch).length - 1);
+      const before = counts();
       window.__glyph = new Promise((resolve) => {
         let t0 = null;
         document.addEventListener("keydown", () => (t0 = performance.now()), { capture: true, once: true });
@@ -43,7 +46,7 @@ async function keyToGlyph(page, ch) {
         const check = () => {
           if (t0 === null) return;
           const predicted = [...document.querySelectorAll('[data-testid="prediction"]')].some((s) => s.textContent === ch);
-          if (predicted || count(rowsText()) > before) {
+          if (predicted || counts().some((n, i) => n > (before[i] ?? 0))) {
             observer.disconnect();
             clearTimeout(timer);
             resolve({ ms: performance.now() - t0, by: predicted ? "prediction" : "echo" });

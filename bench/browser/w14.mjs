@@ -156,6 +156,7 @@ await scenario("bench-w14", {}, async ({ app, page }) => {
     // Warm-up, as a person's first keys are: the predictor measures the
     // round trip and becomes confident after a confirmed guess.
     await focusTerminal(page);
+    await waitFor(() => page.evaluate(() => !window.tmuxMobilePrediction.blocked), { what: "the screen caught up" });
     await page.keyboard.press("x");
     await settled(page);
     await page.keyboard.press("Backspace");

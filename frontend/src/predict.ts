@@ -263,9 +263,6 @@ export class Predictor {
     }
     this.pending = [];
     this.pause();
-    // Keys typed since the wrong guess are not on the screen yet either:
-    // the cursor is no place to guess from until typing pauses.
-    this.barrier = this.now();
   }
 
   /** Draws no guesses until one made from now on is confirmed. */

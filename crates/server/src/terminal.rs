@@ -457,3 +457,85 @@ fn pty_size(size: Resize) -> WindowSize {
         rows: size.rows,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use flate2::{Decompress, FlushDecompress};
+    use futures_util::FutureExt;
+    use tokio_tungstenite::tungstenite::Bytes;
+
+    use super::*;
+    use crate::fanout::Fanout;
+
+    /// Inflates one frame; it must decode completely on its own.
+    fn inflate(decompress: &mut Decompress, frame: &[u8]) -> Vec<u8> {
+        // Room for any frame of these tests (at most a few KiB inflated).
+        let mut out = Vec::with_capacity(1 << 16);
+        decompress
+            .decompress_vec(frame, &mut out, FlushDecompress::Sync)
+            .expect("a valid raw DEFLATE stream");
+        assert!(out.len() < out.capacity(), "inflated completely");
+        out
+    }
+
+    fn chunk(byte: u8, len: usize) -> Bytes {
+        Bytes::from(vec![byte; len])
+    }
+
+    #[test]
+    fn small_output_and_the_first_big_batch_are_never_held_back() {
+        let fanout = Fanout::default();
+        let subscription = fanout.subscribe(true, 1 << 20);
+        let mut stream = DeflateStream::default();
+        let mut last_big = None;
+        // An echo: sent at once (the future completes without waiting),
+        // and it ends any flood.
+        let echo = vec![Message::Binary(Bytes::from_static(b"x"))];
+        let done = coalesce(&mut stream, echo, &subscription, &mut last_big).now_or_never();
+        assert_eq!(done, Some(None));
+        assert_eq!(last_big, None);
+        // Output queued meanwhile stays for the next frame.
+        fanout.publish(&chunk(b'q', 10), None);
+        // A big batch after a pause: at once too, but noted.
+        let big = vec![Message::Binary(chunk(b'b', FLOOD_BATCH))];
+        let done = coalesce(&mut stream, big, &subscription, &mut last_big).now_or_never();
+        assert_eq!(done, Some(None));
+        assert!(last_big.is_some());
+        let mut decompress = Decompress::new(false);
+        let mut expected = b"x".to_vec();
+        expected.extend_from_slice(&[b'b'; FLOOD_BATCH]);
+        assert_eq!(inflate(&mut decompress, &stream.finish()), expected);
+    }
+
+    #[tokio::test]
+    async fn under_a_flood_queued_output_joins_the_frame() {
+        let fanout = Fanout::default();
+        let subscription = fanout.subscribe(true, 1 << 20);
+        let mut stream = DeflateStream::default();
+        // The batch before was big and recent: a flood.
+        let mut last_big = Some(tokio::time::Instant::now());
+        fanout.publish(&chunk(b'2', 800), None);
+        fanout.publish(&chunk(b'3', 800), None);
+        let first = vec![Message::Binary(chunk(b'1', 800))];
+        let ended = coalesce(&mut stream, first, &subscription, &mut last_big).await;
+        assert_eq!(ended, None);
+        let mut expected = vec![b'1'; 800];
+        expected.extend_from_slice(&[b'2'; 800]);
+        expected.extend_from_slice(&[b'3'; 800]);
+        let mut decompress = Decompress::new(false);
+        assert_eq!(
+            inflate(&mut decompress, &stream.finish()),
+            expected,
+            "one frame"
+        );
+
+        // The queue ending while a frame collects: the frame keeps what
+        // came, and the end is reported for after it is sent.
+        fanout.publish(&chunk(b'4', 800), None);
+        fanout.close_all();
+        let next = vec![Message::Binary(chunk(b'5', 800))];
+        let ended = coalesce(&mut stream, next, &subscription, &mut last_big).await;
+        assert_eq!(ended, Some(QueueEnd::Closed));
+        assert_eq!(inflate(&mut decompress, &stream.finish()), vec![b'5'; 800]);
+    }
+}

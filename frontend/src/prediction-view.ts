@@ -45,7 +45,7 @@ export class PredictionView {
     // Scrolled back: the cursor is not on screen, guesses would go astray.
     const buf = this.term.buffer.active;
     if (buf.viewportY !== buf.baseY) {
-      this.predictor.typed("\x1b", screenOf(this.term));
+      this.predictor.lostCursor();
     } else {
       this.predictor.typed(data, screenOf(this.term));
     }

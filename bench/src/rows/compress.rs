@@ -103,6 +103,7 @@ pub(super) fn w15(bench: &Bench) -> Result<Outcome, String> {
             f.flood_ratio.push(wire_ratio(b));
             f.flood_mb.push(b.output_framed as f64 / 1e6);
             f.flood_wire_mb.push(b.framed as f64 / 1e6);
+            f.flood_frames.push(b.frames as f64);
         }
         for rep in 0..agent_reps {
             let before = def.bytes();
@@ -170,6 +171,7 @@ struct Figures {
     flood_ratio: Samples,
     flood_mb: Samples,
     flood_wire_mb: Samples,
+    flood_frames: Samples,
     agent_ratio: Samples,
     agent_kb: Samples,
     agent_wire_kb: Samples,
@@ -211,6 +213,13 @@ impl Figures {
             "tmux-mobile",
             "MB",
             &self.flood_wire_mb,
+        );
+        run(
+            &mut o,
+            "W1 compressed frames",
+            "tmux-mobile",
+            "count",
+            &self.flood_frames,
         );
         run(
             &mut o,

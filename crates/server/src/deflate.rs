@@ -19,8 +19,20 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 const LEVEL: u32 = 1;
 
 /// The compressor of one socket.
+///
+/// A frame is built with [`DeflateStream::push`] (any number of chunks,
+/// compressed without a flush) and ended with [`DeflateStream::finish`]
+/// (the sync flush). The flush is what costs: every frame ends a DEFLATE
+/// block, and the backend builds a Huffman table per block (about half the
+/// compressor's time on 1 KiB frames, against a few per cent on 64 KiB
+/// ones), so the socket's writer puts a flood's chunks into few frames.
 pub(crate) struct DeflateStream {
     compress: Compress,
+    /// The frame being built: `buf[..len]`. The rest of `buf` is scratch
+    /// the compressor writes into; it stays initialised across frames, so
+    /// it is not zeroed again for every call (flate2's Vec API does that).
+    buf: Vec<u8>,
+    len: usize,
 }
 
 impl std::fmt::Debug for DeflateStream {
@@ -37,50 +49,71 @@ impl Default for DeflateStream {
         Self {
             // `false`: raw DEFLATE, no zlib header or checksum.
             compress: Compress::new(Compression::new(LEVEL), false),
+            buf: Vec::new(),
+            len: 0,
         }
     }
 }
 
+/// The scratch buffer a stream starts with and keeps between frames; a
+/// bigger frame grows it for that frame only.
+const KEPT_BUFFER: usize = 64 * 1024;
+
 impl DeflateStream {
     /// The next piece of the stream: all of `chunks`, compressed and
     /// sync-flushed (so it ends with `00 00 ff ff`).
+    #[cfg(test)]
     pub(crate) fn frame<'a>(&mut self, chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-        let chunks: Vec<&[u8]> = chunks.into_iter().collect();
-        let raw: usize = chunks.iter().map(|c| c.len()).sum();
-        let mut out = Vec::with_capacity(raw / 3 + 64);
-        let last = chunks.len().saturating_sub(1);
-        for (i, chunk) in chunks.iter().enumerate() {
-            let flush = if i == last {
-                FlushCompress::Sync
-            } else {
-                FlushCompress::None
-            };
-            self.feed(chunk, flush, &mut out);
+        for chunk in chunks {
+            self.push(chunk);
         }
-        if chunks.is_empty() {
-            self.feed(&[], FlushCompress::Sync, &mut out);
-        }
-        out
+        self.finish()
     }
 
-    /// Compresses all of `input`, growing `out` as needed.
-    fn feed(&mut self, mut input: &[u8], flush: FlushCompress, out: &mut Vec<u8>) {
+    /// Adds `chunk` to the frame being built.
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
+        self.feed(chunk, FlushCompress::None);
+    }
+
+    /// Ends the frame being built: everything pushed since the last one,
+    /// sync-flushed, so it decodes completely on arrival.
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
+        self.feed(&[], FlushCompress::Sync);
+        let frame = self.buf[..self.len].to_vec();
+        self.len = 0;
+        if self.buf.len() > KEPT_BUFFER {
+            self.buf.truncate(KEPT_BUFFER);
+            self.buf.shrink_to(KEPT_BUFFER);
+        }
+        frame
+    }
+
+    /// Compresses all of `input` into the frame, growing the buffer as
+    /// needed.
+    fn feed(&mut self, mut input: &[u8], flush: FlushCompress) {
         loop {
-            if out.capacity() - out.len() < 1024 {
-                out.reserve(out.capacity().max(4096));
+            if self.buf.len() - self.len < 1024 {
+                let grown = (self.buf.len() * 2).max(KEPT_BUFFER.min(4096 + input.len()));
+                self.buf.resize(grown, 0);
             }
-            let before = self.compress.total_in();
-            let status = self.compress.compress_vec(input, out, flush);
-            let consumed = usize::try_from(self.compress.total_in() - before).unwrap_or(usize::MAX);
+            let (before_in, before_out) = (self.compress.total_in(), self.compress.total_out());
+            let status = self
+                .compress
+                .compress(input, &mut self.buf[self.len..], flush);
+            let consumed =
+                usize::try_from(self.compress.total_in() - before_in).unwrap_or(usize::MAX);
+            let written =
+                usize::try_from(self.compress.total_out() - before_out).unwrap_or(usize::MAX);
             input = &input[consumed.min(input.len())..];
+            self.len = (self.len + written).min(self.buf.len());
             if matches!(status, Err(_) | Ok(Status::StreamEnd)) {
-                // Compressing into a Vec with room cannot fail; an error
-                // would be a bug in the backend: end the frame here.
+                // Compressing into a buffer with room cannot fail; an
+                // error would be a bug in the backend: end the frame here.
                 return;
             }
             // As with zlib: once all input is in and the compressor left
             // room in the buffer, the flush is complete.
-            if input.is_empty() && out.len() < out.capacity() {
+            if input.is_empty() && self.len < self.buf.len() {
                 return;
             }
         }

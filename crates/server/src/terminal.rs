@@ -8,8 +8,9 @@
 //!
 //! A socket opened with the subprotocol
 //! [`DEFLATE_SUBPROTOCOL`](tmux_mobile_protocol::DEFLATE_SUBPROTOCOL) gets
-//! each batch of output as one binary frame of its own DEFLATE stream
-//! ([`DeflateStream`]); everything else about it is the same.
+//! each batch of output (under a flood, the batches of a few ms) as one
+//! binary frame of its own DEFLATE stream ([`DeflateStream`]); everything
+//! else about it is the same.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -200,7 +201,8 @@ async fn authenticate(
 /// Copies queued output to the socket until the queue ends, the server
 /// stops, the reader asks to `stop`, or the socket breaks. A peer that does
 /// not read cannot hold this up: its queue overflows, which ends the wait.
-/// With `deflate`, each batch goes out as one compressed binary frame.
+/// With `deflate`, each batch goes out as one compressed binary frame
+/// (under a flood, several batches: see [`coalesce`]).
 async fn write_output(
     mut sink: SplitSink<Socket, Message>,
     subscription: &Subscription,
@@ -208,6 +210,7 @@ async fn write_output(
     mut shutdown: ShutdownSignal,
     stop: &Stop,
 ) {
+    let mut last_big = None;
     let (code, reason) = loop {
         let batch = tokio::select! {
             batch = subscription.next_batch() => batch,
@@ -230,13 +233,11 @@ async fn write_output(
             }
             Err(QueueEnd::Closed) => break (CloseCode::Normal, "client ended"),
         };
+        let mut ended = None;
         let batch = match deflate.as_mut() {
             Some(stream) => {
-                let frame = stream.frame(batch.iter().filter_map(|message| match message {
-                    Message::Binary(bytes) => Some(bytes.as_ref()),
-                    _ => None,
-                }));
-                vec![Message::Binary(frame.into())]
+                ended = coalesce(stream, batch, subscription, &mut last_big).await;
+                vec![Message::Binary(stream.finish().into())]
             }
             None => batch,
         };
@@ -257,6 +258,16 @@ async fn write_output(
             () = shutdown.wait() => return,
             () = stop.notify.notified() => return,
         }
+        match ended {
+            None => {}
+            Some(QueueEnd::Overflow) => {
+                break (CloseCode::Again, "terminal output fell too far behind");
+            }
+            Some(QueueEnd::Closed) if shutdown.is_set() => {
+                break (CloseCode::Away, "server shutting down");
+            }
+            Some(QueueEnd::Closed) => break (CloseCode::Normal, "client ended"),
+        }
     };
     let frame = CloseFrame {
         code,
@@ -267,6 +278,75 @@ async fn write_output(
         sink.send(Message::Close(Some(frame))),
     )
     .await;
+}
+
+/// Output batches at least this big, one after another...
+const FLOOD_BATCH: usize = 256;
+/// ...each within this long of the one before, are a flood: its frames
+/// collect output...
+const FLOOD_GAP: Duration = Duration::from_millis(50);
+/// ...until they hold this much...
+const COALESCE_UP_TO: usize = 64 * 1024;
+/// ...or no more output came for this long (under W1's flood, tmux
+/// writes a chunk of ~0.8 KB every ~1.5 ms)...
+const COALESCE_GAP: Duration = Duration::from_millis(4);
+/// ...or they have been collecting for this long.
+const COALESCE_FOR: Duration = Duration::from_millis(16);
+
+/// Compresses `batch` into the frame `stream` is building, and under a
+/// flood the output queued after it too. Every frame ends in a sync
+/// flush, which costs the compressor far more than the bytes around it
+/// (W1 came in ~1 KB frames, and the flushes were most of its CPU), so a
+/// flood goes out in frames of many chunks. The first big batch after a
+/// pause, and every small one (an echo, a keystroke's redraw), goes out at
+/// once. `last_big`: when the latest big batch came (kept by the caller).
+/// Returns how the queue ended if it did while collecting (the frame is
+/// still sent first).
+async fn coalesce(
+    stream: &mut DeflateStream,
+    batch: Vec<Message>,
+    subscription: &Subscription,
+    last_big: &mut Option<tokio::time::Instant>,
+) -> Option<QueueEnd> {
+    let mut raw = push_binary(stream, &batch);
+    let now = tokio::time::Instant::now();
+    if raw < FLOOD_BATCH {
+        *last_big = None;
+        return None;
+    }
+    let flood = last_big.is_some_and(|then| now - then <= FLOOD_GAP);
+    *last_big = Some(now);
+    if !flood {
+        return None;
+    }
+    let deadline = now + COALESCE_FOR;
+    let mut ended = None;
+    while raw < COALESCE_UP_TO {
+        let gap = (tokio::time::Instant::now() + COALESCE_GAP).min(deadline);
+        match tokio::time::timeout_at(gap, subscription.next_batch()).await {
+            Ok(Ok(more)) => raw += push_binary(stream, &more),
+            Ok(Err(end)) => {
+                ended = Some(end);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    *last_big = Some(tokio::time::Instant::now());
+    ended
+}
+
+/// Compresses the binary messages of `batch` into `stream`'s frame;
+/// returns their size.
+fn push_binary(stream: &mut DeflateStream, batch: &[Message]) -> usize {
+    let mut raw = 0;
+    for message in batch {
+        if let Message::Binary(bytes) = message {
+            stream.push(bytes);
+            raw += bytes.len();
+        }
+    }
+    raw
 }
 
 /// Forwards input and resizes until the socket closes.
@@ -375,5 +455,87 @@ fn pty_size(size: Resize) -> WindowSize {
     WindowSize {
         cols: size.cols,
         rows: size.rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use flate2::{Decompress, FlushDecompress};
+    use futures_util::FutureExt;
+    use tokio_tungstenite::tungstenite::Bytes;
+
+    use super::*;
+    use crate::fanout::Fanout;
+
+    /// Inflates one frame; it must decode completely on its own.
+    fn inflate(decompress: &mut Decompress, frame: &[u8]) -> Vec<u8> {
+        // Room for any frame of these tests (at most a few KiB inflated).
+        let mut out = Vec::with_capacity(1 << 16);
+        decompress
+            .decompress_vec(frame, &mut out, FlushDecompress::Sync)
+            .expect("a valid raw DEFLATE stream");
+        assert!(out.len() < out.capacity(), "inflated completely");
+        out
+    }
+
+    fn chunk(byte: u8, len: usize) -> Bytes {
+        Bytes::from(vec![byte; len])
+    }
+
+    #[test]
+    fn small_output_and_the_first_big_batch_are_never_held_back() {
+        let fanout = Fanout::default();
+        let subscription = fanout.subscribe(true, 1 << 20);
+        let mut stream = DeflateStream::default();
+        let mut last_big = None;
+        // An echo: sent at once (the future completes without waiting),
+        // and it ends any flood.
+        let echo = vec![Message::Binary(Bytes::from_static(b"x"))];
+        let done = coalesce(&mut stream, echo, &subscription, &mut last_big).now_or_never();
+        assert_eq!(done, Some(None));
+        assert_eq!(last_big, None);
+        // Output queued meanwhile stays for the next frame.
+        fanout.publish(&chunk(b'q', 10), None);
+        // A big batch after a pause: at once too, but noted.
+        let big = vec![Message::Binary(chunk(b'b', FLOOD_BATCH))];
+        let done = coalesce(&mut stream, big, &subscription, &mut last_big).now_or_never();
+        assert_eq!(done, Some(None));
+        assert!(last_big.is_some());
+        let mut decompress = Decompress::new(false);
+        let mut expected = b"x".to_vec();
+        expected.extend_from_slice(&[b'b'; FLOOD_BATCH]);
+        assert_eq!(inflate(&mut decompress, &stream.finish()), expected);
+    }
+
+    #[tokio::test]
+    async fn under_a_flood_queued_output_joins_the_frame() {
+        let fanout = Fanout::default();
+        let subscription = fanout.subscribe(true, 1 << 20);
+        let mut stream = DeflateStream::default();
+        // The batch before was big and recent: a flood.
+        let mut last_big = Some(tokio::time::Instant::now());
+        fanout.publish(&chunk(b'2', 800), None);
+        fanout.publish(&chunk(b'3', 800), None);
+        let first = vec![Message::Binary(chunk(b'1', 800))];
+        let ended = coalesce(&mut stream, first, &subscription, &mut last_big).await;
+        assert_eq!(ended, None);
+        let mut expected = vec![b'1'; 800];
+        expected.extend_from_slice(&[b'2'; 800]);
+        expected.extend_from_slice(&[b'3'; 800]);
+        let mut decompress = Decompress::new(false);
+        assert_eq!(
+            inflate(&mut decompress, &stream.finish()),
+            expected,
+            "one frame"
+        );
+
+        // The queue ending while a frame collects: the frame keeps what
+        // came, and the end is reported for after it is sent.
+        fanout.publish(&chunk(b'4', 800), None);
+        fanout.close_all();
+        let next = vec![Message::Binary(chunk(b'5', 800))];
+        let ended = coalesce(&mut stream, next, &subscription, &mut last_big).await;
+        assert_eq!(ended, Some(QueueEnd::Closed));
+        assert_eq!(inflate(&mut decompress, &stream.finish()), vec![b'5'; 800]);
     }
 }

@@ -116,9 +116,12 @@ test("14 through a 300 ms, 1 Mbit/s link: compressed stream, predictive echo", {
       await runInTerminal(page, "clear");
       await waitForPrompt(page);
       await focusTerminal(page);
-      // The long command above wrapped and went faster than its echo, so
-      // the predictor may be tentative (drawing only after a confirmed
-      // guess): one key it sees confirmed, erased again, makes it confident.
+      // The long command above wrapped and went faster than its echo, and
+      // Enter makes the predictor tentative (drawing only after a guess
+      // made since is confirmed): one key it sees confirmed, erased again,
+      // makes it confident. That key must come after the screen caught up
+      // with the Enter (not blocked), or no guess is made for it.
+      await waitFor(() => page.evaluate(() => !window.tmuxMobilePrediction.blocked), { what: "the Enter answered" });
       await page.keyboard.press("x");
       await settled(page);
       await page.keyboard.press("Backspace");

@@ -113,7 +113,9 @@ fn get(port: u16, path: &str, gzip: bool) -> Result<(u16, Vec<u8>, String), Stri
     Ok((status, body, content_encoding))
 }
 
-/// Every `src="/…"` and `href="/…"` of a page.
+/// Every `src` and `href` of a page that names a file of the server, as an
+/// absolute path: `/x` as it is, `./x` (the page is served at `/`; the UI
+/// uses relative URLs so that it also works mounted under a path) as `/x`.
 fn references(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     for attr in ["src=\"", "href=\""] {
@@ -122,8 +124,13 @@ fn references(html: &str) -> Vec<String> {
             rest = &rest[i + attr.len()..];
             if let Some(end) = rest.find('"') {
                 let url = &rest[..end];
-                if url.starts_with('/') && !out.iter().any(|u| u == url) {
-                    out.push(url.to_owned());
+                let path = match url.strip_prefix("./") {
+                    Some(relative) => format!("/{relative}"),
+                    None if url.starts_with('/') && !url.starts_with("//") => url.to_owned(),
+                    None => continue,
+                };
+                if !out.contains(&path) {
+                    out.push(path);
                 }
             }
         }

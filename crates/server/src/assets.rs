@@ -7,11 +7,15 @@
 //! [`Assets::from_files`]) and the crate carries no UI bytes. How the files
 //! are embedded is not part of the API. Everything the HTTP layer needs per file —
 //! `Content-Type`, a strong `ETag`, an optional precompressed `.gz` twin — is
-//! computed once when [`Assets`] is built, never per request.
+//! computed once, never per request: the type and the twin when [`Assets`]
+//! is built, the `ETag` (a hash of the whole file) the first time the file
+//! is served. Building the set reads no file's bytes, so the embedded UI
+//! (1.6 MB, most of it a font few pages ever load) stays on disk, outside
+//! the server's resident memory, until a browser asks for it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use hyper::body::Bytes;
 
@@ -36,10 +40,18 @@ pub(crate) struct Asset {
     pub(crate) body: Bytes,
     /// The `Content-Type` header value.
     pub(crate) content_type: &'static str,
-    /// A strong validator, quoted as HTTP wants it.
-    pub(crate) etag: String,
+    /// A strong validator, quoted as HTTP wants it; see [`Asset::etag`].
+    etag: Etag,
     /// The gzip-compressed twin (`<path>.gz`) when the build shipped one.
     pub(crate) gzip: Option<Compressed>,
+}
+
+impl Asset {
+    /// The file's strong validator, quoted as HTTP wants it (computed on
+    /// first use).
+    pub(crate) fn etag(&self) -> &str {
+        self.etag.of(&self.body, "")
+    }
 }
 
 /// A precompressed representation of an [`Asset`].
@@ -47,8 +59,28 @@ pub(crate) struct Asset {
 pub(crate) struct Compressed {
     /// The compressed bytes.
     pub(crate) body: Bytes,
-    /// Its own validator (a different representation needs a different ETag).
-    pub(crate) etag: String,
+    /// Its own validator (a different representation needs a different
+    /// ETag); see [`Compressed::etag`].
+    etag: Etag,
+}
+
+impl Compressed {
+    /// The compressed representation's strong validator (computed on first
+    /// use).
+    pub(crate) fn etag(&self) -> &str {
+        self.etag.of(&self.body, "-gz")
+    }
+}
+
+/// An ETag computed the first time it is asked for, then kept. Shared by
+/// the clones of an asset (the index is one), so it is computed once.
+#[derive(Clone, Debug, Default)]
+struct Etag(Arc<OnceLock<String>>);
+
+impl Etag {
+    fn of(&self, body: &[u8], suffix: &str) -> &str {
+        self.0.get_or_init(|| etag_of(body, suffix))
+    }
 }
 
 /// The static files the server answers with, indexed by URL path.
@@ -143,14 +175,14 @@ impl Assets {
         let mut files = HashMap::with_capacity(raw.len());
         for (path, body) in &raw {
             let gzip = raw.get(&format!("{path}.gz")).map(|gz| Compressed {
-                etag: etag_of(gz, "-gz"),
+                etag: Etag::default(),
                 body: gz.clone(),
             });
             files.insert(
                 path.clone(),
                 Asset {
                     content_type: content_type_for(path),
-                    etag: etag_of(body, ""),
+                    etag: Etag::default(),
                     body: body.clone(),
                     gzip,
                 },
@@ -160,7 +192,7 @@ impl Assets {
             let body = Bytes::from_static(MISSING_INDEX.as_bytes());
             Asset {
                 content_type: "text/html; charset=utf-8",
-                etag: etag_of(&body, ""),
+                etag: Etag::default(),
                 body,
                 gzip: None,
             }
@@ -344,8 +376,8 @@ mod tests {
         ]);
         let js = assets.get("/assets/a-1.js").expect("js");
         let gz = js.gzip.as_ref().expect("gzip twin");
-        assert_ne!(js.etag, gz.etag);
-        assert!(js.etag.starts_with('"') && js.etag.ends_with('"'));
+        assert_ne!(js.etag(), gz.etag());
+        assert!(js.etag().starts_with('"') && js.etag().ends_with('"'));
         assert!(assets.get("/assets/missing.js").is_none());
     }
 

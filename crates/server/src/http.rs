@@ -155,8 +155,8 @@ fn file_response(
 ) -> Response<Body> {
     let gzip = asset.gzip.as_ref().filter(|_| accepts_gzip(request));
     let (body, etag) = match gzip {
-        Some(gz) => (gz.body.clone(), gz.etag.as_str()),
-        None => (asset.body.clone(), asset.etag.as_str()),
+        Some(gz) => (gz.body.clone(), gz.etag()),
+        None => (asset.body.clone(), asset.etag()),
     };
     let not_modified = cache != NO_STORE && etag_matches(request, etag);
     let mut response = if not_modified {

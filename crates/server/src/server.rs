@@ -69,6 +69,18 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// Runs `task` on the server's task tracker until it ends or the
+    /// server shuts down.
+    fn spawn_until_shutdown(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut stop = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = task => {}
+                () = stop.wait() => {}
+            }
+        });
+    }
+
     /// The tmux server.
     pub(crate) fn tmux(&self) -> &Tmux {
         &self.options.tmux
@@ -243,41 +255,13 @@ impl Server {
             push,
         });
         if let Some(detections) = detections {
-            let hub = crate::attention::run(Arc::clone(&shared), detections);
-            let mut stop = shared.shutdown.clone();
-            shared.tasks.spawn(async move {
-                tokio::select! {
-                    () = hub => {}
-                    () = stop.wait() => {}
-                }
-            });
+            shared.spawn_until_shutdown(crate::attention::run(Arc::clone(&shared), detections));
         }
         if shared.push.is_some() && shared.monitor.is_some() {
-            let push = crate::push::run(Arc::clone(&shared));
-            let mut stop = shared.shutdown.clone();
-            shared.tasks.spawn(async move {
-                tokio::select! {
-                    () = push => {}
-                    () = stop.wait() => {}
-                }
-            });
+            shared.spawn_until_shutdown(crate::push::run(Arc::clone(&shared)));
         }
-        let orphans = crate::orphans::run(Arc::clone(&shared));
-        let mut stop = shared.shutdown.clone();
-        shared.tasks.spawn(async move {
-            tokio::select! {
-                () = orphans => {}
-                () = stop.wait() => {}
-            }
-        });
-        let overview = crate::overview::run(Arc::clone(&shared));
-        let mut stop = shared.shutdown.clone();
-        shared.tasks.spawn(async move {
-            tokio::select! {
-                () = overview => {}
-                () = stop.wait() => {}
-            }
-        });
+        shared.spawn_until_shutdown(crate::orphans::run(Arc::clone(&shared)));
+        shared.spawn_until_shutdown(crate::overview::run(Arc::clone(&shared)));
         Ok(Server {
             listener: None,
             local_addr: None,

@@ -108,6 +108,19 @@ async fn expect(
     }
 }
 
+/// Waits for `pane` to raise `reason` and returns the attention's text.
+async fn expect_raised(
+    rx: &mut mpsc::Receiver<Detection>,
+    pane: &PaneId,
+    what: &str,
+    reason: AttentionReason,
+) -> String {
+    match expect(rx, pane, what, raised(reason)).await {
+        Change::Raised { text, .. } => text,
+        other => panic!("{what}: expected a raised attention, got {other:?}"),
+    }
+}
+
 fn raised(reason: AttentionReason) -> impl Fn(&Change) -> bool {
     move |change| matches!(change, Change::Raised { reason: r, .. } if *r == reason)
 }
@@ -226,10 +239,7 @@ async fn silence_only_in_windows_that_opted_in() {
 
     run_script(&sandbox, &loud, "job1.sh", job).await;
     run_script(&sandbox, &quiet, "job2.sh", job).await;
-    let change = expect(&mut rx, &quiet, "silence", raised(AttentionReason::Silence)).await;
-    let Change::Raised { text, .. } = change else {
-        unreachable!()
-    };
+    let text = expect_raised(&mut rx, &quiet, "silence", AttentionReason::Silence).await;
     assert!(text.starts_with("no output for "), "{text}");
     // Nothing about the window that did not opt in (give it the same time
     // again, then look at everything that arrived).
@@ -433,16 +443,13 @@ async fn the_prompt_at_the_end_of_a_flood_and_a_bell_after_it_are_reported() {
     expect_guard(&mut guard, &pane, true).await;
     // The tail of the flood and the prompt were held back (or not): the
     // screen is read once the pane has gone quiet.
-    let change = expect(
+    let text = expect_raised(
         &mut rx,
         &pane,
         "the prompt after the flood",
-        raised(AttentionReason::Prompt),
+        AttentionReason::Prompt,
     )
     .await;
-    let Change::Raised { text, .. } = change else {
-        unreachable!()
-    };
     assert_eq!(text, "Overwrite the old build? [y/N]");
     // No bell rang so far: the flood printed none.
     sandbox
@@ -481,16 +488,13 @@ async fn a_notification_from_the_first_output_of_a_new_window_is_reported() {
         .await
         .unwrap();
     let pane: PaneId = id.trim().parse().unwrap();
-    let change = expect(
+    let text = expect_raised(
         &mut rx,
         &pane,
         "the new window's notification",
-        raised(AttentionReason::Notify),
+        AttentionReason::Notify,
     )
     .await;
-    let Change::Raised { text, .. } = change else {
-        unreachable!()
-    };
     assert_eq!(text, "fresh pane says hi");
     monitor.shutdown().await;
     watcher.shutdown().await;

@@ -20,6 +20,7 @@
 //! tmux server would see the first one's phones as orphans (the start-up
 //! clean-up already removes every managed session it finds).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// Runs until the snapshots end (the caller also stops it at shutdown).
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut snapshots = shared.snapshots.clone();
+    // Names whose removal failed, so a session tmux keeps refusing to
+    // remove is reported once, not every few seconds.
+    let mut reported: HashSet<String> = HashSet::new();
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -49,7 +53,11 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             match shared.tmux().kill_session(&name).await {
                 Ok(()) => log::info!("removed {name}: its client is gone"),
                 Err(TmuxError::NotFound { .. } | TmuxError::NoServer) => {}
-                Err(error) => log::warn!("could not remove {name} (its client is gone): {error}"),
+                Err(error) => {
+                    if reported.insert(name.clone()) {
+                        log::warn!("could not remove {name} (its client is gone): {error}");
+                    }
+                }
             }
         }
     }

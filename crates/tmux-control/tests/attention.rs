@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DEADLINE, control_clients, phone};
+use common::{DEADLINE, control_clients, phone, run_script};
 use std::sync::Arc;
 
 use tmux_mobile_tmux_control::attention::{
@@ -70,22 +70,6 @@ async fn background_window(sandbox: &IsolatedTmux, name: &str) -> PaneId {
         .await
         .unwrap();
     id.trim().parse().unwrap()
-}
-
-/// Runs `script` (written to a file, so the typed command line does not
-/// itself show what the script prints) in `pane`.
-async fn run_script(sandbox: &IsolatedTmux, pane: &PaneId, name: &str, script: &str) {
-    let path = sandbox.dir().join(name);
-    std::fs::write(&path, script).unwrap();
-    let line = format!("sh {}", path.display());
-    sandbox
-        .run(&["send-keys", "-t", pane.as_str(), "-l", line.as_str()])
-        .await
-        .unwrap();
-    sandbox
-        .run(&["send-keys", "-t", pane.as_str(), "Enter"])
-        .await
-        .unwrap();
 }
 
 /// The next detection for `pane` that `matches`, skipping others.

@@ -13,35 +13,18 @@
 mod common;
 
 use common::{
-    DEADLINE, control_clients, main_identity, phone, session_names, wait_for, watcher_attached,
+    DEADLINE, control_clients, main_identity, no_control_client, phone, session_names, wait_for,
+    watcher_attached,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WatcherOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
 const ROUNDS: usize = 30;
-
-/// Polls until no control client is attached.
-async fn no_control_client(sandbox: &IsolatedTmux, when: &str) {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let clients = control_clients(sandbox).await;
-        if clients.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{when}: still attached: {clients:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// Waits until the watcher is attached: its snapshot lists `main` and the
 /// phone's session with the watcher on it.

@@ -82,17 +82,7 @@ async fn background_window(sandbox: &IsolatedTmux, session: &str) -> PaneId {
 }
 
 async fn ring(sandbox: &IsolatedTmux, pane: &PaneId, name: &str) {
-    let path = sandbox.dir().join(name);
-    std::fs::write(&path, "printf 'ding\\007\\n'\n").unwrap();
-    let line = format!("sh {}", path.display());
-    sandbox
-        .run(&["send-keys", "-t", pane.as_str(), "-l", line.as_str()])
-        .await
-        .unwrap();
-    sandbox
-        .run(&["send-keys", "-t", pane.as_str(), "Enter"])
-        .await
-        .unwrap();
+    common::run_script(sandbox, pane, name, "printf 'ding\\007\\n'\n").await;
 }
 
 async fn expect_bell(rx: &mut mpsc::Receiver<Detection>, pane: &PaneId) {

@@ -5,28 +5,14 @@
 
 mod common;
 
-use common::{DEADLINE, control_clients, phone, session_names, wait_for, watcher_attached};
+use common::{
+    DEADLINE, control_clients, no_control_client, phone, session_names, wait_for, watcher_attached,
+};
 use std::time::Duration;
 
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
 use tmux_mobile_tmux_control::{Snapshot, StateWatcher, WatcherOptions};
 use tokio::time::Instant;
-
-/// Polls until no control client is attached (the watcher's has left).
-async fn no_control_client(sandbox: &IsolatedTmux, when: &str) {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let clients = control_clients(sandbox).await;
-        if clients.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{when}: still attached: {clients:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 fn windows(snapshot: &Snapshot, session: &str) -> usize {
     snapshot.session(session).map_or(0, |s| s.windows.len())

@@ -1,5 +1,5 @@
 //! Helpers shared by the watcher test binaries (`watcher`, `startup`,
-//! `shutdown`, `hidden`, `attention`): waiting for published snapshots,
+//! `shutdown`, `hidden`, `attention`, `unattended`): waiting for published snapshots,
 //! making a phone's grouped session (what the watcher and the taps ride
 //! on), and checking that tmux and the user's session survived.
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
-use tmux_mobile_tmux_control::{MANAGED_SESSION_PREFIX, Snapshot};
+use tmux_mobile_tmux_control::{MANAGED_SESSION_PREFIX, PaneId, Snapshot};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -106,4 +106,36 @@ pub(crate) async fn main_identity(sandbox: &IsolatedTmux, when: &str) -> String 
         Ok(identity) => identity,
         Err(error) => panic!("{when}: tmux lost the session main or died: {error}"),
     }
+}
+
+/// Polls until no control client is attached.
+pub(crate) async fn no_control_client(sandbox: &IsolatedTmux, when: &str) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let clients = control_clients(sandbox).await;
+        if clients.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{when}: still attached: {clients:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Runs `script` (written to a file, so the typed command line does not
+/// itself show what the script prints) in `pane`.
+pub(crate) async fn run_script(sandbox: &IsolatedTmux, pane: &PaneId, name: &str, script: &str) {
+    let path = sandbox.dir().join(name);
+    std::fs::write(&path, script).unwrap();
+    let line = format!("sh {}", path.display());
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "-l", line.as_str()])
+        .await
+        .unwrap();
+    sandbox
+        .run(&["send-keys", "-t", pane.as_str(), "Enter"])
+        .await
+        .unwrap();
 }

@@ -199,10 +199,27 @@ impl Tmux {
 
     /// Creates a window at the next free index of `session` and makes it the
     /// session's current window.
+    ///
+    /// The window is created detached (`new-window -d`) and then selected
+    /// in `session` alone: a plain `new-window` in a grouped session makes
+    /// tmux redraw every client of every session in the group (100 full
+    /// redraws per window with 100 phones on one session), while
+    /// `select-window` redraws only the clients of `session`.
     pub async fn new_window(&self, session: impl AsRef<str>) -> Result<(), TmuxError> {
         let session = session.as_ref();
         let target = session_scope(session)?;
-        self.run("new-window", ["-t", target.as_str()], Some(session))
+        let output = self
+            .run(
+                "new-window",
+                ["-d", "-t", target.as_str(), "-P", "-F", "#{window_id}"],
+                Some(session),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let window = window_target(session, text.trim()).map_err(|_| {
+            TmuxError::parse("new-window", format!("not a window id: {:?}", text.trim()))
+        })?;
+        self.run("select-window", ["-t", window.as_str()], Some(session))
             .await
             .map(drop)
     }

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    DEADLINE, control_clients, no_control_client, phone, session_names, wait_for, watcher_attached,
+    DEADLINE, Logged, control_clients, no_control_client, phone, session_names, wait_for,
+    watcher_attached,
 };
 use std::time::Duration;
 
@@ -295,23 +296,8 @@ async fn survives_kill_server_and_finds_the_next_server() {
 /// spans many re-check intervals (1.5 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_server_costs_no_process_and_no_event() {
-    let probe = IsolatedTmux::new().unwrap();
-    let log = probe.dir().join("invocations.log");
-    let wrapper = probe.dir().join("tmux-wrapper");
-    let real = which_tmux();
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            real.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-
-    let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
+    let logged = Logged::new();
+    let sandbox = &logged.sandbox;
     sandbox.start("idle").await.unwrap();
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
     wait_for(&mut rx, "the first snapshot", |s| {
@@ -319,25 +305,19 @@ async fn an_idle_server_costs_no_process_and_no_event() {
     })
     .await;
     // Dormant: one one-shot snapshot at the start, then nothing.
-    let dormant = std::fs::read_to_string(&log).unwrap_or_default();
+    let dormant = logged.text();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        std::fs::read_to_string(&log).unwrap_or_default(),
-        dormant,
-        "tmux was spawned while dormant"
-    );
+    assert_eq!(logged.text(), dormant, "tmux was spawned while dormant");
     assert!(!rx.has_changed().unwrap(), "a snapshot event while dormant");
-    phone(&sandbox, "idle", "p1").await;
+    phone(sandbox, "idle", "p1").await;
     watcher.refresh().await;
     wait_for(&mut rx, "the control client", watcher_attached).await;
     // Let the shell in the pane settle (its command must not change).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = watcher.refresh().await;
     rx.borrow_and_update();
-    let before = std::fs::read_to_string(&log).unwrap_or_default();
-    // One line per invocation (the snapshot format holds a newline, whose
-    // continuation does not start with `-u`).
-    let invocations: Vec<&str> = before.lines().filter(|l| l.starts_with("-u ")).collect();
+    let before = logged.text();
+    let invocations = logged.invocations();
     assert_eq!(
         invocations.iter().filter(|l| l.contains(" -C ")).count(),
         1,
@@ -352,19 +332,9 @@ async fn an_idle_server_costs_no_process_and_no_event() {
 
     tokio::time::sleep(Duration::from_secs(20)).await;
 
-    let after = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(after, before, "tmux was spawned while idle");
+    assert_eq!(logged.text(), before, "tmux was spawned while idle");
     assert!(!rx.has_changed().unwrap(), "a snapshot event while idle");
     watcher.shutdown().await;
-}
-
-fn which_tmux() -> std::path::PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("tmux"))
-        .find(|p| p.is_file())
-        .expect("tmux on PATH")
 }
 
 /// A line from tmux longer than the control-mode reader's limit (256 KiB:
@@ -376,33 +346,20 @@ fn which_tmux() -> std::path::PathBuf {
 /// and follows changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_line_over_the_limit_restarts_the_control_client() {
-    let probe = IsolatedTmux::new().unwrap();
-    let log = probe.dir().join("invocations.log");
-    let wrapper = probe.dir().join("tmux-wrapper");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            which_tmux().display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let logged = Logged::new();
     let control_starts = || {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.starts_with("-u ") && l.contains(" -C "))
+        logged
+            .invocations()
+            .iter()
+            .filter(|l| l.contains(" -C "))
             .count()
     };
 
-    let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
+    let sandbox = &logged.sandbox;
     sandbox.start("main").await.unwrap();
-    let identity = common::main_identity(&sandbox, "at the start").await;
+    let identity = common::main_identity(sandbox, "at the start").await;
     let (watcher, mut rx) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
-    phone(&sandbox, "main", "p1").await;
+    phone(sandbox, "main", "p1").await;
     watcher.refresh().await;
     wait_for(&mut rx, "the control client", watcher_attached).await;
     assert_eq!(control_starts(), 1);
@@ -431,7 +388,7 @@ async fn a_line_over_the_limit_restarts_the_control_client() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(common::main_identity(&sandbox, "long name").await, identity);
+    assert_eq!(common::main_identity(sandbox, "long name").await, identity);
 
     sandbox
         .run(&["rename-window", "-t", "=main:0", "short"])
@@ -451,9 +408,6 @@ async fn a_line_over_the_limit_restarts_the_control_client() {
         .await
         .unwrap();
     wait_for(&mut rx, "the new window", |s| windows(s, "main") == 2).await;
-    assert_eq!(
-        common::main_identity(&sandbox, "at the end").await,
-        identity
-    );
+    assert_eq!(common::main_identity(sandbox, "at the end").await, identity);
     watcher.shutdown().await;
 }

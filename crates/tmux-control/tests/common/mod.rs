@@ -59,6 +59,61 @@ pub(crate) async fn phone(sandbox: &IsolatedTmux, base: &str, id: &str) -> Strin
     name
 }
 
+/// A sandbox whose [`tmux_mobile_tmux_control::Tmux`] handle runs a
+/// wrapper that appends each invocation's arguments to [`Logged::log`],
+/// then runs the real tmux.
+pub(crate) struct Logged {
+    pub(crate) sandbox: IsolatedTmux,
+    pub(crate) log: std::path::PathBuf,
+    /// Holds the wrapper and the log; dropped (removed) after `sandbox`.
+    _files: IsolatedTmux,
+}
+
+impl Logged {
+    pub(crate) fn new() -> Logged {
+        let files = IsolatedTmux::new().unwrap();
+        let log = files.dir().join("invocations.log");
+        let wrapper = files.dir().join("tmux-wrapper");
+        let real = std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths)
+            .map(|dir| dir.join("tmux"))
+            .find(|p| p.is_file())
+            .expect("tmux on PATH");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                log.display(),
+                real.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Logged {
+            sandbox: IsolatedTmux::with_binary(&wrapper).unwrap(),
+            log,
+            _files: files,
+        }
+    }
+
+    /// The whole log so far.
+    pub(crate) fn text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The invocations logged so far: one per line starting with `-u` (the
+    /// snapshot format holds a newline, whose continuation does not).
+    pub(crate) fn invocations(&self) -> Vec<String> {
+        self.text()
+            .lines()
+            .filter(|l| l.starts_with("-u "))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 /// What `tmux ls` shows: every session's name, sorted.
 pub(crate) async fn session_names(sandbox: &IsolatedTmux) -> Vec<String> {
     let mut names: Vec<String> = sandbox

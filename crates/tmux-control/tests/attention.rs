@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DEADLINE, control_clients, phone, run_script};
+use common::{DEADLINE, Logged, control_clients, phone, run_script};
 use std::sync::Arc;
 
 use tmux_mobile_tmux_control::attention::{
@@ -251,42 +251,22 @@ async fn silence_only_in_windows_that_opted_in() {
 /// tmux binary is a wrapper that logs every invocation).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn taps_cost_no_process_while_idle() {
-    let probe = IsolatedTmux::new().unwrap();
-    let log = probe.dir().join("invocations.log");
-    let wrapper = probe.dir().join("tmux-wrapper");
-    let real = std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("tmux"))
-        .find(|p| p.is_file())
-        .expect("tmux on PATH");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            real.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-
-    let sandbox = IsolatedTmux::with_binary(&wrapper).unwrap();
+    let logged = Logged::new();
+    let sandbox = &logged.sandbox;
     sandbox.start("main").await.unwrap();
     sandbox
         .run(&["new-session", "-d", "-s", "other", "sh"])
         .await
         .unwrap();
-    phone(&sandbox, "main", "p1").await;
-    phone(&sandbox, "other", "p2").await;
+    phone(sandbox, "main", "p1").await;
+    phone(sandbox, "other", "p2").await;
     let (watcher, snapshots) = StateWatcher::spawn(sandbox.tmux(), WatcherOptions::default());
     let (monitor, _rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots.clone(), fast_options());
     watcher.refresh().await;
-    wait_for_taps(&sandbox, 2).await;
+    wait_for_taps(sandbox, 2).await;
     // And the watcher's own control client (after its one-shot snapshots).
     let deadline = Instant::now() + DEADLINE;
-    while !control_clients(&sandbox)
+    while !control_clients(sandbox)
         .await
         .iter()
         .any(|c| c.ends_with(" 0"))
@@ -297,15 +277,15 @@ async fn taps_cost_no_process_while_idle() {
     // The first look at each screen and the shells' start are over after
     // this; from here on nothing may run.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = std::fs::read_to_string(&log).unwrap_or_default();
-    let taps = before
-        .lines()
-        .filter(|l| l.starts_with("-u ") && l.contains(" -C ") && l.contains("pause-after"))
+    let before = logged.text();
+    let taps = logged
+        .invocations()
+        .iter()
+        .filter(|l| l.contains(" -C ") && l.contains("pause-after"))
         .count();
     assert_eq!(taps, 2, "{before}");
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let after = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(after, before, "tmux was spawned while idle");
+    assert_eq!(logged.text(), before, "tmux was spawned while idle");
     monitor.shutdown().await;
     watcher.shutdown().await;
 }

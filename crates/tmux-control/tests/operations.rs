@@ -729,3 +729,42 @@ async fn split_zoomed_zooms_the_new_pane() {
         .unwrap();
     assert!(tmux.is_zoomed(&new).await.unwrap());
 }
+
+/// tmux evaluates the snapshot's "no person's session in the group" test
+/// itself: a group left with phones' sessions only (the user's session was
+/// killed) still lists its windows, through either phone's session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_left_with_only_phone_sessions_keeps_its_windows() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("base").await.unwrap();
+    let tmux = sandbox.tmux();
+    let phones = ["tmux-mobile-client-a", "tmux-mobile-client-b"];
+    for phone in phones {
+        tmux.new_grouped_session(&name(phone), &name("base"))
+            .await
+            .unwrap();
+    }
+    tmux.new_window(&name(phones[0])).await.unwrap();
+    let before = snapshot(&sandbox).await;
+    for phone in phones {
+        assert_eq!(before.session(phone).unwrap().windows.len(), 2, "{phone}");
+    }
+    sandbox.run(&["kill-session", "-t", "=base"]).await.unwrap();
+    let after = snapshot(&sandbox).await;
+    assert_eq!(after.user_sessions().count(), 0);
+    for phone in phones {
+        let session = after.session(phone).unwrap();
+        assert_eq!(session.windows.len(), 2, "{phone}: {after:#?}");
+        assert!(session.windows.iter().all(|w| !w.panes.is_empty()));
+    }
+    // The first phone still shows the window it opened.
+    assert_eq!(
+        after
+            .session(phones[0])
+            .unwrap()
+            .active_window()
+            .unwrap()
+            .index,
+        1
+    );
+}

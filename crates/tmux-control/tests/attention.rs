@@ -493,3 +493,47 @@ async fn a_tap_whose_host_goes_moves_to_another_phone_without_a_new_snapshot() {
     expect(&mut rx, &pane, "the bell", raised(AttentionReason::Bell)).await;
     monitor.shutdown().await;
 }
+
+/// A prompt that was already on its screen when the tap attached, in a
+/// window newer than the snapshot the tap was started from (the window
+/// came between the snapshot and the tap's attach): the pane writes nothing
+/// more, so no tap hears it, and the tap's first look at the screens it
+/// knew of missed it. The first snapshot that shows the window makes the
+/// monitor look at the new pane's screen. (A browser test caught this: a
+/// prompt opened while a phone's tap was starting was never reported.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_in_a_window_made_while_the_tap_started_is_found() {
+    let sandbox = IsolatedTmux::new().unwrap();
+    sandbox.start("main").await.unwrap();
+    phone(&sandbox, "main", "p1").await;
+    // The snapshot the monitor starts from, before the window.
+    let before = sandbox.tmux().snapshot().await.unwrap();
+    let pane = background_window(&sandbox, "agent").await;
+    run_script(
+        &sandbox,
+        &pane,
+        "ask.sh",
+        "printf 'Do you want to proceed?\\n\\342\\235\\257 1. Yes\\n  2. No\\n'\nread answer\n",
+    )
+    .await;
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let screen = sandbox
+            .run(&["capture-pane", "-p", "-t", pane.as_str()])
+            .await
+            .unwrap();
+        if screen.contains("2. No") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the prompt never showed: {screen}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (publish, snapshots) = watch::channel(Arc::new(before));
+    let (monitor, mut rx) = AttentionMonitor::spawn(sandbox.tmux(), snapshots, fast_options());
+    wait_for_taps(&sandbox, 1).await;
+    // The tap is attached; the prompt is on the screen and stays quiet.
+    publish.send_replace(Arc::new(sandbox.tmux().snapshot().await.unwrap()));
+    let text = expect_raised(&mut rx, &pane, "the prompt", AttentionReason::Prompt).await;
+    assert_eq!(text, "Do you want to proceed?");
+    monitor.shutdown().await;
+}

@@ -763,6 +763,27 @@ impl Worker {
                 }
             }
         }
+        // Panes new to this snapshot that no tap has heard: their screen is
+        // read once. A window made between the snapshot a tap started from
+        // and the moment its client attached may already show a prompt
+        // and say nothing more (a tap hears only what is written after it
+        // attached, and its first look covered the panes it knew of).
+        if self.options.prompt {
+            for (pane, placement) in &layout {
+                if self.layout.contains_key(pane)
+                    || self.panes.get(pane).is_some_and(|w| w.last_output.is_some())
+                {
+                    continue;
+                }
+                let tap = self
+                    .groups
+                    .get(&placement.group)
+                    .and_then(|tap| self.taps.get(tap));
+                if let Some(tap) = tap {
+                    tap.handle.send(TapCommand::Capture(pane.clone()));
+                }
+            }
+        }
         self.layout = layout;
         // Panes that are gone (a pane heard before any snapshot showed it is
         // kept a while: the next snapshot will).

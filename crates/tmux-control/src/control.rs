@@ -13,8 +13,10 @@
 //! A block ends only at a `%end`/`%error` line carrying the same time,
 //! number and flags as its `%begin`, so output that happens to contain a line
 //! starting with `%end` does not end it early. Only fixed command strings
-//! are ever written to the client's stdin; nothing a browser sends travels
-//! this way (a control client may run any command, whatever its flags).
+//! and the commands of [`crate::Tmux`]'s operations (each argument quoted,
+//! see [`crate::command_line`]) are written to the client's stdin: what a
+//! browser sends reaches it only as a quoted argument of such a command,
+//! exactly as it would reach a `tmux` process's argv.
 //!
 //! # Bounds
 //!
@@ -288,8 +290,9 @@ impl ControlClient {
         self.events.recv().await
     }
 
-    /// Writes one fixed command line (ending in `\n`) to tmux.
-    pub(crate) async fn send(&mut self, line: &'static str) -> std::io::Result<()> {
+    /// Writes one command line (ending in `\n`) to tmux: a fixed one, or
+    /// one written by [`crate::command_line::CommandLine`].
+    pub(crate) async fn send(&mut self, line: &str) -> std::io::Result<()> {
         match &mut self.stdin {
             Some(stdin) => {
                 stdin.write_all(line.as_bytes()).await?;

@@ -52,6 +52,16 @@ pub enum TmuxError {
     #[error("tmux did not answer in time and was stopped (is the tmux server hung?)")]
     Timeout,
 
+    /// The control-mode connection a command went through closed before
+    /// tmux answered it (the phone's session it rode on was removed, or
+    /// tmux restarted it): the command may or may not have run. Commands
+    /// that are safe to run twice are retried with a process instead and
+    /// never give this.
+    #[error(
+        "the connection to tmux closed before tmux answered; the command may or may not have run (look, then try again)"
+    )]
+    Interrupted,
+
     /// The tmux binary could not be started.
     #[error("could not run tmux at {binary:?}: {source} (is tmux installed and on PATH?)")]
     Spawn {

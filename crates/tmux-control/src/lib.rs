@@ -24,6 +24,8 @@
 //!   `AsRef<str>` and validate them before tmux runs.
 //! - [`StateWatcher`] — the current snapshot on a `watch` channel, updated
 //!   from control-mode notifications; spawns no process while tmux is idle.
+//!   While it is attached, the [`Tmux`] handle's commands go through its
+//!   control client instead of a process each (see *Commands* on [`Tmux`]).
 //! - [`attention`] — [`attention::AttentionMonitor`]: bells, prompts,
 //!   OSC 9/777 notifications, silence and activity of every pane, from one
 //!   control-mode tap per session group; spawns nothing while idle.
@@ -69,6 +71,7 @@
 
 pub mod attention;
 mod capture;
+mod command_line;
 mod control;
 mod error;
 #[cfg(fuzzing)]

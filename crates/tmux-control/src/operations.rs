@@ -1,6 +1,7 @@
-//! The typed operations the server needs, each one or two short tmux
-//! processes with exact targets (see [`crate::target`] for how targets are
-//! built and which names are refused).
+//! The typed operations the server needs, each one or two tmux commands
+//! (a short process, or a line on the state watcher's control client: see
+//! *Commands* on [`Tmux`]) with exact targets (see [`crate::target`] for how
+//! targets are built and which names are refused).
 
 use std::ffi::OsString;
 

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::control::{ControlClient, Event, invalidates};
 use crate::error::TmuxError;
 use crate::snapshot::{SNAPSHOT_CONTROL_COMMAND, SessionSnapshot, Snapshot, parse_snapshot};
-use crate::tmux::Tmux;
+use crate::tmux::{ControlAnswer, ControlCommand, Tmux};
 
 /// Timing of a [`StateWatcher`].
 #[derive(Debug, Clone)]
@@ -258,6 +258,7 @@ impl StateWatcher {
                 inbox,
                 publisher,
                 waiters: Vec::new(),
+                stashed_shutdown: false,
             }
             .run(),
         );
@@ -304,6 +305,12 @@ impl StateWatcher {
     }
 }
 
+/// While the watcher waits for a quiet moment, it polls no more often than
+/// this many times a probe's round trip (so polling takes at most about a
+/// twentieth of tmux's time; a server with 100 phones on one session of
+/// 100 windows takes tens of milliseconds per probe).
+const SETTLE_POLL_COST: u32 = 20;
+
 /// Whether the watcher (and an attention tap) may ride on `session`: a
 /// phone's grouped session. Managed, and without the `~` that older
 /// tmux-mobile versions put in their helper sessions' names.
@@ -315,6 +322,8 @@ pub(crate) fn is_host(session: &SessionSnapshot) -> bool {
 enum Ended {
     Shutdown,
     Lost,
+    /// tmux answered nothing for a whole timeout.
+    Hung,
 }
 
 /// How waiting for a quiet moment ended.
@@ -333,6 +342,9 @@ struct Worker {
     publisher: watch::Sender<Arc<Snapshot>>,
     /// Refresh callers waiting for the next snapshot taken.
     waiters: Vec<oneshot::Sender<Arc<Snapshot>>>,
+    /// A shutdown found in the inbox while gathering refreshes (see
+    /// [`Worker::gather_refreshes`]); [`Worker::next_request`] hands it out.
+    stashed_shutdown: bool,
 }
 
 impl Worker {
@@ -425,6 +437,30 @@ impl Worker {
         }
     }
 
+    /// The next request: a shutdown already taken out of the inbox first.
+    /// Cancel-safe.
+    async fn next_request(&mut self) -> Option<Request> {
+        if self.stashed_shutdown {
+            return Some(Request::Shutdown);
+        }
+        self.inbox.recv().await
+    }
+
+    /// Moves every refresh already waiting in the inbox to
+    /// [`Worker::waiters`], so that the one snapshot about to be taken
+    /// answers them all: it starts after each of them was asked for. With
+    /// 100 phones changing things at once, one snapshot per refresh cost
+    /// tmux a `list-sessions` of the whole server per phone.
+    fn gather_refreshes(&mut self) {
+        while !self.stashed_shutdown {
+            match self.inbox.try_recv() {
+                Ok(Request::Refresh(waiter)) => self.waiters.push(waiter),
+                Ok(Request::Shutdown) => self.stashed_shutdown = true,
+                Err(_) => break,
+            }
+        }
+    }
+
     fn answer_waiters(&mut self) {
         let waiters = std::mem::take(&mut self.waiters);
         self.answer(waiters);
@@ -438,7 +474,7 @@ impl Worker {
             self.probe().await;
             return true;
         }
-        match self.inbox.recv().await {
+        match self.next_request().await {
             Some(Request::Refresh(waiter)) => {
                 self.waiters.push(waiter);
                 self.probe().await;
@@ -458,7 +494,7 @@ impl Worker {
     async fn pause(&mut self, delay: Duration) -> bool {
         tokio::select! {
             _ = tokio::time::sleep(delay) => true,
-            request = self.inbox.recv() => match request {
+            request = self.next_request() => match request {
                 Some(Request::Refresh(waiter)) => {
                     self.waiters.push(waiter);
                     true
@@ -478,15 +514,22 @@ impl Worker {
     /// refreshes the same way. Returns the host to start on.
     async fn settle(&mut self) -> Settled {
         let settle = self.options.settle;
-        let poll = self
+        let base_poll = self
             .options
             .settle_poll_interval
             .max(Duration::from_millis(1));
+        // On a big, busy server a probe is expensive (a `list-sessions` of
+        // everything, and a client coming and going, which makes tmux
+        // recompute every window's size): poll no more often than
+        // [`SETTLE_POLL_COST`] times the last probe's round trip.
+        let mut poll = base_poll;
         let give_up = Instant::now() + self.options.max_settle;
         // Whoever waited is answered by a fresh snapshot.
+        let started = Instant::now();
         let Some(mut last) = self.probe().await else {
             return self.host().map_or(Settled::NoHost, Settled::Start);
         };
+        poll = poll.max(started.elapsed() * SETTLE_POLL_COST);
         let mut changed_at = Instant::now();
         let mut probed_at = changed_at;
         loop {
@@ -505,17 +548,19 @@ impl Worker {
             let wake = (probed_at + poll).min(give_up);
             tokio::select! {
                 _ = tokio::time::sleep_until(wake) => {
+                    let started = Instant::now();
                     let Some(snapshot) = self.probe().await else {
                         return self.host().map_or(Settled::NoHost, Settled::Start);
                     };
                     probed_at = Instant::now();
+                    poll = base_poll.max((probed_at - started) * SETTLE_POLL_COST);
                     if snapshot != last {
                         // Something is changing: wait on.
                         last = snapshot;
                         changed_at = probed_at;
                     }
                 }
-                request = self.inbox.recv() => match request {
+                request = self.next_request() => match request {
                     Some(Request::Refresh(waiter)) => {
                         // The caller has probably just changed something.
                         self.waiters.push(waiter);
@@ -539,6 +584,7 @@ impl Worker {
     /// the waiting refreshes. No server publishes an empty snapshot. `None`
     /// when tmux fails otherwise (the waiters then get the latest one).
     async fn probe(&mut self) -> Option<Snapshot> {
+        self.gather_refreshes();
         match self.tmux.probe_snapshot().await {
             Ok(snapshot) => {
                 self.publish(snapshot.clone());
@@ -558,12 +604,59 @@ impl Worker {
         }
     }
 
-    /// Runs one attached control client until it ends.
+    /// Runs one attached control client until it ends. Meanwhile the
+    /// [`Tmux`] handle's commands go through it too (see *Commands* on
+    /// [`Tmux`]).
     async fn attached(&mut self, mut client: ControlClient) -> Ended {
-        // One entry per snapshot command written and not yet answered,
-        // holding the refresh callers it answers.
-        let mut in_flight: VecDeque<(Instant, Vec<oneshot::Sender<Arc<Snapshot>>>)> =
-            VecDeque::new();
+        let (connection, mut commands) = mpsc::unbounded_channel();
+        let mut in_flight = InFlight::default();
+        let ended = self
+            .serve(&mut client, &mut in_flight, &mut commands, connection)
+            .await;
+        // Commands go to processes again; whatever was sent here and not
+        // answered is told so.
+        self.tmux.set_control(None);
+        commands.close();
+        let hung = matches!(ended, Ended::Hung);
+        while let Ok(command) = commands.try_recv() {
+            let _ = command
+                .reply
+                .send(ControlAnswer::Unanswered { hung: false });
+        }
+        // Whoever still waits for a snapshot is answered by the next one
+        // taken (after reconnecting) or, on shutdown, now.
+        for pending in in_flight.entries {
+            match pending {
+                Pending::Snapshot { waiters, .. } => self.waiters.extend(waiters),
+                Pending::Command { reply, .. } => {
+                    let _ = reply.send(ControlAnswer::Unanswered { hung });
+                }
+            }
+        }
+        if matches!(ended, Ended::Shutdown) {
+            self.answer_waiters();
+        }
+        // Always leave cleanly and wait for tmux to let go of the client.
+        let timeout = self.tmux.timeout();
+        if !client.leave(timeout).await {
+            log::warn!(
+                "tmux state watcher: the control client did not exit within {timeout:?}; killed it"
+            );
+        }
+        match ended {
+            Ended::Shutdown => Ended::Shutdown,
+            Ended::Lost | Ended::Hung => Ended::Lost,
+        }
+    }
+
+    /// The event loop of [`Worker::attached`].
+    async fn serve(
+        &mut self,
+        client: &mut ControlClient,
+        in_flight: &mut InFlight,
+        commands: &mut mpsc::UnboundedReceiver<ControlCommand>,
+        connection: mpsc::UnboundedSender<ControlCommand>,
+    ) -> Ended {
         let mut debounce_at: Option<Instant> = None;
         let mut recheck_every = self.options.recheck_interval;
         let mut recheck_at = Instant::now() + recheck_every;
@@ -571,29 +664,32 @@ impl Worker {
 
         // The first snapshot answers whoever waited while we connected.
         let waiters = std::mem::take(&mut self.waiters);
-        if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
+        if !write(client, SNAPSHOT_CONTROL_COMMAND, timeout).await {
             self.waiters = waiters;
-            client.leave(timeout).await;
             return Ended::Lost;
         }
-        in_flight.push_back((Instant::now(), waiters));
+        in_flight.push_snapshot(waiters);
+        self.tmux.set_control(Some(connection));
 
-        let ended = loop {
-            let debounce_due = debounce_at.filter(|_| in_flight.is_empty());
-            let hung_at = in_flight.front().map(|(sent, _)| *sent + timeout);
+        loop {
+            let debounce_due = debounce_at.filter(|_| in_flight.snapshots == 0);
+            // tmux is taken for hung when it has answered nothing for a
+            // whole timeout while something waited: a busy tmux works
+            // through a long queue of commands, answering each in turn.
+            let hung_at = in_flight.waiting_since().map(|since| since + timeout);
             tokio::select! {
                 event = client.next_event() => match event {
-                    None | Some(Event::Exit) => break Ended::Lost,
+                    None | Some(Event::Exit) => return Ended::Lost,
                     Some(Event::TooLong) => {
                         log::warn!("tmux state watcher: tmux wrote a line or reply over the limit, restarting");
-                        break Ended::Lost;
+                        return Ended::Lost;
                     }
                     Some(Event::Garbage(line)) => {
                         log::warn!(
                             "tmux state watcher: unexpected line from tmux, restarting: {:?}",
                             String::from_utf8_lossy(&line)
                         );
-                        break Ended::Lost;
+                        return Ended::Lost;
                     }
                     Some(Event::Notification(name)) => {
                         if invalidates(&name) && debounce_at.is_none() {
@@ -602,12 +698,16 @@ impl Worker {
                     }
                     Some(Event::Reply { ours: false, .. }) => {}
                     Some(Event::Reply { ours: true, ok, body }) => {
-                        let Some((sent, waiters)) = in_flight.pop_front() else {
-                            log::warn!("tmux state watcher: an answer nobody asked for, restarting");
-                            break Ended::Lost;
+                        let (sent, waiters, ok, body) = match in_flight.answer(ok, body) {
+                            Answer::Snapshot { sent, waiters, ok, body } => (sent, waiters, ok, body),
+                            Answer::Command => continue,
+                            Answer::Unexpected => {
+                                log::warn!("tmux state watcher: an answer nobody asked for, restarting");
+                                return Ended::Lost;
+                            }
                         };
                         recheck_every = self.options.recheck_interval.max(sent.elapsed() * 50);
-                        if in_flight.is_empty() {
+                        if in_flight.snapshots == 0 {
                             // Notifications never come inside a block, so every
                             // one received so far predates this snapshot.
                             debounce_at = None;
@@ -628,57 +728,251 @@ impl Worker {
                 },
                 _ = sleep_until_opt(debounce_due) => {
                     debounce_at = None;
-                    if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
-                        break Ended::Lost;
+                    if !write(client, SNAPSHOT_CONTROL_COMMAND, timeout).await {
+                        return Ended::Lost;
                     }
-                    in_flight.push_back((Instant::now(), Vec::new()));
+                    in_flight.push_snapshot(Vec::new());
                 }
                 _ = tokio::time::sleep_until(recheck_at) => {
                     recheck_at = Instant::now() + recheck_every;
-                    if in_flight.is_empty() {
-                        if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
-                            break Ended::Lost;
+                    if in_flight.snapshots == 0 {
+                        if !write(client, SNAPSHOT_CONTROL_COMMAND, timeout).await {
+                            return Ended::Lost;
                         }
-                        in_flight.push_back((Instant::now(), Vec::new()));
+                        in_flight.push_snapshot(Vec::new());
                     }
                 }
                 _ = sleep_until_opt(hung_at) => {
                     log::warn!("tmux state watcher: tmux did not answer within {timeout:?}, restarting");
-                    break Ended::Lost;
+                    return Ended::Hung;
                 }
-                request = self.inbox.recv() => match request {
-                    Some(Request::Refresh(waiter)) => {
-                        if client.send(SNAPSHOT_CONTROL_COMMAND).await.is_err() {
-                            self.waiters.push(waiter);
-                            break Ended::Lost;
-                        }
-                        in_flight.push_back((Instant::now(), vec![waiter]));
+                command = commands.recv() => {
+                    // The sender lives in the `Tmux` handle this worker
+                    // holds: `recv` never ends here.
+                    let Some(ControlCommand { line, reply }) = command else {
+                        continue;
+                    };
+                    if !write(client, &line.text, timeout).await {
+                        let _ = reply.send(ControlAnswer::Unanswered { hung: false });
+                        return Ended::Lost;
                     }
-                    Some(Request::Shutdown) | None => break Ended::Shutdown,
+                    in_flight.push_command(line.commands.len(), reply);
+                }
+                request = self.next_request() => match request {
+                    Some(Request::Refresh(waiter)) => {
+                        self.waiters.push(waiter);
+                        self.gather_refreshes();
+                        if !write(client, SNAPSHOT_CONTROL_COMMAND, timeout).await {
+                            return Ended::Lost;
+                        }
+                        in_flight.push_snapshot(std::mem::take(&mut self.waiters));
+                    }
+                    Some(Request::Shutdown) | None => return Ended::Shutdown,
                 },
             }
-        };
-        // Whoever still waits is answered by the next snapshot taken (after
-        // reconnecting) or, on shutdown, now.
-        for (_, waiters) in in_flight {
-            self.waiters.extend(waiters);
         }
-        if matches!(ended, Ended::Shutdown) {
-            self.answer_waiters();
-        }
-        // Always leave cleanly and wait for tmux to let go of the client.
-        if !client.leave(timeout).await {
-            log::warn!(
-                "tmux state watcher: the control client did not exit within {timeout:?}; killed it"
-            );
-        }
-        ended
     }
+}
+
+/// What was written to the control client and not yet answered, in the
+/// order tmux answers it.
+#[derive(Default)]
+struct InFlight {
+    entries: VecDeque<Pending>,
+    /// How many of the entries are snapshots.
+    snapshots: usize,
+    /// When tmux last answered anything.
+    last_answer: Option<Instant>,
+}
+
+/// One line written to the control client.
+enum Pending {
+    /// The snapshot command, and the refresh callers it answers.
+    Snapshot {
+        sent: Instant,
+        waiters: Vec<oneshot::Sender<Arc<Snapshot>>>,
+    },
+    /// A line of [`Tmux`] commands: tmux answers each command with a block
+    /// and stops at the first that fails.
+    Command {
+        sent: Instant,
+        /// Blocks still to come.
+        left: usize,
+        /// The output of the blocks so far.
+        output: Vec<u8>,
+        reply: oneshot::Sender<ControlAnswer>,
+    },
+}
+
+/// What one block answered.
+enum Answer {
+    Snapshot {
+        sent: Instant,
+        waiters: Vec<oneshot::Sender<Arc<Snapshot>>>,
+        ok: bool,
+        body: Vec<u8>,
+    },
+    /// A command's block (its caller was answered once its last block, or
+    /// a failed one, came).
+    Command,
+    /// Nothing was waiting.
+    Unexpected,
+}
+
+impl InFlight {
+    fn push_snapshot(&mut self, waiters: Vec<oneshot::Sender<Arc<Snapshot>>>) {
+        self.snapshots += 1;
+        self.entries.push_back(Pending::Snapshot {
+            sent: Instant::now(),
+            waiters,
+        });
+    }
+
+    fn push_command(&mut self, commands: usize, reply: oneshot::Sender<ControlAnswer>) {
+        self.entries.push_back(Pending::Command {
+            sent: Instant::now(),
+            left: commands.max(1),
+            output: Vec::new(),
+            reply,
+        });
+    }
+
+    /// Since when tmux has owed the oldest entry an answer: when it was
+    /// written, or when tmux last answered anything, whichever is later.
+    fn waiting_since(&self) -> Option<Instant> {
+        let sent = match self.entries.front()? {
+            Pending::Snapshot { sent, .. } | Pending::Command { sent, .. } => *sent,
+        };
+        Some(self.last_answer.map_or(sent, |answered| answered.max(sent)))
+    }
+
+    /// Takes one `%begin` … `%end`/`%error` block of ours.
+    fn answer(&mut self, ok: bool, body: Vec<u8>) -> Answer {
+        self.last_answer = Some(Instant::now());
+        match self.entries.front_mut() {
+            None => Answer::Unexpected,
+            Some(Pending::Command { left, output, .. }) => {
+                *left -= 1;
+                if ok {
+                    output.extend_from_slice(&body);
+                }
+                if ok && *left > 0 {
+                    return Answer::Command;
+                }
+                if let Some(Pending::Command { output, reply, .. }) = self.entries.pop_front() {
+                    let body = if ok { output } else { body };
+                    // The caller may have given up waiting.
+                    let _ = reply.send(ControlAnswer::Answered { ok, body });
+                }
+                Answer::Command
+            }
+            Some(Pending::Snapshot { .. }) => match self.entries.pop_front() {
+                Some(Pending::Snapshot { sent, waiters }) => {
+                    self.snapshots -= 1;
+                    Answer::Snapshot {
+                        sent,
+                        waiters,
+                        ok,
+                        body,
+                    }
+                }
+                _ => Answer::Unexpected,
+            },
+        }
+    }
+}
+
+/// Writes `line` to the control client; false when the pipe broke or
+/// tmux has not taken it within `timeout` (a hung tmux stops reading, and
+/// the pipe fills up).
+async fn write(client: &mut ControlClient, line: &str, timeout: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, client.send(line)).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(rx: &mut oneshot::Receiver<ControlAnswer>) -> Option<(bool, Vec<u8>)> {
+        match rx.try_recv().ok()? {
+            ControlAnswer::Answered { ok, body } => Some((ok, body)),
+            ControlAnswer::Unanswered { .. } => None,
+        }
+    }
+
+    #[test]
+    fn blocks_answer_commands_and_snapshots_in_order() {
+        let mut in_flight = InFlight::default();
+        let (reply, mut first) = oneshot::channel();
+        in_flight.push_command(2, reply);
+        in_flight.push_snapshot(Vec::new());
+        let (reply, mut third) = oneshot::channel();
+        in_flight.push_command(3, reply);
+        assert_eq!(in_flight.snapshots, 1);
+
+        // A two-command line: answered once both blocks came, outputs joined.
+        assert!(matches!(
+            in_flight.answer(true, b"a\n".to_vec()),
+            Answer::Command
+        ));
+        assert_eq!(answered(&mut first), None);
+        assert!(matches!(
+            in_flight.answer(true, b"b\n".to_vec()),
+            Answer::Command
+        ));
+        assert_eq!(answered(&mut first), Some((true, b"a\nb\n".to_vec())));
+
+        let Answer::Snapshot { ok, body, .. } = in_flight.answer(true, b"snap\n".to_vec()) else {
+            panic!("the snapshot's block");
+        };
+        assert!(ok);
+        assert_eq!(body, b"snap\n");
+        assert_eq!(in_flight.snapshots, 0);
+
+        // tmux stops a line at its first failing command: one `%error`
+        // block answers it with the error alone.
+        assert!(matches!(
+            in_flight.answer(true, b"x\n".to_vec()),
+            Answer::Command
+        ));
+        assert!(matches!(
+            in_flight.answer(false, b"can't find session: nope\n".to_vec()),
+            Answer::Command
+        ));
+        assert_eq!(
+            answered(&mut third),
+            Some((false, b"can't find session: nope\n".to_vec()))
+        );
+        assert!(in_flight.entries.is_empty());
+        assert!(matches!(
+            in_flight.answer(true, Vec::new()),
+            Answer::Unexpected
+        ));
+    }
+
+    #[test]
+    fn waiting_counts_from_the_last_answer() {
+        let mut in_flight = InFlight::default();
+        assert!(in_flight.waiting_since().is_none());
+        let (reply, _rx) = oneshot::channel();
+        in_flight.push_command(1, reply);
+        let (reply, _rx2) = oneshot::channel();
+        in_flight.push_command(1, reply);
+        let sent = in_flight.waiting_since().unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        in_flight.answer(true, Vec::new());
+        // The second command was written with the first, but tmux has been
+        // owing it an answer only since it answered the first.
+        assert!(in_flight.waiting_since().unwrap() > sent);
     }
 }

@@ -525,7 +525,10 @@ async fn a_prompt_in_a_window_made_while_the_tap_started_is_found() {
         if screen.contains("2. No") {
             break;
         }
-        assert!(Instant::now() < deadline, "the prompt never showed: {screen}");
+        assert!(
+            Instant::now() < deadline,
+            "the prompt never showed: {screen}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (publish, snapshots) = watch::channel(Arc::new(before));

@@ -771,7 +771,10 @@ impl Worker {
         if self.options.prompt {
             for (pane, placement) in &layout {
                 if self.layout.contains_key(pane)
-                    || self.panes.get(pane).is_some_and(|w| w.last_output.is_some())
+                    || self
+                        .panes
+                        .get(pane)
+                        .is_some_and(|w| w.last_output.is_some())
                 {
                     continue;
                 }

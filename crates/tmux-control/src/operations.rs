@@ -199,7 +199,11 @@ impl Tmux {
     }
 
     /// Creates a window at the next free index of `session` and makes it the
-    /// session's current window.
+    /// session's current window. It starts in the directory of the program
+    /// in the pane the session is showing (a phone's session was made by
+    /// tmux-mobile, so its own directory is tmux-mobile's; tmux would pick
+    /// that one or another depending on how the command reached it, see
+    /// *Commands* on [`Tmux`]).
     ///
     /// The window is created detached (`new-window -d`) and then selected
     /// in `session` alone: a plain `new-window` in a grouped session makes
@@ -212,7 +216,16 @@ impl Tmux {
         let output = self
             .run(
                 "new-window",
-                ["-d", "-t", target.as_str(), "-P", "-F", "#{window_id}"],
+                [
+                    "-d",
+                    "-t",
+                    target.as_str(),
+                    "-c",
+                    "#{pane_current_path}",
+                    "-P",
+                    "-F",
+                    "#{window_id}",
+                ],
                 Some(session),
             )
             .await?;
@@ -280,7 +293,8 @@ impl Tmux {
     }
 
     /// Splits `pane` (`h`: side by side, `v`: one above the other) and
-    /// returns the new pane, which becomes the active one.
+    /// returns the new pane, which becomes the active one. The new pane
+    /// starts in the directory `pane`'s program is in.
     pub async fn split_pane(
         &self,
         pane: impl AsRef<str>,
@@ -312,7 +326,15 @@ impl Tmux {
         if zoom {
             args.push("-Z");
         }
-        args.extend(["-t", pane.as_str(), "-P", "-F", "#{pane_id}"]);
+        args.extend([
+            "-t",
+            pane.as_str(),
+            "-c",
+            "#{pane_current_path}",
+            "-P",
+            "-F",
+            "#{pane_id}",
+        ]);
         let output = self.run("split-window", args, Some(pane.as_str())).await?;
         let text = String::from_utf8_lossy(&output.stdout);
         PaneId::try_from(text.trim()).map_err(|_| {

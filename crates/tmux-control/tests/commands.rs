@@ -8,7 +8,10 @@ mod common;
 
 use common::{Logged, phone, wait_for, watcher_attached};
 
-use tmux_mobile_tmux_control::{StateWatcher, Tmux, TmuxError, WatcherOptions};
+use std::path::Path;
+
+use tmux_mobile_tmux_control::sandbox::IsolatedTmux;
+use tmux_mobile_tmux_control::{Orientation, StateWatcher, Tmux, TmuxError, WatcherOptions};
 
 /// Names that mean something to tmux's command parser, unquoted or inside
 /// double quotes (`$`, a leading `~`, `\`, `"`, `;` at the end, `#{`).
@@ -166,4 +169,117 @@ async fn processes_again_after_the_watcher_left() {
     let after = logged.invocations();
     assert_eq!(after.len(), before + 1, "{after:?}");
     assert!(after.last().unwrap().contains(" has-session "), "{after:?}");
+}
+
+/// The directory a pane's shell runs in, once it is `expected` (a shell
+/// started in a directory reports it at once; one told to `cd` a moment
+/// later).
+async fn wait_for_path(sandbox: &IsolatedTmux, pane: &str, expected: &Path) {
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    loop {
+        let path = sandbox
+            .run(&["display-message", "-p", "-t", pane, "#{pane_current_path}"])
+            .await
+            .unwrap();
+        if Path::new(path.trim()) == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pane} runs in {path:?}, not {expected:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A new window starts in the directory of the pane its session shows, and
+/// a new pane in that of the pane it splits, whether the command ran as a
+/// process (whose own directory is this test's, which tmux would take) or
+/// through the control client (attached to a session, where tmux would
+/// take the session's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_windows_and_panes_start_in_the_same_directory_either_way() {
+    let logged = Logged::new();
+    let sandbox = &logged.sandbox;
+    let project = sandbox.dir().join("project");
+    let deepest = project.join("deeper").join("deepest");
+    std::fs::create_dir_all(&deepest).unwrap();
+    let project = project.canonicalize().unwrap();
+    let deeper = project.join("deeper");
+    let deepest = deepest.canonicalize().unwrap();
+    sandbox.start("other").await.unwrap();
+    sandbox
+        .run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "base",
+            "-c",
+            project.to_str().unwrap(),
+            "sh",
+        ])
+        .await
+        .unwrap();
+    let phone = phone(sandbox, "base", "p1").await;
+    let tmux = sandbox.tmux();
+
+    // A new window where the phone looks, then a split of it after `cd`.
+    let check = |through: &'static str, looking_at: &Path, cd_to: &Path| {
+        let tmux = tmux.clone();
+        let phone = phone.clone();
+        let (window_dir, split_dir) = (looking_at.to_owned(), cd_to.to_owned());
+        async move {
+            tmux.new_window(&phone).await.unwrap();
+            let pane = tmux
+                .snapshot()
+                .await
+                .unwrap()
+                .session(&phone)
+                .and_then(|s| s.active_window())
+                .and_then(|w| w.active_pane())
+                .map(|p| p.id.as_str().to_owned())
+                .unwrap();
+            wait_for_path(sandbox, &pane, &window_dir).await;
+            let cd = format!("cd {}", split_dir.display());
+            sandbox
+                .run(&["send-keys", "-t", &pane, "-l", &cd])
+                .await
+                .unwrap();
+            sandbox
+                .run(&["send-keys", "-t", &pane, "Enter"])
+                .await
+                .unwrap();
+            wait_for_path(sandbox, &pane, &split_dir).await;
+            let split = tmux
+                .split_pane(&pane, Orientation::Horizontal)
+                .await
+                .unwrap_or_else(|e| panic!("split through {through}: {e}"));
+            wait_for_path(sandbox, split.as_str(), &split_dir).await;
+        }
+    };
+    // As processes: no watcher yet.
+    let before = logged.invocations().len();
+    check("processes", &project, &deeper).await;
+    assert!(logged.invocations().len() > before);
+
+    let (watcher, mut rx) = StateWatcher::spawn(
+        tmux.clone(),
+        WatcherOptions::default().with_settle(std::time::Duration::ZERO),
+    );
+    watcher.refresh().await;
+    wait_for(&mut rx, "the control client", watcher_attached).await;
+    let before = logged.invocations();
+    // The phone now looks at the last split, in `deeper`.
+    check("the control client", &deeper, &deepest).await;
+    // (The snapshot in `check` is a process of its own.)
+    assert!(
+        logged
+            .invocations()
+            .iter()
+            .skip(before.len())
+            .all(|i| !i.contains("new-window") && !i.contains("split-window")),
+        "{:?}",
+        logged.invocations()
+    );
+    watcher.shutdown().await;
 }

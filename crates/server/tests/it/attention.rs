@@ -85,16 +85,17 @@ async fn a_bell_in_a_background_window_reaches_the_phone_and_ack_clears_it() {
         "ring.sh",
         "sleep 0.1; printf 'done\\007\\n'\n",
     );
-    let attention = phone.recv_type("attention").await;
+    let (attention, state) = phone
+        .recv_type_and_state("attention", |s| {
+            pane(s, "work", &bell_pane).is_some_and(|p| p["attention"] == "bell")
+        })
+        .await;
     assert_eq!(attention["session"], "work");
     assert_eq!(attention["windowIndex"], 1);
     assert_eq!(attention["paneId"], bell_pane.as_str());
     assert_eq!(attention["reason"], "bell");
     assert_eq!(attention["text"], "");
     assert!(attention["at"].as_u64().unwrap() > 1_700_000_000_000);
-    let state = phone
-        .wait_state(|s| pane(s, "work", &bell_pane).is_some_and(|p| p["attention"] == "bell"))
-        .await;
     assert_eq!(window(&state, "work", 1).unwrap()["attention"], "bell");
     // The window the phone is looking at has none.
     assert!(
@@ -119,9 +120,10 @@ async fn a_bell_in_a_background_window_reaches_the_phone_and_ack_clears_it() {
 
     // Only for that phone: the other still has it, until it selects the
     // window (selecting the pane clears it too).
-    other.recv_type("attention").await;
-    let own = other
-        .wait_state(|s| pane(s, "work", &bell_pane).is_some_and(|p| p["attention"] == "bell"))
+    let (_, own) = other
+        .recv_type_and_state("attention", |s| {
+            pane(s, "work", &bell_pane).is_some_and(|p| p["attention"] == "bell")
+        })
         .await;
     let own_session = own["sessions"]
         .as_array()
@@ -191,11 +193,12 @@ async fn a_prompt_carries_quick_replies_and_a_late_phone_still_sees_it() {
         .send(json!({"type": "auth", "token": viewer_token}))
         .await;
     assert_eq!(viewer.recv_type("auth_ok").await["readOnly"], true);
-    let replayed = viewer.recv_type("attention").await;
-    assert_eq!(replayed["paneId"], agent.as_str());
-    viewer
-        .wait_state(|s| pane(s, "work", &agent).is_some_and(|p| p["attention"] == "prompt"))
+    let (replayed, _) = viewer
+        .recv_type_and_state("attention", |s| {
+            pane(s, "work", &agent).is_some_and(|p| p["attention"] == "prompt")
+        })
         .await;
+    assert_eq!(replayed["paneId"], agent.as_str());
     viewer
         .send(json!({"type": "ack_attention", "paneId": agent}))
         .await;
@@ -350,7 +353,7 @@ async fn silence_and_activity_are_reported_for_the_windows_that_opt_in() {
 }
 
 /// The sessions the attention taps (read-only control clients) ride on.
-fn tap_sessions(server: &TestServer) -> Vec<String> {
+pub(crate) fn tap_sessions(server: &TestServer) -> Vec<String> {
     server
         .tmux_run(&[
             "list-clients",

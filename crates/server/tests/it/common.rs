@@ -250,6 +250,39 @@ impl Control {
         }
     }
 
+    /// Reads messages until both a message of type `ty` and a `tmux_state`
+    /// satisfying `pred` have arrived, in either order (the server may push
+    /// a state already showing an event before the message announcing it:
+    /// the state's push and the announcement are separate wake-ups of the
+    /// socket's task). Returns the message and the state.
+    pub(crate) async fn recv_type_and_state(
+        &mut self,
+        ty: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> (Value, Value) {
+        let deadline = Instant::now() + DEADLINE;
+        let (mut message, mut state) = (None, None);
+        loop {
+            if let (Some(message), Some(state)) = (&message, &state) {
+                return (Value::clone(message), Value::clone(state));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {ty} and matching tmux_state in time"
+            );
+            let value = self.recv().await;
+            if value["type"] == "error" && ty != "error" {
+                panic!("unexpected error while waiting for {ty}: {value}");
+            }
+            if value["type"] == ty && message.is_none() {
+                message = Some(value);
+            } else if value["type"] == "tmux_state" {
+                // The latest state counts: a later one may have changed.
+                state = pred(&value["state"]).then(|| value["state"].clone());
+            }
+        }
+    }
+
     /// Skips `tmux_state`s until one satisfies `pred` (given the state).
     pub(crate) async fn wait_state(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + DEADLINE;

@@ -15,7 +15,7 @@ use tmux_mobile_server::{TestServer, WebPushOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::attention::{background_window, run_script, wait_for_tap};
+use crate::attention::{background_window, run_script, tap_sessions, wait_for_tap};
 use crate::common::{Control, DEADLINE, HttpResponse, eventually, managed_sessions};
 
 /// `POST <path>` with a JSON body and extra header lines.
@@ -300,7 +300,7 @@ sleep 600
 
 /// `group name` of every session of ours that is not a phone's (the taps'
 /// own: `tmux-mobile-client-~attn-<n>`).
-fn tap_sessions(server: &TestServer) -> Vec<String> {
+fn own_tap_sessions(server: &TestServer) -> Vec<String> {
     server
         .tmux_run(&["list-sessions", "-F", "#{session_group} #{session_name}"])
         .unwrap_or_default()
@@ -336,7 +336,7 @@ async fn a_phone_gone_past_its_grace_is_still_told_while_subscribed() {
         server.push_connected_keys() == 0 && managed_sessions(&server).is_empty()
     })
     .await;
-    assert!(tap_sessions(&server).is_empty(), "nothing of ours yet");
+    assert!(own_tap_sessions(&server).is_empty(), "nothing of ours yet");
 
     // Subscribing asks to be told while away: each session gets a tap on
     // one session of ours.
@@ -352,23 +352,15 @@ async fn a_phone_gone_past_its_grace_is_still_told_while_subscribed() {
     .await;
     assert_eq!(status, 200, "{answer}");
     eventually("one session of ours per session, each with its tap", || {
-        let mut groups: Vec<String> = tap_sessions(&server)
+        let mut groups: Vec<String> = own_tap_sessions(&server)
             .iter()
             .filter_map(|l| l.split_once(' ').map(|(group, _)| group.to_owned()))
             .collect();
         groups.sort();
-        let taps = server
-            .tmux_run(&[
-                "list-clients",
-                "-F",
-                "#{client_control_mode} #{client_readonly} #{session_name}",
-            ])
-            .map(|out| {
-                out.lines()
-                    .filter(|l| l.starts_with("1 1 tmux-mobile-client-~attn-"))
-                    .count()
-            })
-            .unwrap_or(0);
+        let taps = tap_sessions(&server)
+            .iter()
+            .filter(|s| s.starts_with("tmux-mobile-client-~attn-"))
+            .count();
         groups == ["play", "work"] && taps == 2
     })
     .await;

@@ -45,6 +45,26 @@ async fn attached(logged: &Logged) -> (StateWatcher, Tmux, String) {
     (watcher, tmux, phone)
 }
 
+/// `status-left` of `phone`'s session, as an outside `tmux` reads it.
+async fn status_left(logged: &Logged, phone: &str) -> String {
+    let target = format!("={phone}:");
+    let left = logged
+        .sandbox
+        .run(&["show-options", "-v", "-t", &target, "status-left"])
+        .await
+        .unwrap();
+    left.trim_end_matches('\n').to_owned()
+}
+
+/// Fails if a `tmux` process ran since `before` was taken.
+fn no_process_since(logged: &Logged, before: &[String]) {
+    assert_eq!(
+        logged.invocations(),
+        before,
+        "a tmux process was spawned while the watcher was attached"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_run_without_a_process_while_the_watcher_is_attached() {
     let logged = Logged::new();
@@ -82,18 +102,7 @@ async fn operations_run_without_a_process_while_the_watcher_is_attached() {
     );
     // A sequence (`set-option ; set-option`).
     assert!(tmux.name_base_in_status(&phone, "base").await.unwrap());
-    let left = logged
-        .sandbox
-        .run(&[
-            "show-options",
-            "-v",
-            "-t",
-            &format!("={phone}:"),
-            "status-left",
-        ])
-        .await
-        .unwrap();
-    assert_eq!(left.trim_end_matches('\n'), "[base] ");
+    assert_eq!(status_left(&logged, &phone).await, "[base] ");
     let snapshot = watcher.refresh().await;
     assert_eq!(
         snapshot
@@ -103,11 +112,7 @@ async fn operations_run_without_a_process_while_the_watcher_is_attached() {
         Some(0)
     );
 
-    assert_eq!(
-        logged.invocations(),
-        before,
-        "a tmux process was spawned while the watcher was attached"
-    );
+    no_process_since(&logged, &before);
     watcher.shutdown().await;
 }
 
@@ -127,19 +132,8 @@ async fn arguments_reach_tmux_exactly_through_the_control_client() {
         // The status line names the base session exactly (a format:
         // `#` doubled, `%` for strftime doubled).
         assert!(tmux.name_base_in_status(&phone, name).await.unwrap());
-        let left = logged
-            .sandbox
-            .run(&[
-                "show-options",
-                "-v",
-                "-t",
-                &format!("={phone}:"),
-                "status-left",
-            ])
-            .await
-            .unwrap();
         let expected = format!("[{}] ", name.replace('%', "%%").replace('#', "##"));
-        assert_eq!(left.trim_end_matches('\n'), expected, "{name:?}");
+        assert_eq!(status_left(&logged, &phone).await, expected, "{name:?}");
     }
     // Made through the control client, seen by a process.
     let listed = logged
@@ -150,11 +144,7 @@ async fn arguments_reach_tmux_exactly_through_the_control_client() {
     for name in NAMES {
         assert!(listed.lines().any(|l| l == *name), "{name:?} in {listed}");
     }
-    assert_eq!(
-        logged.invocations(),
-        before,
-        "a tmux process was spawned while the watcher was attached"
-    );
+    no_process_since(&logged, &before);
     watcher.shutdown().await;
 }
 

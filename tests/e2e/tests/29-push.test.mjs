@@ -97,21 +97,53 @@ test("29 push: service worker, toggle, a pushed prompt notification with Yes/Ope
         session: attention.session,
         text: attention.text,
       };
-      await cdp.send("ServiceWorker.deliverPushMessage", {
-        origin,
-        registrationId: registrations.get(`${origin}/`),
-        data: JSON.stringify(payload),
-      });
-      const shown = await waitFor(
-        async () => {
-          const notes = await page.evaluate(async () => {
-            const reg = await navigator.serviceWorker.ready;
-            return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: n.actions, data: n.data }));
-          });
-          return notes.find((n) => n.tag === `tmux-mobile-attention-${pane}`) ?? null;
-        },
-        { what: "the pushed notification" },
-      );
+      // Headless Chromium now and then drops a persistent notification
+      // right after `showNotification` resolved (seen about 1 run in 30,
+      // with this spy: the push arrived, our worker called
+      // `showNotification` with the right title and tag, it resolved, and
+      // `getNotifications()` stayed empty). So the worker's call is
+      // watched, and only a drop after a correct, resolved call delivers
+      // the push again (at most three times); anything else fails.
+      const [worker] = context.serviceWorkers();
+      assert.ok(worker, "Playwright sees the service worker");
+      const tag = `tmux-mobile-attention-${pane}`;
+      const notifications = () =>
+        page.evaluate(async () => {
+          const reg = await navigator.serviceWorker.ready;
+          return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: n.actions, data: n.data }));
+        });
+      let shown = null;
+      for (let attempt = 1; !shown; attempt++) {
+        await worker.evaluate(() => {
+          self.__shows = [];
+          const show = ServiceWorkerRegistration.prototype.showNotification;
+          self.registration.showNotification = (title, options) =>
+            show.call(self.registration, title, options).then(
+              () => self.__shows.push({ title, tag: options?.tag, resolved: true }),
+              (error) => {
+                self.__shows.push({ title, tag: options?.tag, error: String(error) });
+                throw error;
+              },
+            );
+        });
+        await cdp.send("ServiceWorker.deliverPushMessage", {
+          origin,
+          registrationId: registrations.get(`${origin}/`),
+          data: JSON.stringify(payload),
+        });
+        shown = await waitFor(async () => (await notifications()).find((n) => n.tag === tag) ?? null, {
+          what: "the pushed notification",
+          timeout: 10_000,
+        }).catch(async (error) => {
+          const shows = await worker.evaluate(() => self.__shows ?? null).catch(() => null);
+          const dropped = shows?.some((s) => s.tag === tag && s.title === "main:1 asks you" && s.resolved);
+          if (!dropped || attempt >= 3) {
+            throw new Error(`${error.message}; the worker's showNotification calls: ${JSON.stringify(shows)}`);
+          }
+          console.log(`# the browser dropped the shown notification (attempt ${attempt}); delivering again`);
+          return null;
+        });
+      }
       assert.equal(shown.title, "main:1 asks you");
       assert.equal(shown.body, "Do you want to proceed?");
       assert.deepEqual(
@@ -127,8 +159,6 @@ test("29 push: service worker, toggle, a pushed prompt notification with Yes/Ope
       // credentials the page left it; the pane gets the first option.
       // (A real tap cannot be made on a headless system notification, so
       // the worker's own handler gets the event it would get.)
-      const [worker] = context.serviceWorkers();
-      assert.ok(worker, "Playwright sees the service worker");
       await worker.evaluate(async (tag) => {
         const [note] = await self.registration.getNotifications({ tag });
         const event = new NotificationEvent("notificationclick", { notification: note, action: "yes" });
